@@ -1,0 +1,1 @@
+"""Net-zero balance: instruments, market-based Scope 2, matching, offsets and the claims ledger."""

@@ -1,0 +1,96 @@
+"""Line items: activity x factor = emissions, each with its source.
+
+Every total in a result is the sum of line items, so every number can be traced to an activity
+and a cited factor. Deductions (exported electricity and heat, GB/T 32150-2015 §6) carry a
+negative ``emissions_tco2e``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["LineItem", "CATEGORIES"]
+
+#: Emission categories of GB/T 32150-2015 (plus Scope 3 and sector process categories).
+CATEGORIES = {
+    "fuel_combustion": (1, "化石燃料燃烧排放 fuel combustion"),
+    "process": (1, "工业生产过程排放 process emissions"),
+    "fugitive": (1, "逸散排放 fugitive emissions (refrigerants, SF6)"),
+    "purchased_electricity": (2, "购入电力排放 purchased electricity"),
+    "purchased_heat": (2, "购入热力排放 purchased heat and steam"),
+    "exported_electricity": (2, "输出电力排放 exported electricity (deducted)"),
+    "exported_heat": (2, "输出热力排放 exported heat (deducted)"),
+    "scope3": (3, "范围三 value-chain emissions"),
+}
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One activity multiplied by one (possibly composite) factor.
+
+    Attributes
+    ----------
+    id : str
+        Unique within a result, e.g. ``"fuel_combustion:gas-main:CO2"``.
+    category : str
+        One of :data:`CATEGORIES`.
+    scope : int
+        1, 2 or 3.
+    source : str
+        The meter id, activity id or plugin input the activity comes from.
+    carrier : str
+        Energy carrier or material (``"electricity"``, ``"natural_gas"``, ``"CF4"``...).
+    activity : float
+        Annual activity amount in ``activity_unit``.
+    activity_unit : str
+    factor_value : float
+        Emission factor in ``factor_unit`` (for combustion: NCV x CC x OF x 44/12).
+    factor_unit : str
+        e.g. ``"tCO2/MWh"``; activity x factor has the unit of ``gas`` mass (t).
+    factor_source : str
+        Citation of the factor (document, table, year; marks unconfirmed values).
+    factor_keys : tuple of str
+        The library keys used (several for composite factors).
+    gas : str
+        Gas emitted (``"CO2"``, ``"CH4"``...).
+    gwp_set : str
+        GWP set used to convert ``gas`` to CO2e.
+    gwp : float
+    emissions_t_gas : float
+        Tonnes of ``gas``.
+    emissions_tco2e : float
+        Tonnes CO2e = emissions_t_gas x gwp; negative for deductions.
+    confirmed : bool
+        False if any factor used is unconfirmed.
+    plugin : str or None
+        The plugin that produced the item, None for the core.
+    formula : str
+        The formula applied, with its source.
+    """
+
+    id: str
+    category: str
+    scope: int
+    source: str
+    carrier: str
+    activity: float
+    activity_unit: str
+    factor_value: float
+    factor_unit: str
+    factor_source: str
+    gas: str
+    gwp_set: str
+    gwp: float
+    emissions_t_gas: float
+    emissions_tco2e: float
+    factor_keys: tuple[str, ...] = ()
+    confirmed: bool = True
+    plugin: str | None = None
+    formula: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["factor_keys"] = list(self.factor_keys)
+        return d

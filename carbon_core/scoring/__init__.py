@@ -1,0 +1,1 @@
+"""Indicator scoring and eligibility against a zero-carbon factory indicator system."""

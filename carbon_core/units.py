@@ -1,0 +1,341 @@
+"""The one unit registry of carbon_core.
+
+Built eagerly at import and installed as pint's application registry (pint's lazy registry is not
+thread-safe; building once before threads or dask workers start avoids that). It knows the units of
+Chinese energy and carbon reporting:
+
+========================  =======================================================================
+unit                      definition
+========================  =======================================================================
+``tce``, ``kgce``         tonne / kilogram of standard coal equivalent, 1 kgce = 29 307.6 kJ
+                          (GB/T 2589-2020 §3.3: 1 kgce low calorific value = 29 307 kJ, i.e.
+                          7 000 kcal; we use 7 000 × 4.1868 = 29 307.6 kJ exactly)
+``wan_kWh`` (万kWh)       10^4 kWh
+``Nm3`` (标准立方米)       normal cubic metre (0 °C, 101.325 kPa), an amount of gas; *not* m³
+``wan_Nm3`` (万Nm³)        10^4 Nm3
+``t``, ``kg``             tonne, kilogram (pint's own)
+``CO2``, ``CO2e``         a mass of CO2 (equivalent); ``tCO2``, ``tCO2e``, ``kgCO2`` ...
+``carbon``, ``tC``        a mass of carbon, = 44/12 of CO2 once oxidised
+``CH4``, ``N2O``, ...     other gases, each its own dimension: converting them to CO2e needs a
+                          GWP context, ``with ureg.context("AR5"): ...``
+``CNY``, ``wan_CNY``      yuan and 万元 (value added)
+========================  =======================================================================
+
+Gases to CO2e outside a chosen GWP set raise :class:`pint.DimensionalityError`: the set is always
+an explicit choice. The GWP values come from the factor library file ``factors/ipcc-gwp.toml``.
+
+Use :func:`parse_unit` for any unit text a user wrote: it accepts the common Chinese spellings and
+refuses the ambiguous ones (``ton``, ``tons``, ``mt``...) with the choices listed.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+import pint
+
+from .errors import UnitError
+
+__all__ = [
+    "ureg",
+    "Q_",
+    "GASES",
+    "GWP_SETS",
+    "parse_unit",
+    "conversion_factor",
+    "to_canonical",
+    "gwp",
+    "gas_unit",
+]
+
+#: Gases as they are written in line items -> unit identifier in the registry.
+GASES: dict[str, str] = {
+    "CO2": "CO2",
+    "CH4": "CH4",
+    "N2O": "N2O",
+    "SF6": "SF6",
+    "NF3": "NF3",
+    "CF4": "CF4",
+    "C2F6": "C2F6",
+    "C3F8": "C3F8",
+    "c-C4F8": "cC4F8",
+    "C4F6": "C4F6",
+    "C5F8": "C5F8",
+    "CHF3": "HFC23",  # CHF3 is HFC-23
+    "CH2F2": "HFC32",  # CH2F2 is HFC-32
+    "CH3F": "HFC41",  # CH3F is HFC-41
+    "HFC-23": "HFC23",
+    "HFC-41": "HFC41",
+    "HFC-32": "HFC32",
+    "HFC-125": "HFC125",
+    "HFC-134a": "HFC134a",
+    "HFC-143a": "HFC143a",
+    "HFC-152a": "HFC152a",
+    "HFC-227ea": "HFC227ea",
+    "HFC-245fa": "HFC245fa",
+    "HFC-365mfc": "HFC365mfc",
+}
+
+_DEFINITIONS = """
+tonne_of_coal_equivalent = 29.3076 GJ = tce
+kilogram_of_coal_equivalent = 1e-3 tce = kgce
+wan_kWh = 1e4 kWh
+normal_cubic_metre = [normal_volume] = Nm3
+wan_Nm3 = 1e4 Nm3
+wan_m3 = 1e4 m**3
+yuan = [currency] = CNY
+wan_CNY = 1e4 CNY
+yi_CNY = 1e8 CNY
+carbon_dioxide = [carbon_dioxide] = CO2 = CO2e
+carbon_mass = 44/12 CO2 = carbon
+tCO2 = t * CO2
+tCO2e = t * CO2
+kgCO2 = kg * CO2
+kgCO2e = kg * CO2
+gCO2 = g * CO2
+tC = t * carbon
+"""
+
+#: Chinese and other spellings users write, mapped to registry expressions. Longest first.
+_ALIASES: dict[str, str] = {
+    "吨二氧化碳当量": "tCO2e",
+    "吨二氧化碳": "tCO2",
+    "万标准立方米": "wan_Nm3",
+    "万千瓦时": "wan_kWh",
+    "万立方米": "wan_m3",
+    "标准立方米": "Nm3",
+    "千克标准煤": "kgce",
+    "千克标煤": "kgce",
+    "吨标准煤": "tce",
+    "吨标煤": "tce",
+    "兆瓦时": "MWh",
+    "千瓦时": "kWh",
+    "万Nm³": "wan_Nm3",
+    "万Nm3": "wan_Nm3",
+    "万kWh": "wan_kWh",
+    "万m³": "wan_m3",
+    "万m3": "wan_m3",
+    "万元": "wan_CNY",
+    "亿元": "yi_CNY",
+    "立方米": "m**3",
+    "吉焦": "GJ",
+    "兆焦": "MJ",
+    "标方": "Nm3",
+    "公斤": "kg",
+    "千克": "kg",
+    "Nm³": "Nm3",
+    "m³": "m**3",
+    "度": "kWh",
+    "吨": "t",
+    "元": "CNY",
+}
+
+#: Spellings refused because readers disagree on what they mean.
+_AMBIGUOUS: dict[str, str] = {
+    "ton": "t (tonne, 1000 kg), short_ton (907.185 kg) or long_ton (1016.05 kg)",
+    "tons": "t (tonne, 1000 kg), short_ton (907.185 kg) or long_ton (1016.05 kg)",
+    "tonnes": "t",
+    "mt": "t (tonne), Mt (megatonne) or kt (kilotonne); pint reads 'mt' as millitonne",
+    "MT": "t (tonne), Mt (megatonne) or kt (kilotonne)",
+    "mmt": "Mt (megatonne)",
+    "m3": "Nm3 (normal cubic metre, 0 °C and 101.325 kPa) or m**3 (geometric volume)",
+    "cbm": "Nm3 (normal cubic metre) or m**3",
+    "therm": "GJ or MJ (pint's therm is the EC therm, 105.5 MJ)",
+    "cal": "kcal, or J (thermochemical vs international calorie differ)",
+    "Btu": "MMBtu or GJ (which Btu?)",
+}
+
+
+def _build_registry() -> pint.UnitRegistry:
+    reg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=None)
+    for line in _DEFINITIONS.strip().splitlines():
+        reg.define(line)
+    for ident in dict.fromkeys(GASES.values()):
+        if ident != "CO2":
+            reg.define(f"{ident} = [{ident.lower()}_gas]")
+    return reg
+
+
+ureg: pint.UnitRegistry = _build_registry()
+Q_ = ureg.Quantity
+pint.set_application_registry(ureg)
+
+
+@lru_cache(maxsize=1)
+def _gwp_table() -> dict:
+    path = resources.files("carbon_core_factors") / "ipcc-gwp.toml"
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    table: dict[str, dict[str, float]] = {}
+    for row in data["factor"]:
+        _, gwp_set, gas = row["key"].split(".", 2)
+        table.setdefault(gwp_set, {})[GASES.get(gas, gas)] = float(row["value"])
+    return table
+
+
+_GAS_AMOUNT_DIMS = ("", "[mass]", "[mass] / [time]", "[mass] / [mass] / [length] ** 2 * [time] ** 2",
+                    "[mass] / [length] ** 2 / [mass] * [time] ** 2")
+
+
+def _add_gwp_contexts(reg: pint.UnitRegistry) -> tuple[str, ...]:
+    sets = []
+    ureg_idents = set(GASES.values())
+    for gwp_set, values in _gwp_table().items():
+        ctx = pint.Context(gwp_set)
+        for ident, value in values.items():
+            if ident == "CO2" or ident not in ureg_idents:
+                continue
+            gas_dim = f"[{ident.lower()}_gas]"
+            unit = reg(ident).units
+
+            def forward(reg, x, _v=value, _u=unit):
+                return x * _v * reg.CO2 / _u
+
+            def backward(reg, x, _v=value, _u=unit):
+                return x / _v * _u / reg.CO2
+
+            # pint matches a transformation on the whole dimensionality: one pair for each
+            # way a gas amount is written (t CH4, t CH4 / year, kg CH4 / TJ ...).
+            for other in _GAS_AMOUNT_DIMS:
+                src = f"{gas_dim} * {other}" if other else gas_dim
+                dst = f"[carbon_dioxide] * {other}" if other else "[carbon_dioxide]"
+                ctx.add_transformation(src, dst, forward)
+                ctx.add_transformation(dst, src, backward)
+        reg.add_context(ctx)
+        sets.append(gwp_set)
+    return tuple(sets)
+
+
+#: The GWP sets available as pint contexts (from ``factors/ipcc-gwp.toml``).
+GWP_SETS: tuple[str, ...] = _add_gwp_contexts(ureg)
+
+
+def gwp(gas: str, gwp_set: str) -> float:
+    """Global warming potential of ``gas`` in ``gwp_set`` (100-year), dimensionless.
+
+    Parameters
+    ----------
+    gas : str
+        Gas name as in :data:`GASES`, e.g. ``"CH4"``, ``"HFC-134a"``.
+    gwp_set : str
+        One of :data:`GWP_SETS`, e.g. ``"AR5"``.
+
+    Examples
+    --------
+    >>> gwp("CO2", "AR5")
+    1.0
+    >>> gwp("CH4", "AR5")
+    28.0
+    """
+    ident = gas_unit(gas)
+    if ident == "CO2":
+        return 1.0
+    table = _gwp_table()
+    if gwp_set not in table:
+        raise UnitError(f"unknown GWP set {gwp_set!r}; choose one of {sorted(table)}")
+    if ident not in table[gwp_set]:
+        have = sorted(g for g, i in GASES.items() if i in table[gwp_set])
+        raise UnitError(f"no GWP for {gas!r} in set {gwp_set!r}; the set lists {have}")
+    return table[gwp_set][ident]
+
+
+def gas_unit(gas: str) -> str:
+    """Registry identifier of a gas name (``"HFC-134a"`` -> ``"HFC134a"``)."""
+    try:
+        return GASES[gas]
+    except KeyError:
+        raise UnitError(f"unknown gas {gas!r}; known gases: {sorted(GASES)}") from None
+
+
+_ALIAS_RE = re.compile("|".join(re.escape(k) for k in sorted(_ALIASES, key=len, reverse=True)))
+_TOKEN_RE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+@lru_cache(maxsize=512)
+def parse_unit(text: str) -> pint.Unit:
+    """Parse unit text as written in an inventory or data file.
+
+    Accepts the registry's names, the Chinese spellings (千瓦时, 万千瓦时, 吨标准煤, 立方米,
+    标准立方米, 万Nm³, 吉焦, 万元 ...) and superscripts (m³). Refuses ambiguous spellings.
+
+    Parameters
+    ----------
+    text : str
+        The unit, e.g. ``"万kWh"``, ``"GJ/t"``, ``"kgce/kWh"``.
+
+    Returns
+    -------
+    pint.Unit
+
+    Raises
+    ------
+    UnitError
+        If the unit is unknown or ambiguous; the message lists the choices.
+
+    Examples
+    --------
+    >>> parse_unit("万千瓦时")
+    <Unit('wan_kWh')>
+    >>> parse_unit("tons")
+    Traceback (most recent call last):
+    ...
+    carbon_core.errors.UnitError: ambiguous unit 'tons' in 'tons': write t (tonne, 1000 kg), short_ton (907.185 kg) or long_ton (1016.05 kg)
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise UnitError(f"a unit is required, found {text!r}")
+    raw = text.strip()
+    for token in _TOKEN_RE.findall(raw):
+        if token in _AMBIGUOUS:
+            raise UnitError(f"ambiguous unit {token!r} in {raw!r}: write {_AMBIGUOUS[token]}")
+    expr = _ALIAS_RE.sub(lambda m: f" {_ALIASES[m.group(0)]} ", raw)
+    expr = expr.replace("²", "**2").replace("³", "**3").replace("·", "*")
+    try:
+        unit = ureg.parse_units(expr.strip())
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
+            AttributeError, TypeError, SyntaxError) as exc:
+        raise UnitError(
+            f"unknown unit {raw!r} ({exc}); examples of accepted units: kWh, MWh, 万kWh, GJ, "
+            f"t, Nm3, 万Nm3, tce, kgce, tCO2e"
+        ) from None
+    return unit
+
+
+def conversion_factor(from_unit: str | pint.Unit, to_unit: str | pint.Unit,
+                      context: str | None = None) -> float:
+    """Multiplier that converts a magnitude in ``from_unit`` to ``to_unit``.
+
+    This is how units are handled at the boundary: one float per (unit, canonical unit) pair,
+    applied to a whole float64 array.
+
+    Examples
+    --------
+    >>> conversion_factor("万kWh", "MWh")
+    10.0
+    >>> round(conversion_factor("tce", "GJ"), 4)
+    29.3076
+    """
+    src = parse_unit(from_unit) if isinstance(from_unit, str) else from_unit
+    dst = parse_unit(to_unit) if isinstance(to_unit, str) else to_unit
+    try:
+        if context:
+            with ureg.context(context):
+                return float(ureg.Quantity(1.0, src).to(dst).magnitude)
+        return float(ureg.Quantity(1.0, src).to(dst).magnitude)
+    except pint.DimensionalityError:
+        raise UnitError(
+            f"cannot convert {src:~} to {dst:~}: they measure different things "
+            f"({ureg.get_dimensionality(src)} vs {ureg.get_dimensionality(dst)})"
+            + ("" if context else "; gases need an explicit GWP set")
+        ) from None
+
+
+def to_canonical(unit_text: str, canonical: str, *, what: str = "value") -> float:
+    """Like :func:`conversion_factor` but the error says which quantity expected which unit."""
+    try:
+        return conversion_factor(unit_text, canonical)
+    except UnitError as exc:
+        raise UnitError(f"{what}: unit {unit_text!r} does not fit, expected a unit convertible "
+                        f"to {canonical!r} ({exc})") from None
