@@ -45,6 +45,9 @@ CONFIDENCE = {
     "measured": "measured by the factory (实测)",
 }
 
+#: Every factor file declares this on a line of its own; other TOML files in factors/ are skipped.
+_SCHEMA_LINE = b'schema = "carbon_core.factors/1"'
+
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
 
 
@@ -267,6 +270,8 @@ class FactorLibrary:
         for path in paths:
             raw = path.read_bytes()
             name = getattr(path, "name", str(path))
+            if _SCHEMA_LINE not in raw:
+                continue  # another kind of data file in the folder (policies, carriers...)
             try:
                 data = tomllib.loads(raw.decode("utf-8"))
             except tomllib.TOMLDecodeError as exc:
@@ -283,8 +288,6 @@ class FactorLibrary:
         lib = cls()
         problems: list[Problem] = []
         for data, name, digest in tables:
-            if data.get("schema") != "carbon_core.factors/1" and "source" not in data:
-                continue  # not a factor file (e.g. carriers.toml has its own schema)
             source, factors, found = _parse_file(data, name, digest)
             problems.extend(found)
             if source is None:

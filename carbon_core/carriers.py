@@ -1,0 +1,83 @@
+"""Energy carriers: what a meter or an activity measures, and in which canonical unit.
+
+Each carrier names its *kind* (how it is accounted) and the canonical unit its activity is
+converted to once, at the input boundary. Fuels are accounted by the GB/T 32150-2015 combustion
+formula with the factor keys ``fuel.<fuel>.*``; electricity by grid factors; heat, steam and hot
+water by the purchased-heat factor after conversion to GJ.
+
+A carrier not in :data:`CARRIERS` is refused with the list of known ones. Sector plugins add their
+materials through their own inputs, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Carrier", "CARRIERS", "ROLES", "get_carrier"]
+
+
+@dataclass(frozen=True)
+class Carrier:
+    """An energy carrier.
+
+    Attributes
+    ----------
+    name : str
+        Identifier used in inventories (``"natural_gas"``).
+    kind : str
+        ``"electricity"``, ``"fuel"``, ``"heat"``, ``"steam"`` or ``"hot_water"``.
+    canonical_unit : str
+        Unit the activity is converted to at the boundary (kWh, t, wan_Nm3, GJ).
+    name_zh : str
+        Chinese name used in reports.
+    """
+
+    name: str
+    kind: str
+    canonical_unit: str
+    name_zh: str
+
+
+def _fuel(name, unit, zh):
+    return name, Carrier(name, "fuel", unit, zh)
+
+
+CARRIERS: dict[str, Carrier] = dict([
+    ("electricity", Carrier("electricity", "electricity", "kWh", "电力")),
+    ("heat", Carrier("heat", "heat", "GJ", "热力")),
+    ("steam", Carrier("steam", "steam", "t", "蒸汽")),
+    ("hot_water", Carrier("hot_water", "hot_water", "t", "热水")),
+    _fuel("natural_gas", "wan_Nm3", "天然气"),
+    _fuel("coke_oven_gas", "wan_Nm3", "焦炉煤气"),
+    _fuel("blast_furnace_gas", "wan_Nm3", "高炉煤气"),
+    _fuel("converter_gas", "wan_Nm3", "转炉煤气"),
+    _fuel("diesel", "t", "柴油"),
+    _fuel("gasoline", "t", "汽油"),
+    _fuel("fuel_oil", "t", "燃料油"),
+    _fuel("lpg", "t", "液化石油气"),
+    _fuel("lng", "t", "液化天然气"),
+    _fuel("kerosene", "t", "一般煤油"),
+    _fuel("crude_oil", "t", "原油"),
+    _fuel("coke", "t", "焦炭"),
+    _fuel("washed_coal", "t", "洗精煤"),
+    _fuel("raw_coal", "t", "原煤"),
+])
+
+#: Meter and activity roles, with the carrier kinds each accepts.
+ROLES: dict[str, tuple[str, ...]] = {
+    "grid_purchase": ("electricity",),
+    "onsite_generation": ("electricity",),
+    "export": ("electricity",),
+    "fuel": ("fuel",),
+    "heat_purchase": ("heat", "steam", "hot_water"),
+    "heat_export": ("heat", "steam", "hot_water"),
+    "submeter": ("electricity", "fuel", "heat", "steam", "hot_water"),
+}
+
+
+def get_carrier(name: str) -> Carrier:
+    """The carrier called ``name``; KeyError listing the known carriers otherwise."""
+    try:
+        return CARRIERS[name]
+    except KeyError:
+        raise KeyError(f"unknown carrier {name!r}; known carriers: {sorted(CARRIERS)}") from None
