@@ -144,7 +144,7 @@ def print_summary(doc: dict) -> None:
         console.print(f"[yellow]{len(unconfirmed)} unconfirmed factor(s) used[/] "
                       "(see provenance.unconfirmed_factors):")
         for u in unconfirmed:
-            console.print(f"  - {u}", highlight=False)
+            console.print(f"  - {u}", highlight=False, markup=False)
     dq = doc["data_quality"]
     if dq["fills"] or dq["rollovers"]:
         console.print(f"data quality: {len(dq['fills'])} filled gap(s) "

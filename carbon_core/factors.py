@@ -405,9 +405,12 @@ class FactorLibrary:
             return confirmed[0]
         if len(hits) == 1:
             return hits[0]
-        editions = sorted(f.source.id for f in hits)
+        tied = confirmed or hits
+        editions = sorted(f.source.id for f in tied)
+        kind = "confirmed " if confirmed else ""
         raise FactorNotFoundError(
-            f"{asked} is given by {len(hits)} editions {editions}; choose one with edition=...")
+            f"{asked} is given by {len(tied)} {kind}editions {editions}; choose one with "
+            f"edition=... (in an inventory: the 'edition' key of its section)")
 
     def _what_exists(self, key: str) -> str:
         rows = self.candidates(key)

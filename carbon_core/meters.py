@@ -121,7 +121,7 @@ def _read_table(path: Path) -> pa.Table:
     if path.suffix.lower() == ".csv":
         opts = pacsv.ConvertOptions(
             column_types={"timestamp": pa.string(), "meter": pa.string(), "value": pa.string()},
-            strings_can_be_null=True)
+            strings_can_be_null=True, null_values=[""])
         return pacsv.read_csv(path, convert_options=opts)
     return pq.read_table(path)
 
@@ -165,8 +165,8 @@ def _timestamps(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np
             ns[sel] = parsed.to_numpy().astype("datetime64[ns]").view("int64")
         if has_tz.any():
             parsed = pd.to_datetime(text[has_tz], format="ISO8601", errors="coerce", utc=True)
-            ns[has_tz] = parsed.to_numpy().astype("datetime64[ns]").view("int64") + \
-                _CHINA_OFFSET_NS
+            ns[has_tz] = parsed.dt.tz_localize(None).to_numpy().astype(
+                "datetime64[ns]").view("int64") + _CHINA_OFFSET_NS
         bad = (ns == np.iinfo(np.int64).min) & ~nulls
         _bad_rows(problems, path, bad, "timestamp is not an ISO 8601 date-time",
                   field="timestamp", found=lambda i: text.iloc[i],
@@ -411,6 +411,7 @@ def read_meter_data(inv: Inventory, *, progress: Callable[[str], None] | None = 
         # an explicit NaN in a file is a missing reading, the same as an absent row
         absent = np.isnan(block)
         absent[~cumulative, n] = False
+        filled_block = np.zeros_like(absent)
         if absent.any():
             if inv.gap_policy == "error":
                 for r in np.flatnonzero(absent.any(axis=1)):
@@ -444,8 +445,6 @@ def read_meter_data(inv: Inventory, *, progress: Callable[[str], None] | None = 
                                   "intervals": int(filled_block[r].sum()),
                                   "first": _fmt_ts(grid[np.flatnonzero(filled_block[r])[0]
                                                         .clip(max=n - 1)].view("int64"))})
-        else:
-            filled_block = np.zeros_like(absent)
         # negative readings: never valid for interval meters
         interval_rows = ~cumulative[lm]
         neg = (val < 0) & interval_rows

@@ -335,8 +335,11 @@ def _provenance(inv, meter_data, factors_used, library, engine_version, sector) 
         "input_files": meter_data.files,
         "factor_files": sorted(sources.values(), key=lambda d: d["id"]),
         "factors_used": [f.to_dict() for f in factors_used],
-        "unconfirmed_factors": [f.citation() + f" [{f.key}]" for f in factors_used
-                                if not f.confirmed],
+        "unconfirmed_factors": [
+            f"{f.key} = {f.value:g} {f.unit} ({f.region}"
+            + (f", data year {f.data_year}" if f.data_year is not None else "")
+            + f"; {f.source.id}; confidence {f.confidence})"
+            for f in factors_used if not f.confirmed],
         "measured_factors": [f.to_dict() for f in factors_used if f.measured],
         "gwp_set": inv.gwp_set,
         "selection_rules": {
