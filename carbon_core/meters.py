@@ -19,6 +19,7 @@ carrier's canonical unit, consumption per interval.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -269,7 +270,7 @@ def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | Non
         m_parts.append(mpos)
         v_parts.append(values)
         offsets.append(offsets[-1] + n)
-        files.append({"path": str(path), "sha256": _sha256(path), "rows": n})
+        files.append({"path": str(path), "rows": n})
     cat = (lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dtype=dt))
     rows = _Rows(ts=cat(ts_parts, np.int64), meter=cat(m_parts, np.int32),
                  value=cat(v_parts, np.float64), file=np.zeros(0, np.int16), row=None,
@@ -321,6 +322,158 @@ def _fill_gaps(block: np.ndarray, missing: np.ndarray, policy: str) -> None:
         y[~ok] = np.interp(x[~ok], x[ok], y[ok])
 
 
+def _consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray, block: np.ndarray,
+                 cumulative: np.ndarray, problems: list[Problem], rollovers: list[dict]
+                 ) -> np.ndarray:
+    """Consumption per interval in canonical units from a (meters, n + 1) block of readings.
+
+    Interval meters: the first n columns. Cumulative registers: differences of consecutive
+    readings, with declared rollovers added back (each one recorded) and undeclared decreases
+    reported. Then one multiply per meter to the carrier's canonical unit.
+    """
+    n = grid.size
+    if not cumulative.any():
+        consumption = block[:, :n] if block.shape[1] == n else block[:, :n].copy()
+    else:
+        consumption = np.empty((len(members), n))
+        consumption[~cumulative] = block[~cumulative, :n]
+        cum_rows = np.flatnonzero(cumulative)
+        regs = block[cum_rows]
+        diff = np.diff(regs, axis=1)
+        for j, r in enumerate(cum_rows):
+            m: Meter = inv.meters[members[r]]
+            d = diff[j]
+            dec = np.flatnonzero(d < 0)
+            if not dec.size:
+                continue
+            if m.rollover is None:
+                problems.append(Problem(
+                    file=str(inv.path), row=m.table, field="rollover",
+                    found=f"register decreases at {dec.size} intervals, first at "
+                          f"{_fmt_ts(grid[min(dec[0] + 1, n - 1)].view('int64'))} "
+                          f"({regs[j, dec[0]]} -> {regs[j, dec[0] + 1]})",
+                    message=f"cumulative meter {m.id!r} decreases",
+                    expected="a non-decreasing register, or its rollover modulus in "
+                             "[[meters]] (e.g. rollover = 100000000)"))
+                continue
+            d[dec] += m.rollover
+            rollovers.extend(
+                {"meter": m.id, "interval_start": _fmt_ts(grid[i].view("int64")),
+                 "modulus": m.rollover, "consumption": float(d[i])} for i in dec)
+            if (d[dec] < 0).any() or (d[dec] > m.rollover / 2).any():
+                problems.append(Problem(
+                    file=str(inv.path), row=m.table, field="rollover", found=m.rollover,
+                    message=f"meter {m.id!r}: a decrease that one rollover of the declared "
+                            f"modulus does not explain",
+                    expected="the register's real modulus"))
+        consumption[cum_rows] = diff
+    factors = np.array([inv.meters[k].to_canonical for k in members])
+    if not np.all(factors == 1.0):
+        consumption *= factors[:, None]
+    return consumption
+
+
+# -- the fast path: well-formed Parquet, streamed row group by row group --------------------------
+
+def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
+    """Stream well-formed Parquet files straight into the (meters x intervals) arrays.
+
+    Well-formed: every meter's rows form one contiguous run, in time order, exactly on the year's
+    grid, with finite readings, and interval readings >= 0. That is what metering systems export,
+    and it can be checked while copying, without sorting or scattering. Anything else returns None
+    and the general path reads the files again and reports every problem with its row.
+    """
+    if not inv.data_files or any(p.suffix.lower() not in (".parquet", ".pq")
+                                 for p in inv.data_files):
+        return None
+    year = inv.reporting_year
+    pos = {m.id: k for k, m in enumerate(inv.meters)}
+    grids = {iv: year_grid(year, iv).view("int64") for iv in {m.interval for m in inv.meters}}
+    closing = np.datetime64(f"{year + 1}-01-01", "ns").view("int64")
+    width = [grids[m.interval].size + (m.reading == "cumulative") for m in inv.meters]
+    members = {iv: [k for k, m in enumerate(inv.meters) if m.interval == iv] for iv in grids}
+    row_in_group = {k: r for iv in members for r, k in enumerate(members[iv])}
+    blocks = {iv: np.empty((len(ks), max(width[k] for k in ks))) for iv, ks in members.items()}
+    filled = np.zeros(len(inv.meters), dtype=np.int64)  # rows received per meter
+    runs = np.zeros(len(inv.meters), dtype=np.int64)    # runs started per meter
+    files = []
+    current = -1
+    for path in inv.data_files:
+        if progress:
+            progress(f"reading {path.name}")
+        try:
+            pf = pq.ParquetFile(path, read_dictionary=["meter"])
+        except (pa.ArrowInvalid, OSError):
+            return None
+        schema = pf.schema_arrow
+        if any(c not in schema.names for c in COLUMNS):
+            return None
+        ts_type, v_type = schema.field("timestamp").type, schema.field("value").type
+        if not (pa.types.is_timestamp(ts_type) and ts_type.tz is None
+                and (pa.types.is_floating(v_type) or pa.types.is_integer(v_type))):
+            return None
+        unit_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts_type.unit]
+        nrows = 0
+        for rg in range(pf.num_row_groups):
+            table = pf.read_row_group(rg, columns=list(COLUMNS))
+            nrows += table.num_rows
+            for ts_chunk, m_chunk, v_chunk in zip(*(table.column(c).chunks for c in COLUMNS)):
+                if ts_chunk.null_count or m_chunk.null_count or v_chunk.null_count:
+                    return None
+                ts = ts_chunk.to_numpy().view("int64")
+                if unit_ns != 1:
+                    ts = ts * unit_ns
+                values = v_chunk.to_numpy()
+                names = m_chunk.dictionary.to_pylist()
+                lookup = np.array([pos.get(nm, -1) for nm in names], dtype=np.int64)
+                codes = m_chunk.indices.to_numpy()
+                starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+                ends = np.r_[starts[1:], codes.size]
+                for a, b in zip(starts.tolist(), ends.tolist()):
+                    k = int(lookup[codes[a]])
+                    if k < 0:
+                        return None
+                    if k != current:  # a new run
+                        runs[k] += 1
+                        if runs[k] > 1:
+                            return None
+                        current = k
+                    m = inv.meters[k]
+                    o = int(filled[k])
+                    if o + (b - a) > width[k]:
+                        return None
+                    g = grids[m.interval]
+                    expected = g[o:o + (b - a)]
+                    if expected.size < b - a:  # the closing reading of a register
+                        expected = np.r_[expected, closing]
+                    if not np.array_equal(ts[a:b], expected):
+                        return None
+                    blocks[m.interval][row_in_group[k], o:o + (b - a)] = values[a:b]
+                    filled[k] = o + (b - a)
+        files.append({"path": str(path), "rows": nrows})
+    if not np.array_equal(filled, width):
+        return None
+    groups = {}
+    problems: list[Problem] = []
+    rollovers: list[dict] = []
+    for iv, ks in members.items():
+        block = blocks[iv]
+        cumulative = np.array([inv.meters[k].reading == "cumulative" for k in ks])
+        n = grids[iv].size
+        low = np.min(block[~cumulative, :n]) if (~cumulative).any() else 0.0
+        if not np.isfinite(low) or low < 0 or (cumulative.any() and
+                                               not np.isfinite(block[cumulative]).all()):
+            return None
+        consumption = _consumption(inv, ks, grids[iv].view("datetime64[ns]"), block, cumulative,
+                                   problems, rollovers)
+        if problems:
+            return None
+        groups[iv] = SeriesGroup(interval=iv, meters=tuple(inv.meters[k].id for k in ks),
+                                 time=grids[iv].view("datetime64[ns]"), values=consumption,
+                                 filled=np.zeros(consumption.shape, dtype=bool))
+    return MeterData(groups=groups, files=files, fills=[], rollovers=rollovers)
+
+
 def read_meter_data(inv: Inventory, *, progress: Callable[[str], None] | None = None
                     ) -> MeterData:
     """Read, validate and shape every meter series of an inventory.
@@ -340,6 +493,17 @@ def read_meter_data(inv: Inventory, *, progress: Callable[[str], None] | None = 
     InputError
         Every problem in every file at once, each naming file, row and field.
     """
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: overlap it
+        digests = {p: pool.submit(_sha256, p) for p in inv.data_files if p.exists()}
+        data = _read_fast(inv, progress)
+        if data is None:
+            data = _read_general(inv, progress)
+        for f in data.files:
+            f["sha256"] = digests[Path(f["path"])].result()
+    return data
+
+
+def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
     problems: list[Problem] = []
     rows, files = _read_rows(inv, problems, progress)
     year = inv.reporting_year
@@ -454,43 +618,8 @@ def read_meter_data(inv: Inventory, *, progress: Callable[[str], None] | None = 
                           found=lambda i: float(rows.value[i]),
                           expected="a consumption >= 0 (exports are separate meters with "
                                    "role 'export')")
-        consumption = np.empty((len(members), n))
-        if (~cumulative).any():
-            consumption[~cumulative] = block[~cumulative, :n]
-        cum_rows = np.flatnonzero(cumulative)
-        if cum_rows.size:
-            regs = block[cum_rows]
-            diff = np.diff(regs, axis=1)
-            for j, r in enumerate(cum_rows):
-                m: Meter = inv.meters[members[r]]
-                d = diff[j]
-                dec = np.flatnonzero(d < 0)
-                if not dec.size:
-                    continue
-                if m.rollover is None:
-                    problems.append(Problem(
-                        file=str(inv.path), row=m.table, field="rollover",
-                        found=f"register decreases at {dec.size} intervals, first at "
-                              f"{_fmt_ts(grid[min(dec[0] + 1, n - 1)].view('int64'))} "
-                              f"({regs[j, dec[0]]} -> {regs[j, dec[0] + 1]})",
-                        message=f"cumulative meter {m.id!r} decreases",
-                        expected="a non-decreasing register, or its rollover modulus in "
-                                 "[[meters]] (e.g. rollover = 100000000)"))
-                    continue
-                d[dec] += m.rollover
-                rollovers.extend(
-                    {"meter": m.id, "interval_start": _fmt_ts(grid[i].view("int64")),
-                     "modulus": m.rollover, "consumption": float(d[i])} for i in dec)
-                if (d[dec] < 0).any() or (d[dec] > m.rollover / 2).any():
-                    problems.append(Problem(
-                        file=str(inv.path), row=m.table, field="rollover", found=m.rollover,
-                        message=f"meter {m.id!r}: a decrease that one rollover of the declared "
-                                f"modulus does not explain",
-                        expected="the register's real modulus"))
-            consumption[cum_rows] = diff
-        factors = np.array([inv.meters[k].to_canonical for k in members])
-        if not np.all(factors == 1.0):
-            consumption *= factors[:, None]
+        consumption = _consumption(inv, members, grid, block, cumulative, problems,
+                                   rollovers)
         groups[interval] = SeriesGroup(
             interval=interval, meters=tuple(inv.meters[k].id for k in members), time=grid,
             values=consumption, filled=filled_block[:, :n])

@@ -190,3 +190,40 @@ def test_nothing_is_dropped(tmp_path):
         _read(tmp_path, {"grid": (t, v)})
     summary = [p for p in _problems(e) if "more rows like these" in p.message]
     assert summary and "(366 in all)" in summary[0].message
+
+
+def _parquet(tmp_path, t, v, meter="grid", ts_type=None):
+    ts = pa.array(t) if ts_type is None else pa.array(t).cast(ts_type)
+    pq.write_table(pa.table({"timestamp": ts, "meter": [meter] * len(v), "value": v}),
+                   tmp_path / "meters.parquet")
+    return load_inventory(write_inventory(tmp_path, meters=[ELEC], files=("meters.parquet",)))
+
+
+def test_parquet_fast_path_falls_back_to_full_report(tmp_path):
+    # a duplicated row in an otherwise clean Parquet file: the row-level report still names it
+    t, v = daily()
+    inv = _parquet(tmp_path, np.r_[t, t[5:6]], np.r_[v, 1.0])
+    with pytest.raises(InputError) as e:
+        read_meter_data(inv)
+    rows = sorted(p.row for p in _problems(e) if p.message == "duplicated interval")
+    assert rows == [6, 367]  # Parquet rows are counted from 1
+
+
+def test_parquet_timezone_aware_timestamps(tmp_path):
+    t, v = daily()
+    utc = pa.array(t - np.timedelta64(8, "h")).cast(pa.timestamp("ns", tz="UTC"))
+    pq.write_table(pa.table({"timestamp": utc, "meter": ["grid"] * v.size, "value": v}),
+                   tmp_path / "meters.parquet")
+    inv = load_inventory(write_inventory(tmp_path, meters=[ELEC], files=("meters.parquet",)))
+    assert read_meter_data(inv).monthly()[1].sum() == 366.0
+
+
+def test_parquet_seconds_resolution_and_nan(tmp_path):
+    t, v = daily()
+    inv = _parquet(tmp_path, t, v, ts_type=pa.timestamp("s"))
+    assert read_meter_data(inv).monthly()[1].sum() == 366.0
+    v2 = v.copy()
+    v2[3] = np.nan  # an explicit NaN is a missing reading
+    inv = _parquet(tmp_path, t, v2)
+    with pytest.raises(InputError, match="1 missing intervals: 2024-01-04"):
+        read_meter_data(inv)
