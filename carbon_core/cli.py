@@ -225,20 +225,13 @@ def schema(name: str) -> None:
 
 # -- commands contributed by the other layers -------------------------------------------------
 
-def _register(module: str, names: tuple[str, ...]) -> None:
-    import importlib
+def _register() -> None:
+    from .balance.cli import ledger
+    from .plugins_cli import plugins
+    from .scoring.cli import rank, score
 
-    try:
-        mod = importlib.import_module(module, __package__)
-    except ImportError:
-        return
-    for name in names:
-        cmd = getattr(mod, name, None)
-        if isinstance(cmd, click.Command):
-            main.add_command(cmd)
+    for cmd in (score, rank, ledger, plugins):
+        main.add_command(cmd)
 
 
-_register(".scoring.cli", ("score", "rank"))
-_register(".balance.cli", ("ledger",))
-_register(".plugins_cli", ("plugins",))
-
+_register()

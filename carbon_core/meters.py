@@ -89,9 +89,15 @@ class MeterData:
     files: list[dict]
     fills: list[dict] = field(default_factory=list)
     rollovers: list[dict] = field(default_factory=list)
+    _monthly: tuple | None = field(default=None, repr=False, compare=False)
 
     def monthly(self) -> tuple[list[str], np.ndarray]:
-        """(meter ids, monthly totals [meters, 12]) over every group."""
+        """(meter ids, monthly totals [meters, 12]) over every group (computed once, cached)."""
+        if self._monthly is None:
+            self._monthly = self._compute_monthly()
+        return self._monthly
+
+    def _compute_monthly(self) -> tuple[list[str], np.ndarray]:
         ids: list[str] = []
         blocks = []
         for g in self.groups.values():

@@ -66,7 +66,10 @@ CORE_METRICS: dict[str, MetricInfo] = dict([
     _m("intensity.tce_per_wan_cny", "tce/万元",
        "energy intensity per 万元 of industrial value added 单位工业增加值能耗", False),
     _m("intensity.tco2e_per_tce", "tCO2e/tce",
-       "carbon emissions per unit of energy 单位能耗碳排放", False),
+       "carbon emissions per unit of energy 单位能耗碳排放 (location-based, 当量值)", False),
+    _m("intensity.market_tco2e_per_tce", "tCO2e/tce",
+       "Scope 1 + market-based Scope 2 per tce (当量值) 单位能耗碳排放(基于市场); the national "
+       "zero-carbon park core indicator is <= 0.20 (发改环资〔2025〕910号)", False),
     # the net-zero balance (issue: balance)
     _m("balance.gross_tco2e", "tCO2e", "gross emissions for the declared boundary 排放总量", False,
        "balance"),
@@ -87,7 +90,9 @@ def available_metrics(plugin_manager=None) -> dict[str, MetricInfo]:
     plugin_manager : pluggy.PluginManager, optional
         If given, metrics declared by its plugins (hook ``carbon_metric_definitions``) are added.
     """
-    metrics = dict(CORE_METRICS)
+    from .balance import BALANCE_METRICS
+
+    metrics = dict(CORE_METRICS) | dict(BALANCE_METRICS)
     if plugin_manager is not None:
         for batch in plugin_manager.hook.carbon_metric_definitions():
             for info in batch or ():

@@ -35,7 +35,10 @@ def load_schema(name: str) -> dict:
                       for p in (resources.files("carbon_core") / "schemas").iterdir()
                       if p.name.endswith(".schema.json"))
         raise KeyError(f"no schema {name!r}; available: {have}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    if name == "results":  # the balance section has its own schema, owned by carbon_core.balance
+        schema["properties"]["balance"] = load_schema("balance")
+    return schema
 
 
 def validate_results(doc: dict) -> None:
@@ -187,6 +190,7 @@ class Results:
             "intensity.tce_per_output": div(tce, out),
             "intensity.tce_per_wan_cny": div(tce, va),
             "intensity.tco2e_per_tce": div(total, tce),
+            "intensity.market_tco2e_per_tce": div(s1 + self.scope2_market_tco2e, tce),
         }
 
     # -- views --------------------------------------------------------------------------------
@@ -375,14 +379,23 @@ def electricity_series(inv, data) -> xr.Dataset:
                           coords={"time": grid}, attrs={"interval": "1h"})
     coarsest = max((m.interval for m in members), key=order.index)
     grid = year_grid(year, coarsest)
-    out = {v: np.zeros(grid.size) for v in roles.values()}
-    out["onsite_renewable_kwh"] = np.zeros(grid.size)
-    for m in members:
-        g, i = data.series(m.id)
-        v = _resample(g.values[i], g.time, g.interval, coarsest, grid)
-        out[roles[m.role]] += v
-        if m.role == "onsite_generation" and m.renewable:
-            out["onsite_renewable_kwh"] += v
+    names = list(roles.values()) + ["onsite_renewable_kwh"]
+    out = {v: np.zeros(grid.size) for v in names}
+    for g in data.groups.values():
+        # one weight matrix (variables x meters) per interval group: a single BLAS pass over the
+        # data sums every meter into its role, instead of one temporary array per meter
+        weights = np.zeros((len(names), len(g.meters)))
+        for j, mid in enumerate(g.meters):
+            m = inv.meter(mid)
+            if m.carrier == "electricity" and m.role in roles:
+                weights[names.index(roles[m.role]), j] = 1.0
+                if m.role == "onsite_generation" and m.renewable:
+                    weights[names.index("onsite_renewable_kwh"), j] = 1.0
+        if not weights.any():
+            continue
+        summed = weights @ g.values
+        for i, v in enumerate(names):
+            out[v] += _resample(summed[i], g.time, g.interval, coarsest, grid)
     out["consumed_kwh"] = out["grid_purchase_kwh"] + out["onsite_generation_kwh"] - \
         out["export_kwh"]
     return xr.Dataset({k: ("time", v, {"units": "kWh"}) for k, v in out.items()},
@@ -401,11 +414,13 @@ def _resample(values: np.ndarray, time: np.ndarray, src: str, dst: str, grid: np
 
 
 def _run_balance(results: Results, library, ledger):
-    """The net-zero balance, when the balance layer is present and the inventory declares one."""
-    try:
-        from .balance import BalanceInputs, compute_balance
-    except ImportError:
-        return None
+    """The net-zero balance (``carbon_core.balance``): market-based Scope 2, matching, offsets.
+
+    Always computed: without instruments it still gives market-based Scope 2 at the policy's
+    residual factor and the CFE scores of on-site generation.
+    """
+    from .balance import BalanceInputs, compute_balance
+
     inv = results.inventory
     series = results.electricity_series()
     interval = series.attrs["interval"]
@@ -427,5 +442,5 @@ def _run_balance(results: Results, library, ledger):
         scope2_heat_tco2e=results.total(category="purchased_heat")
         + results.total(category="exported_heat"),
         scope3_tco2e=scope3, library=library, grid_region=inv.factory.grid_region,
-        grid_province=inv.factory.grid_province, ledger=ledger)
+        grid_province=inv.factory.grid_province, ledger=ledger, gwp_set=inv.gwp_set)
     return compute_balance(inputs)

@@ -61,7 +61,7 @@ def combustion_co2_factor(ncv, carbon_content, oxidation):
     --------
     Natural gas at the NDRC defaults (389.31 GJ/10^4 Nm3, 15.3 tC/TJ, 0.99):
 
-    >>> round(combustion_co2_factor(389.31, 0.0153, 0.99), 4)
+    >>> round(float(combustion_co2_factor(389.31, 0.0153, 0.99)), 4)
     21.6219
     """
     return np.multiply(np.multiply(ncv, carbon_content), oxidation) * CO2_PER_C

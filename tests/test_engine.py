@@ -8,7 +8,7 @@ import pytest
 from carbon_core import compute
 from carbon_core.errors import InputError
 from carbon_core.results import validate_results
-from conftest import grid, write_inventory, write_long_csv
+from factories import grid, write_inventory, write_long_csv
 
 # Factors used below (all from the shipped factor files):
 #   natural gas (NDRC 2015 other-industry guideline, appendix table): NCV 389.31 GJ/10^4 Nm3,
@@ -185,9 +185,17 @@ def test_example_factory_runs_and_validates():
     from pathlib import Path
 
     path = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
-    res = compute(path, plugins=False)
+    res = compute(path)
     d = res.to_dict()
     validate_results(d)
+    assert d["sectors"]["plugins"] == {"appliances": "0.1.0"}
+    fugitive = [li for li in res.line_items if li.plugin == "appliances"]
+    assert fugitive and d["scope1"]["by_category"]["fugitive"] == pytest.approx(
+        math.fsum(li.emissions_tco2e for li in fugitive))
+    b = d["balance"]
+    assert b["net_tco2e"] == pytest.approx(b["gross_tco2e"] - b["green_electricity_tco2e"]
+                                           - b["certificates_tco2e"] - b["offsets_tco2e"])
+    assert d["scope2"]["market_based_tco2e"] < d["scope2"]["location_based_tco2e"]
     assert d["data_quality"]["rollovers"]  # the gas register wraps once in the example
     assert d["scope1"]["total_tco2e"] > 0 and d["scope2"]["location_based_tco2e"] > 0
     # on-site PV: consumed = grid + PV - export

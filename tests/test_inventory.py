@@ -4,7 +4,7 @@ import pytest
 
 from carbon_core.errors import InputError
 from carbon_core.inventory import check_credit_code, load_inventory
-from conftest import VALID_CODE, write_inventory
+from factories import VALID_CODE, write_inventory
 
 
 @pytest.mark.parametrize("code", ["91350100M000100Y43", VALID_CODE])

@@ -8,7 +8,7 @@ import pytest
 from carbon_core.errors import InputError
 from carbon_core.inventory import load_inventory
 from carbon_core.meters import read_meter_data
-from conftest import grid, write_inventory, write_long_csv
+from factories import grid, write_inventory, write_long_csv
 
 ELEC = {"id": "grid", "carrier": "electricity", "unit": "kWh", "role": "grid_purchase",
         "interval": "1D"}

@@ -11,7 +11,7 @@ from carbon_core import compute
 from carbon_core.inventory import load_inventory
 from carbon_core.meters import read_meter_data
 from carbon_core.results import electricity_series
-from conftest import grid, write_inventory, write_long_csv
+from factories import grid, write_inventory, write_long_csv
 
 SETTINGS = settings(max_examples=15, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from carbon_core.cli import main
 from carbon_core.results import validate_results
-from conftest import write_inventory
+from factories import write_inventory
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
 
@@ -19,14 +19,20 @@ def runner():
 
 
 def test_compute_summary(runner):
-    r = runner.invoke(main, ["compute", str(EXAMPLE), "--no-plugins"])
+    r = runner.invoke(main, ["compute", str(EXAMPLE)])
     assert r.exit_code == 0, r.output
     assert "范围一 Scope 1" in r.output and "当量值" in r.output and "unconfirmed" in r.output
+    assert "净排放 Net" in r.output and "appliances" in r.output
+
+
+def test_sectors_without_plugins_is_an_error(runner):
+    r = runner.invoke(main, ["compute", str(EXAMPLE), "--no-plugins"])
+    assert r.exit_code == 2 and "names sectors but plugins are off" in r.output
 
 
 def test_compute_json_validates(runner, tmp_path):
     out = tmp_path / "r.json"
-    r = runner.invoke(main, ["compute", str(EXAMPLE), "--no-plugins", "--json", "-o", str(out)])
+    r = runner.invoke(main, ["compute", str(EXAMPLE), "--json", "-o", str(out)])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     validate_results(doc)

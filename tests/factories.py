@@ -1,12 +1,10 @@
-"""Shared fixtures: small factories written to a temporary folder."""
+"""Helpers shared by the core tests: small factories written to a temporary folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
-
 from carbon_core.meters import year_grid
 
 VALID_CODE = "91340100MA2N0K1X3U"  # check digit valid (GB 32100-2015)
@@ -74,8 +72,3 @@ def grid(year: int, interval: str, closing: bool = False) -> np.ndarray:
     if closing:
         g = np.append(g, np.datetime64(f"{year + 1}-01-01", "ns"))
     return g
-
-
-@pytest.fixture
-def factory_dir(tmp_path):
-    return tmp_path

@@ -1,0 +1,100 @@
+"""Hook-dispatch overhead of sector plugins (issue 4): target < 5 %.
+
+"Plugins on": the computation goes through the plugin manager (entry-point discovery cached,
+``sectors(pm)`` lookup, ``factor_library`` merge cached, ``run_sectors`` dispatch, per-sector
+validation and LineItem building). "Plugins off": the same sector kernels called directly on their
+classes, without the manager. Both produce identical line items; the ratio is the dispatch cost.
+
+Run: python -m pytest benchmarks/bench_plugins.py --benchmark-only -p no:cacheprovider
+"""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+import carbon_core.sector as sector_mod
+from carbon_core import units
+from carbon_core.factors import FactorLibrary
+from carbon_core.plugins import factor_library, get_plugin_manager, run_sectors, sectors
+
+AR5 = {"CF4": 6630.0, "C2F6": 11100.0, "C3F8": 8900.0, "c-C4F8": 9540.0, "CHF3": 12400.0,
+       "SF6": 23500.0, "NF3": 16100.0, "HFC-32": 677.0, "HFC-125": 3170.0, "HFC-134a": 1300.0,
+       "HFC-143a": 4800.0, "HFC-245fa": 858.0}
+
+
+@pytest.fixture(autouse=True)
+def _gwp(monkeypatch):
+    def gwp(gas, gwp_set):
+        try:
+            return units.gwp(gas, gwp_set)
+        except Exception:
+            return AR5[gas]
+    monkeypatch.setattr(sector_mod, "_gwp", gwp)
+
+
+def _factories(n):
+    pm = get_plugin_manager()
+    index = sectors(pm)
+    names = sorted(index)
+    out = []
+    for k in range(n):
+        chosen = [names[k % len(names)], names[(k + 2) % len(names)]]
+        raw = {s: index[s].example_inputs()[0] for s in chosen}
+        out.append(SimpleNamespace(factory=SimpleNamespace(sectors=tuple(chosen)),
+                                   raw={"process": raw}, path=f"f{k}.toml",
+                                   reporting_year=2024, gwp_set="AR5"))
+    return out
+
+
+def _on(invs, base):
+    pm = get_plugin_manager()
+    lib = factor_library(base, pm)
+    return [run_sectors(inv, lib, plugin_manager=pm) for inv in invs]
+
+
+def _off(invs, lib, classes):
+    out = []
+    for inv in invs:
+        items = []
+        for s in inv.factory.sectors:
+            items.extend(classes[s].compute(inv.raw["process"][s], library=lib,
+                                            gwp_set=inv.gwp_set, file=str(inv.path)).line_items)
+        out.append(items)
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 1000], ids=["1-factory", "1000-factories"])
+def test_dispatch_overhead(benchmark, n):
+    base = FactorLibrary.default()
+    invs = _factories(n)
+    pm = get_plugin_manager()
+    lib = factor_library(base, pm)
+    classes = {name: type(p)() for name, p in sectors(pm).items()}
+    # equal results
+    on = _on(invs[:5], base)
+    off = _off(invs[:5], lib, classes)
+    assert [[i.emissions_tco2e for i in o.line_items] for o in on] == \
+        [[i.emissions_tco2e for i in items] for items in off]
+
+    reps = 3 if n > 1 else 200
+
+    def best(fn):
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    t_off = best(lambda: _off(invs, lib, classes))
+    t_on = best(lambda: _on(invs, base))
+    benchmark(_on, invs, base)
+    ratio = t_on / t_off
+    benchmark.extra_info.update({"factories": n, "t_plugins_on_s": t_on,
+                                 "t_plugins_off_s": t_off, "overhead_ratio": ratio,
+                                 "overhead_percent": 100 * (ratio - 1)})
+    print(f"\n{n} factories: on {t_on:.4f} s, off {t_off:.4f} s, overhead "
+          f"{100 * (ratio - 1):+.1f} %")

@@ -1,0 +1,334 @@
+"""The claims ledger: every certificate serial and offset serial claimed once, across factories
+and years, in one SQLite file.
+
+A claim is one instrument or offset block of one claimant (the factory's credit code) for one
+reporting year, with its serial ranges. Recording a factory's claims for a year is one
+transaction (``BEGIN IMMEDIATE``: the write lock is taken before the checks, so two processes
+cannot both pass the checks): the claimant's own claims for that year are replaced (re-running is
+idempotent), every new serial range is checked against every other claim, and on any conflict
+nothing is written. SQLite's rollback journal makes a process killed mid-claim leave the file as
+it was before the transaction (https://www.sqlite.org/atomiccommit.html).
+
+Refused, with a message naming both claims: a serial range overlapping another claim (another
+factory, another year of the same factory, or the same MWh claimed through a green-power contract
+and again as a GEC), a claim beyond the serials' issued volume, a block retired for another
+beneficiary.
+
+Examples
+--------
+>>> import tempfile, os
+>>> from carbon_core.balance.instruments import SerialRange
+>>> with tempfile.TemporaryDirectory() as d:
+...     led = Ledger(os.path.join(d, "ledger.sqlite"))
+...     c = Claim("gec-1", "gec", "certificate", 10.0, "MWh", (SerialRange("G", 1, 10),))
+...     led.record("91340100MA2N0K1X3B", 2024, [c])
+...     try:
+...         led.record("913401001234567890", 2024, [c])
+...     except InputError as exc:
+...         print(exc.problems[0].message)
+...     led.close()
+1
+serials already claimed: G#1..10 by gec 'gec-1' of 913401001234567890 (2024) and gec 'gec-1' of 91340100MA2N0K1X3B (2024)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from ..errors import InputError, Problem
+from .instruments import SerialRange
+
+__all__ = ["Claim", "Ledger", "default_ledger_path", "LEDGER_ENV"]
+
+LEDGER_ENV = "CARBON_LEDGER"
+_SCHEMA_VERSION = "1"
+
+#: Test hook called inside the claim transaction after the inserts, before COMMIT (the
+#: killed-process test sets it to sleep). Never set it in production code.
+_TEST_HOOK: Callable[[str], None] | None = None
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS claims (
+    claim_id INTEGER PRIMARY KEY,
+    claimant TEXT NOT NULL,
+    claimant_name TEXT NOT NULL DEFAULT '',
+    reporting_year INTEGER NOT NULL,
+    item_id TEXT NOT NULL,
+    item_type TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('certificate', 'offset')),
+    amount REAL NOT NULL CHECK (amount >= 0),
+    unit TEXT NOT NULL,
+    beneficiary TEXT NOT NULL DEFAULT '',
+    vintage TEXT NOT NULL DEFAULT '',
+    source_file TEXT NOT NULL DEFAULT '',
+    policy TEXT NOT NULL DEFAULT '',
+    recorded_at TEXT NOT NULL,
+    UNIQUE (claimant, reporting_year, item_id)
+);
+CREATE TABLE IF NOT EXISTS serials (
+    claim_id INTEGER NOT NULL REFERENCES claims(claim_id) ON DELETE CASCADE,
+    prefix TEXT NOT NULL,
+    first INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    CHECK (last >= first)
+);
+CREATE INDEX IF NOT EXISTS serials_range ON serials (prefix, first, last);
+CREATE INDEX IF NOT EXISTS claims_claimant ON claims (claimant, reporting_year);
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claimed instrument or offset block.
+
+    Attributes
+    ----------
+    item_id, item_type : str
+        Inventory id and type (``gec``, ``green_power_contract``, ``offset:CCER``...).
+    kind : str
+        ``"certificate"`` or ``"offset"``.
+    amount : float
+        Claimed volume [MWh for certificates, tCO2e for offsets]; at most the serial count.
+    serials : tuple of SerialRange
+    """
+
+    item_id: str
+    item_type: str
+    kind: str
+    amount: float
+    unit: str
+    serials: tuple[SerialRange, ...]
+    beneficiary: str = ""
+    vintage: str = ""
+
+    @property
+    def serial_count(self) -> int:
+        return sum(s.count for s in self.serials)
+
+
+def default_ledger_path() -> Path:
+    """``$CARBON_LEDGER`` or ``./carbon-ledger.sqlite``."""
+    return Path(os.environ.get(LEDGER_ENV) or "carbon-ledger.sqlite")
+
+
+class Ledger:
+    """A claims ledger in one SQLite file (created on first use).
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file. ``":memory:"`` works for tests.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA synchronous = FULL")
+        self._db.execute("BEGIN IMMEDIATE")
+        for stmt in _DDL.strip().split(";"):
+            if stmt.strip():
+                self._db.execute(stmt)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                         (_SCHEMA_VERSION,))
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def record(self, claimant: str, reporting_year: int, claims: Sequence[Claim], *,
+               claimant_name: str = "", source_file: str = "", policy: str = "") -> int:
+        """Replace ``claimant``'s claims for ``reporting_year`` by ``claims``, atomically.
+
+        Returns
+        -------
+        int
+            The number of claims recorded.
+
+        Raises
+        ------
+        InputError
+            Every conflict found, each naming both claims; nothing is written.
+        """
+        problems = _check_batch(claimant, claimant_name, reporting_year, claims, source_file)
+        if problems:
+            raise InputError(problems, title=f"{len(problems)} claims refused by the ledger "
+                                             f"{self.path}")
+        db = self._db
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM claims WHERE claimant = ? AND reporting_year = ?",
+                       (claimant, reporting_year))
+            problems = self._conflicts(claimant, claimant_name, reporting_year, claims,
+                                       source_file)
+            if problems:
+                raise InputError(problems, title=f"{len(problems)} claims refused by the "
+                                                 f"ledger {self.path}")
+            for c in claims:
+                cur = db.execute(
+                    "INSERT INTO claims (claimant, claimant_name, reporting_year, item_id, "
+                    "item_type, kind, amount, unit, beneficiary, vintage, source_file, policy, "
+                    "recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (claimant, claimant_name, reporting_year, c.item_id, c.item_type, c.kind,
+                     c.amount, c.unit, c.beneficiary, c.vintage, source_file, policy, now))
+                db.executemany("INSERT INTO serials VALUES (?,?,?,?)",
+                               [(cur.lastrowid, s.prefix, s.first, s.last) for s in c.serials])
+                if _TEST_HOOK is not None:
+                    _TEST_HOOK("inserted")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return len(claims)
+
+    def _conflicts(self, claimant, claimant_name, year, claims, source_file) -> list[Problem]:
+        rows = [(i, s.prefix, s.first, s.last) for i, c in enumerate(claims) for s in c.serials]
+        if not rows:
+            return []
+        db = self._db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS new_serials "
+                   "(idx INTEGER, prefix TEXT, first INTEGER, last INTEGER)")
+        db.execute("DELETE FROM new_serials")
+        db.executemany("INSERT INTO new_serials VALUES (?,?,?,?)", rows)
+        hits = db.execute(
+            "SELECT n.idx, n.prefix, n.first, n.last, s.first, s.last, c.claimant, "
+            "c.claimant_name, c.reporting_year, c.item_id, c.item_type, c.source_file "
+            "FROM new_serials n JOIN serials s ON s.prefix = n.prefix AND s.first <= n.last "
+            "AND s.last >= n.first JOIN claims c ON c.claim_id = s.claim_id "
+            "ORDER BY n.idx, s.first").fetchall()
+        db.execute("DELETE FROM new_serials")
+        out = []
+        for idx, prefix, nf, nl, of, ol, oc, ocn, oy, oid, otype, ofile in hits:
+            c = claims[idx]
+            lo, hi = max(nf, of), min(nl, ol)
+            both = (f"{c.item_type} {c.item_id!r} of {claimant} ({year}) and {otype} {oid!r} of "
+                    f"{oc}{' ' + ocn if ocn else ''} ({oy}{', ' + ofile if ofile else ''})")
+            what = "serials already claimed"
+            if {c.item_type, otype} & {"gec"} and {c.item_type, otype} & {
+                    "green_power_contract", "ppa"}:
+                what = "the same MWh claimed through a green-power contract and as a GEC"
+            out.append(Problem(source_file or "ledger",
+                               f"{what}: {_fmt_range(prefix, lo, hi)} by {both}",
+                               row=c.item_id, field="serials", found=_fmt_range(prefix, nf, nl),
+                               expected="serials no other claim holds"))
+        return out
+
+    # -- reading and checking -----------------------------------------------------------------
+
+    def claims(self, *, claimant: str | None = None, reporting_year: int | None = None,
+               serial: str | None = None) -> list[dict[str, Any]]:
+        """Claims with their serial ranges, optionally filtered.
+
+        ``serial`` is one serial ``PREFIX#N`` or a range; claims holding any of it are returned.
+        """
+        sql = ("SELECT c.claim_id, c.claimant, c.claimant_name, c.reporting_year, c.item_id, "
+               "c.item_type, c.kind, c.amount, c.unit, c.beneficiary, c.vintage, c.source_file, "
+               "c.policy, c.recorded_at FROM claims c WHERE 1=1")
+        args: list[Any] = []
+        if claimant:
+            sql += " AND (c.claimant = ? OR c.claimant_name = ?)"
+            args += [claimant, claimant]
+        if reporting_year is not None:
+            sql += " AND c.reporting_year = ?"
+            args.append(reporting_year)
+        if serial:
+            r = SerialRange.parse(serial)
+            sql += (" AND EXISTS (SELECT 1 FROM serials s WHERE s.claim_id = c.claim_id AND "
+                    "s.prefix = ? AND s.first <= ? AND s.last >= ?)")
+            args += [r.prefix, r.last, r.first]
+        sql += " ORDER BY c.claimant, c.reporting_year, c.item_id"
+        cols = ["claim_id", "claimant", "claimant_name", "reporting_year", "item_id",
+                "item_type", "kind", "amount", "unit", "beneficiary", "vintage", "source_file",
+                "policy", "recorded_at"]
+        out = [dict(zip(cols, row)) for row in self._db.execute(sql, args).fetchall()]
+        ser: dict[int, list[str]] = {}
+        for cid, prefix, first, last in self._db.execute(
+                "SELECT claim_id, prefix, first, last FROM serials ORDER BY prefix, first"):
+            ser.setdefault(cid, []).append(_fmt_range(prefix, first, last))
+        for row in out:
+            row["serials"] = ser.get(row["claim_id"], [])
+        return out
+
+    def check(self) -> list[Problem]:
+        """Re-verify the whole ledger: no overlapping serials, no claim beyond its serials."""
+        out = []
+        integrity = self._db.execute("PRAGMA integrity_check").fetchone()[0]
+        if integrity != "ok":
+            out.append(Problem(self.path, f"SQLite integrity check failed: {integrity}"))
+        for row in self._db.execute(
+                "SELECT a.prefix, max(a.first, b.first), min(a.last, b.last), "
+                "ca.claimant, ca.reporting_year, ca.item_id, cb.claimant, cb.reporting_year, "
+                "cb.item_id FROM serials a JOIN serials b ON a.prefix = b.prefix AND "
+                "a.first <= b.last AND b.first <= a.last AND a.rowid < b.rowid "
+                "JOIN claims ca ON ca.claim_id = a.claim_id "
+                "JOIN claims cb ON cb.claim_id = b.claim_id"):
+            prefix, lo, hi, c1, y1, i1, c2, y2, i2 = row
+            out.append(Problem(self.path, f"serials {_fmt_range(prefix, lo, hi)} claimed twice: "
+                               f"{i1!r} of {c1} ({y1}) and {i2!r} of {c2} ({y2})",
+                               row=i2, field="serials"))
+        for cid, claimant, year, item, amount, unit, count in self._db.execute(
+                "SELECT c.claim_id, c.claimant, c.reporting_year, c.item_id, c.amount, c.unit, "
+                "coalesce(sum(s.last - s.first + 1), 0) FROM claims c LEFT JOIN serials s "
+                "ON s.claim_id = c.claim_id GROUP BY c.claim_id"):
+            if amount > count + 1e-9:
+                out.append(Problem(self.path, f"claim beyond the issued volume: {item!r} of "
+                                   f"{claimant} ({year}) claims {amount:g} {unit} with {count} "
+                                   "serials", row=item, field="amount", found=amount,
+                                   expected=f"at most {count}"))
+        for cid, claimant, name, item, ben in self._db.execute(
+                "SELECT claim_id, claimant, claimant_name, item_id, beneficiary FROM claims "
+                "WHERE beneficiary != '' AND beneficiary != claimant AND "
+                "beneficiary != claimant_name"):
+            out.append(Problem(self.path, f"{item!r} claimed by {claimant} but retired for "
+                               f"{ben}", row=item, field="beneficiary", found=ben))
+        return out
+
+
+def _fmt_range(prefix: str, first: int, last: int) -> str:
+    return str(SerialRange(prefix, first, last))
+
+
+def _check_batch(claimant, claimant_name, year, claims: Iterable[Claim], source_file
+                 ) -> list[Problem]:
+    """Checks that need no database: volume within serials, beneficiary, overlaps in the batch."""
+    out = []
+    claims = list(claims)
+    for c in claims:
+        if c.amount > c.serial_count + 1e-9:
+            out.append(Problem(source_file or "ledger", f"claim beyond the issued volume: "
+                               f"{c.amount:g} {c.unit} with {c.serial_count} serials",
+                               row=c.item_id, field="amount", found=c.amount,
+                               expected=f"at most {c.serial_count}"))
+        if c.beneficiary and c.beneficiary not in {claimant, claimant_name}:
+            out.append(Problem(source_file or "ledger", f"{c.item_type} {c.item_id!r} retired "
+                               f"for {c.beneficiary}, claimed by {claimant}", row=c.item_id,
+                               field="beneficiary", found=c.beneficiary,
+                               expected=f"{claimant} or {claimant_name}"))
+    flat = sorted(((s, c) for c in claims for s in c.serials),
+                  key=lambda x: (x[0].prefix, x[0].first))
+    active: list[tuple[SerialRange, Claim]] = []
+    for b, cb in flat:
+        active = [(a, ca) for a, ca in active if a.overlaps(b) or
+                  (a.prefix == b.prefix and a.last >= b.first)]
+        for a, ca in active:
+            out.append(Problem(source_file or "ledger",
+                               f"serials claimed twice in one batch: {a} by {ca.item_type} "
+                               f"{ca.item_id!r} and {b} by {cb.item_type} {cb.item_id!r}",
+                               row=cb.item_id, field="serials"))
+        active.append((b, cb))
+    return out
