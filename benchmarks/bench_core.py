@@ -82,16 +82,18 @@ def test_compute_step(benchmark, dataset, parquet_file):
     inv = _inventory(folder, files=[parquet_file.name])
     group = SeriesGroup(interval="15min", meters=tuple(m.id for m in inv.meters), time=t,
                         values=values, filled=np.zeros(values.shape, bool))
-    data = MeterData(groups={"15min": group}, files=[])
     lib = FactorLibrary.default()
 
-    def run():
+    def fresh():  # a new MeterData each round: nothing cached from the previous round
+        return (MeterData(groups={"15min": group}, files=[]),), {}
+
+    def run(data):
         return compute(inv, library=lib, meter_data=data, plugins=False)
 
-    res = benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
+    res = benchmark.pedantic(run, setup=fresh, rounds=5, iterations=1, warmup_rounds=1)
     floor = _floor(values)
     tracemalloc.start()
-    run()
+    run(*fresh()[0])
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     benchmark.extra_info.update({

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -68,6 +69,7 @@ def resolve_factor(library: FactorLibrary, key: str, unit: str, *, region: str =
     return f.value * conversion_factor(f.unit, unit), f
 
 
+@lru_cache(maxsize=4096)
 def _citation(factors: tuple[Factor, ...]) -> str:
     return "; ".join(f"{f.key}={f.value:g} {f.unit}: {f.citation()}" for f in factors)
 
@@ -82,9 +84,13 @@ class _Builder:
         self.energy: list[dict] = []
         self.problems: list[Problem] = []
         self.used: dict[tuple, Factor] = {}
+        self._resolved: dict[tuple, tuple[float, Factor]] = {}
 
     def factor(self, key, unit, *, where, **kw) -> tuple[float, Factor] | None:
         kw.setdefault("reporting_year", self.inv.reporting_year)
+        memo = (key, unit, *sorted((k, str(v)) for k, v in kw.items()))
+        if memo in self._resolved:  # 1,000 meters on one grid factor: one lookup
+            return self._resolved[memo]
         try:
             value, f = resolve_factor(self.lib, key, unit, **kw)
         except FactorNotFoundError as exc:
@@ -92,6 +98,7 @@ class _Builder:
                                          message=str(exc), expected=f"a factor {key!r}"))
             return None
         self.used[(f.key, f.region, f.data_year, f.source.id)] = f
+        self._resolved[memo] = (value, f)
         return value, f
 
     # -- per carrier kind ---------------------------------------------------------------------

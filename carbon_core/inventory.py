@@ -173,10 +173,12 @@ class Inventory:
         return self.raw.get(name, default)
 
     def meter(self, meter_id: str) -> Meter:
-        for m in self.meters:
-            if m.id == meter_id:
-                return m
-        raise KeyError(meter_id)
+        """The meter called ``meter_id`` (KeyError if none)."""
+        index = self.__dict__.get("_meter_index")
+        if index is None:  # built once; the dataclass is frozen, so bypass __setattr__
+            index = {m.id: m for m in self.meters}
+            object.__setattr__(self, "_meter_index", index)
+        return index[meter_id]
 
 
 def load_inventory(path: str | Path) -> Inventory:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -295,12 +296,17 @@ def _energy_item(e: dict) -> dict:
 
 
 def _canonical_unit(inv, meter_id: str) -> str:
+    m = inv.meter(meter_id)
+    return _canonical_unit_of(m.carrier, m.unit)
+
+
+@lru_cache(maxsize=256)
+def _canonical_unit_of(carrier: str, unit: str) -> str:
     from .carriers import CARRIERS
     from .inventory import _is_mass
 
-    m = inv.meter(meter_id)
-    c = CARRIERS[m.carrier]
-    if c.kind in ("steam", "hot_water") and not _is_mass(m.unit):
+    c = CARRIERS[carrier]
+    if c.kind in ("steam", "hot_water") and not _is_mass(unit):
         return "GJ"
     return c.canonical_unit
 
