@@ -15,25 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-import carbon_core.sector as sector_mod
-from carbon_core import units
 from carbon_core.factors import FactorLibrary
 from carbon_core.plugins import factor_library, get_plugin_manager, run_sectors, sectors
-
-AR5 = {"CF4": 6630.0, "C2F6": 11100.0, "C3F8": 8900.0, "c-C4F8": 9540.0, "CHF3": 12400.0,
-       "SF6": 23500.0, "NF3": 16100.0, "HFC-32": 677.0, "HFC-125": 3170.0, "HFC-134a": 1300.0,
-       "HFC-143a": 4800.0, "HFC-245fa": 858.0}
-
-
-@pytest.fixture(autouse=True)
-def _gwp(monkeypatch):
-    def gwp(gas, gwp_set):
-        try:
-            return units.gwp(gas, gwp_set)
-        except Exception:
-            return AR5[gas]
-    monkeypatch.setattr(sector_mod, "_gwp", gwp)
-
 
 def _factories(n):
     pm = get_plugin_manager()

@@ -145,6 +145,10 @@ def print_summary(doc: dict) -> None:
                       "(see provenance.unconfirmed_factors):")
         for u in unconfirmed:
             console.print(f"  - {u}", highlight=False, markup=False)
+    uli = doc["provenance"].get("unconfirmed_line_items", [])
+    if uli:
+        console.print(f"[yellow]{len(uli)} line item(s) rest on unconfirmed factors:[/] "
+                      + ", ".join(uli), highlight=False)
     dq = doc["data_quality"]
     if dq["fills"] or dq["rollovers"]:
         console.print(f"data quality: {len(dq['fills'])} filled gap(s) "

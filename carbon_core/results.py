@@ -143,6 +143,9 @@ class Results:
                              "gap_policy": inv.gap_policy}
         self.provenance = _provenance(inv, meter_data, factors_used, library, engine_version,
                                       sector)
+        # plugins cite their own factors on their line items: list those resting on unconfirmed ones
+        self.provenance["unconfirmed_line_items"] = [
+            li.id for li in line_items if not li.confirmed]
         return self
 
     # -- totals -------------------------------------------------------------------------------
@@ -217,7 +220,7 @@ class Results:
         return rows
 
     def electricity_series(self) -> xr.Dataset:
-        """Electricity by role on one time axis, for matching (see docs/contracts.md)."""
+        """Electricity by role on one time axis, for temporal matching in the balance."""
         return electricity_series(self.inventory, self.meter_data)
 
     def to_dict(self) -> dict:

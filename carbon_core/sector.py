@@ -78,11 +78,6 @@ EMISSION_CATEGORIES = ("process", "fugitive")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _gwp(gas: str, gwp_set: str) -> float:
-    """GWP lookup used by every plugin (one indirection, so tests can supply missing values)."""
-    return _units.gwp(gas, gwp_set)
-
-
 # --------------------------------------------------------------------------------------------------
 # Declared inputs
 # --------------------------------------------------------------------------------------------------
@@ -355,7 +350,7 @@ class SectorContext:
             if tag is not None and b.tag != tag:
                 continue
             for gas in dict.fromkeys(b.gas.tolist()):
-                total += float(b.emissions[b.gas == gas].sum()) * _gwp(gas, self.gwp_set)
+                total += float(b.emissions[b.gas == gas].sum()) * _units.gwp(gas, self.gwp_set)
         return total
 
     def _line_items(self) -> list[LineItem]:
@@ -376,7 +371,7 @@ class SectorContext:
                     if gas not in _units.GASES:
                         raise PluginError(f"plugin {plugin!r} emitted unknown gas {gas!r}; gases are "
                                           f"named as in carbon_core.units.GASES")
-                    gwps[gas] = _gwp(gas, self.gwp_set)
+                    gwps[gas] = _units.gwp(gas, self.gwp_set)
                 item_id = f"{plugin}:{b.tag}:{b.source[i]}:{gas}"
                 if item_id in seen:
                     raise PluginError(f"plugin {plugin!r} emitted line item {item_id!r} twice; "

@@ -74,7 +74,7 @@ BALANCE_METRICS: dict[str, MetricInfo] = dict([
 
 @dataclass(frozen=True)
 class BalanceInputs:
-    """What the core passes to :func:`compute_balance` (docs/contracts.md).
+    """What the core passes to :func:`compute_balance` (docs/design.md).
 
     Attributes
     ----------

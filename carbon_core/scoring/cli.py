@@ -142,5 +142,5 @@ def rank_command(files, system_path, as_of, as_json):
         print_ranking(entries, Console(), template=docs[0]["system"]["template"])
 
 
-#: Alias, so the lead can register ``carbon_core.scoring.cli:rank`` as in docs/contracts.md.
+#: ``carbon rank``; defined as ``rank_command`` so it does not shadow :func:`carbon_core.scoring.rank`.
 rank = rank_command
