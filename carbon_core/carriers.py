@@ -72,6 +72,9 @@ ROLES: dict[str, tuple[str, ...]] = {
     "heat_purchase": ("heat", "steam", "hot_water"),
     "heat_export": ("heat", "steam", "hot_water"),
     "submeter": ("electricity", "fuel", "heat", "steam", "hot_water"),
+    # refrigerant or SF6 top-ups (activities only): the gas added to replace losses is emitted
+    # (IPCC 2006 Vol. 3 §7.5.2, top-up method); written with `gas` instead of `carrier`
+    "fugitive": (),
 }
 
 

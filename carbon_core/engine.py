@@ -71,6 +71,8 @@ def resolve_factor(library: FactorLibrary, key: str, unit: str, *, region: str =
 
 @lru_cache(maxsize=4096)
 def _citation(factors: tuple[Factor, ...]) -> str:
+    if not factors:
+        return "no factor: the activity is the emitted mass of the gas"
     return "; ".join(f"{f.key}={f.value:g} {f.unit}: {f.citation()}" for f in factors)
 
 
@@ -150,6 +152,15 @@ class _Builder:
                      "E = -AD x EF_grid, exported electricity deducted (GB/T 32150-2015 §6.4)"),
             details={"basis": "location", "factor_kind": choice.kind, "region": choice.region,
                      "selection": str(choice.rule)}))
+
+    def fugitive(self, sid, gas, monthly, unallocated):
+        """Refrigerant / SF6 top-up: the mass added replaces what leaked (IPCC 2006 Vol. 3
+        §7.5.2, top-up method; GB/T 32150-2015 counts HFC/SF6 among the gases)."""
+        self.lines.append(_Line(
+            id=f"fugitive:{sid}:{gas}", category="fugitive", source=sid, carrier=gas,
+            monthly=monthly, unallocated=unallocated, activity_unit="t", factor=1.0,
+            factor_unit=f"t{gas}/t", factors=(), gas=gas,
+            formula="E = mass topped up x GWP (IPCC 2006 Vol. 3 §7.5.2, top-up method)"))
 
     def heat(self, sid, carrier, category, monthly, unallocated, where, enthalpy, temperature,
              metered_as_mass, sign=1.0):
@@ -235,8 +246,11 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     electricity = {"grid_purchase": 0.0, "onsite_generation": 0.0, "onsite_renewable": 0.0,
                    "export": 0.0}
     for src, months, unalloc in sources:
-        carrier = CARRIERS[src.carrier]
         where = src.table
+        if src.role == "fugitive":
+            b.fugitive(src.id, src.carrier, months, unalloc)
+            continue
+        carrier = CARRIERS[src.carrier]
         if src.role == "fuel":
             b.fuel(src.id, src.carrier, months, unalloc, where)
         elif src.role == "grid_purchase":

@@ -256,6 +256,33 @@ def _canonical_factor(p, carrier: str, unit: str, where: str) -> float:
         return float("nan")
 
 
+def _fugitive_activity(p: ProblemCollector, row: Mapping, where: str, aid, year) -> "Activity":
+    """A refrigerant / SF6 top-up: ``gas`` and a mass; the carrier is the gas itself."""
+    from .units import GASES
+
+    gas = _get(p, row, "gas", str, where, expected=f"a gas such as HFC-134a, SF6")
+    if gas is not None and gas not in GASES:
+        p.add("unknown gas", row=where, field="gas", found=gas, expected=f"one of {sorted(GASES)}"
+              + " (blends such as R-410A: declare each component, or use a sector plugin)")
+        gas = None
+    amount = _get(p, row, "amount", (int, float), where, expected="a mass >= 0")
+    if isinstance(amount, (int, float)) and amount < 0:
+        p.add("negative amount", row=where, field="amount", found=amount, expected="a mass >= 0")
+    unit = _get(p, row, "unit", str, where, expected="a mass unit: kg or t")
+    factor = float("nan")
+    if unit is not None:
+        try:
+            factor = conversion_factor(unit, "t")
+        except UnitError as exc:
+            p.add("a top-up is a mass", row=where, field="unit", found=unit,
+                  expected=f"kg or t ({exc})")
+    period = str(row.get("period", year))
+    return Activity(id=aid or f"<{where}>", carrier=gas or "", role="fugitive",
+                    amount=float(amount) if isinstance(amount, (int, float)) else float("nan"),
+                    unit=unit or "", period=period, evidence=str(row.get("evidence", "")),
+                    to_canonical=factor, table=where)
+
+
 def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml") -> Inventory:
     """Validate a parsed inventory (see :func:`load_inventory`)."""
     path = Path(path)
@@ -373,16 +400,22 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
                   field="id", found=aid, expected=f"a unique id (also used by {seen[aid]})")
         elif aid:
             seen[aid] = where
-        carrier = _get(p, row, "carrier", str, where)
-        if carrier is not None and carrier not in CARRIERS:
-            p.add("unknown carrier", row=where, field="carrier", found=carrier,
-                  expected=f"one of {sorted(CARRIERS)}")
-            carrier = None
         role = _get(p, row, "role", str, where, expected=f"one of {sorted(ROLES)}")
         if role is not None and role not in ROLES:
             p.add("unknown role", row=where, field="role", found=role,
                   expected=f"one of {sorted(ROLES)}")
             role = None
+        if role == "fugitive":
+            activities.append(_fugitive_activity(p, row, where, aid, year))
+            continue
+        carrier = _get(p, row, "carrier", str, where)
+        if carrier is not None and carrier not in CARRIERS:
+            p.add("unknown carrier", row=where, field="carrier", found=carrier,
+                  expected=f"one of {sorted(CARRIERS)}")
+            carrier = None
+        if role and carrier and CARRIERS[carrier].kind not in ROLES[role]:
+            p.add(f"role {role!r} does not take carrier {carrier!r}", row=where, field="role",
+                  found=role, expected=f"a carrier of kind {ROLES[role]}")
         amount = _get(p, row, "amount", (int, float), where, expected="a number >= 0")
         if isinstance(amount, (int, float)) and amount < 0:
             p.add("negative amount", row=where, field="amount", found=amount,

@@ -77,6 +77,8 @@ CORE_METRICS: dict[str, MetricInfo] = dict([
        "balance"),
     _m("balance.renewable_electricity_share", "1",
        "renewable electricity share of consumption 可再生能源电力消费占比", True, "balance"),
+    _m("renewable_electricity_share", "1", "same as balance.renewable_electricity_share, under "
+       "the plain name of the results JSON 可再生能源电力消费占比", True, "balance"),
     _m("balance.offset_share", "1", "offsets as a share of gross emissions 抵销量占比", None,
        "balance"),
 ])

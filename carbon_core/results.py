@@ -138,6 +138,9 @@ class Results:
         if sector is not None:
             self.sectors = {"plugins": dict(sector.plugins), "metrics": dict(sector.metrics)}
         self.metrics = self._metrics() | extra_metrics | (dict(sector.metrics) if sector else {})
+        # the plain name the results JSON promises (metrics.renewable_electricity_share)
+        self.metrics["renewable_electricity_share"] = self.metrics.get(
+            "balance.renewable_electricity_share")
         self.data_quality = {"fills": list(meter_data.fills),
                              "rollovers": list(meter_data.rollovers),
                              "gap_policy": inv.gap_policy}

@@ -202,3 +202,20 @@ def test_example_factory_runs_and_validates():
     kwh = d["electricity_kwh"]
     assert kwh["consumed"] == pytest.approx(kwh["grid_purchase"] + kwh["onsite_renewable"]
                                             - kwh["export"])
+
+
+def test_refrigerant_top_up_is_fugitive(tmp_path):
+    # IPCC 2006 Vol. 3 §7.5.2 top-up method: 25 kg HFC-134a added x GWP (AR5 WG1 Table 8.A.1: 1300)
+    res = _run(tmp_path, [{"id": "chiller", "role": "fugitive", "gas": "HFC-134a",
+                           "amount": 25.0, "unit": "kg", "evidence": "maintenance log"}])
+    (li,) = res.line_items
+    assert (li.category, li.scope, li.gas) == ("fugitive", 1, "HFC-134a")
+    assert li.emissions_tco2e == pytest.approx(0.025 * 1300)
+
+
+def test_fugitive_needs_a_known_gas_and_a_mass(tmp_path):
+    with pytest.raises(InputError) as e:
+        _run(tmp_path, [{"id": "x", "role": "fugitive", "gas": "R-410A", "amount": 1.0,
+                         "unit": "kWh"}])
+    fields = {p.field for p in e.value.problems}
+    assert fields == {"gas", "unit"}
