@@ -131,9 +131,16 @@ class Results:
         bal = _run_balance(self, library, ledger)
         if bal is not None:
             self.balance = bal.to_dict()
-            self.scope2_market_tco2e = float(bal.scope2_market_tco2e)
-            self.scope2_market_basis = ("market-based per the GHG Protocol Scope 2 hierarchy "
-                                        f"under policy {self.balance.get('policy', {}).get('name')}")
+            # the balance prices electricity; heat and steam have no contractual instruments, so
+            # their market-based figure is the location-based one (GHG Protocol Scope 2, 2015)
+            heat = _fsum(li.emissions_tco2e for li in line_items
+                         if li.category in ("purchased_heat", "exported_heat"))
+            self.scope2_market_tco2e = float(bal.scope2_market_tco2e) + heat
+            self.scope2_market_basis = (
+                "market-based per the GHG Protocol Scope 2 hierarchy under policy "
+                f"{self.balance.get('policy', {}).get('name')}: electricity from instruments and "
+                "the residual factor (exports are not deducted; exported on-site generation "
+                "reduces self-consumption), heat and steam as location-based")
             extra_metrics = dict(bal.metrics)
         if sector is not None:
             self.sectors = {"plugins": dict(sector.plugins), "metrics": dict(sector.metrics)}
@@ -370,28 +377,35 @@ def _provenance(inv, meter_data, factors_used, library, engine_version, sector) 
     }
 
 
-def electricity_series(inv, data) -> xr.Dataset:
-    """Sum electricity meters by role on the finest common time axis.
+#: Time resolutions from finest to coarsest; "1Y" is one bin for the whole year.
+_ORDER = ("15min", "1h", "1D", "1MS", "1Y")
+_ROLES = {"grid_purchase": "grid_purchase_kwh", "onsite_generation": "onsite_generation_kwh",
+          "export": "export_kwh"}
 
-    Meters with different intervals are aggregated to the coarsest of them (15 min -> hour ->
-    day -> month), so every variable shares one axis; nothing finer is invented.
-    """
-    order = ["15min", "1h", "1D", "1MS"]
-    roles = {"grid_purchase": "grid_purchase_kwh", "onsite_generation": "onsite_generation_kwh",
-             "export": "export_kwh"}
-    members = [m for m in inv.meters if m.carrier == "electricity" and m.role in roles]
-    year = inv.reporting_year
+
+def _grid(year: int, interval: str) -> np.ndarray:
     from .meters import year_grid
 
-    if not members:
-        grid = year_grid(year, "1h")
-        zero = np.zeros(grid.size)
-        return xr.Dataset({v: ("time", zero) for v in list(roles.values()) +
-                           ["onsite_renewable_kwh", "consumed_kwh"]},
-                          coords={"time": grid}, attrs={"interval": "1h"})
-    coarsest = max((m.interval for m in members), key=order.index)
-    grid = year_grid(year, coarsest)
-    names = list(roles.values()) + ["onsite_renewable_kwh"]
+    if interval == "1Y":
+        return np.array([np.datetime64(f"{year}-01-01", "ns")])
+    return year_grid(year, interval)
+
+
+def electricity_series(inv, data) -> xr.Dataset:
+    """Electricity by role on one time axis: metered and invoiced (activities) together.
+
+    Everything is brought to the coarsest resolution present (15 min -> hour -> day -> month ->
+    year): an invoice for a month makes the axis monthly, an annual invoice makes it one bin for
+    the year. Nothing finer is ever invented, so the balance reports the finer matching modes as
+    unavailable rather than guessing a profile.
+    """
+    meters = [m for m in inv.meters if m.carrier == "electricity" and m.role in _ROLES]
+    acts = [a for a in inv.activities if a.carrier == "electricity" and a.role in _ROLES]
+    intervals = [m.interval for m in meters] + \
+        ["1MS" if len(a.period) == 7 else "1Y" for a in acts]
+    coarsest = max(intervals, key=_ORDER.index) if intervals else "1h"
+    grid = _grid(inv.reporting_year, coarsest)
+    names = list(_ROLES.values()) + ["onsite_renewable_kwh"]
     out = {v: np.zeros(grid.size) for v in names}
     for g in data.groups.values():
         # one weight matrix (variables x meters) per interval group: a single BLAS pass over the
@@ -399,8 +413,8 @@ def electricity_series(inv, data) -> xr.Dataset:
         weights = np.zeros((len(names), len(g.meters)))
         for j, mid in enumerate(g.meters):
             m = inv.meter(mid)
-            if m.carrier == "electricity" and m.role in roles:
-                weights[names.index(roles[m.role]), j] = 1.0
+            if m.carrier == "electricity" and m.role in _ROLES:
+                weights[names.index(_ROLES[m.role]), j] = 1.0
                 if m.role == "onsite_generation" and m.renewable:
                     weights[names.index("onsite_renewable_kwh"), j] = 1.0
         if not weights.any():
@@ -408,6 +422,9 @@ def electricity_series(inv, data) -> xr.Dataset:
         summed = weights @ g.values
         for i, v in enumerate(names):
             out[v] += _resample(summed[i], g.time, g.interval, coarsest, grid)
+    for a in acts:
+        k = 0 if coarsest == "1Y" else int(a.period[5:]) - 1
+        out[_ROLES[a.role]][k] += a.amount * a.to_canonical
     out["consumed_kwh"] = out["grid_purchase_kwh"] + out["onsite_generation_kwh"] - \
         out["export_kwh"]
     return xr.Dataset({k: ("time", v, {"units": "kWh"}) for k, v in out.items()},
@@ -417,6 +434,8 @@ def electricity_series(inv, data) -> xr.Dataset:
 def _resample(values: np.ndarray, time: np.ndarray, src: str, dst: str, grid: np.ndarray):
     if src == dst:
         return values
+    if dst == "1Y":
+        return np.array([values.sum()])
     if dst == "1MS":
         months = time.astype("datetime64[M]")
         starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
@@ -436,8 +455,11 @@ def _run_balance(results: Results, library, ledger):
     inv = results.inventory
     series = results.electricity_series()
     interval = series.attrs["interval"]
+    days = int((np.datetime64(f"{inv.reporting_year + 1}-01-01") -
+                np.datetime64(f"{inv.reporting_year}-01-01")).astype(int))
     step = {"15min": np.timedelta64(15, "m"), "1h": np.timedelta64(1, "h"),
-            "1D": np.timedelta64(1, "D")}.get(interval, np.timedelta64(31, "D"))
+            "1D": np.timedelta64(1, "D"), "1MS": np.timedelta64(31, "D"),
+            "1Y": np.timedelta64(days, "D")}[interval]
     scope3 = {}
     for li in results.line_items:
         if li.scope == 3:

@@ -196,6 +196,12 @@ def test_example_factory_runs_and_validates():
     assert b["net_tco2e"] == pytest.approx(b["gross_tco2e"] - b["green_electricity_tco2e"]
                                            - b["certificates_tco2e"] - b["offsets_tco2e"])
     assert d["scope2"]["market_based_tco2e"] < d["scope2"]["location_based_tco2e"]
+    # market-based Scope 2 = electricity from the balance + heat (no instruments for heat)
+    heat = d["scope2"]["by_category"]["purchased_heat"]
+    assert d["scope2"]["market_based_tco2e"] == pytest.approx(b["scope2_market_tco2e"] + heat)
+    # the balance's gross is Scope 1 + market-basis Scope 2 before instruments
+    assert b["gross_tco2e"] - b["green_electricity_tco2e"] - b["certificates_tco2e"] == \
+        pytest.approx(d["scope1"]["total_tco2e"] + d["scope2"]["market_based_tco2e"])
     assert d["data_quality"]["rollovers"]  # the gas register wraps once in the example
     assert d["scope1"]["total_tco2e"] > 0 and d["scope2"]["location_based_tco2e"] > 0
     # on-site PV: consumed = grid + PV - export
@@ -219,3 +225,42 @@ def test_fugitive_needs_a_known_gas_and_a_mass(tmp_path):
                          "unit": "kWh"}])
     fields = {p.field for p in e.value.problems}
     assert fields == {"gas", "unit"}
+
+
+# Balance through the engine, by hand. Residual factor: national average excluding market-traded
+# non-fossil electricity, data year 2022 (MEE/NBS announcement 2024 No. 33): 0.5856 tCO2/MWh.
+RESIDUAL_2022 = 0.5856
+GEC = '''
+[[instruments]]
+id = "gec"
+type = "gec"
+technology = "solar"
+province = "CN-QH"
+certificates = ["GEC-2024-QH-S#1..400"]
+generation_start = "2024-03"
+generation_end = "2024-05"
+beneficiary = "91340100MA2N0K1X3U"
+retired_on = 2025-01-20
+evidence = "retirement certificate"
+'''
+
+
+def test_market_based_from_invoiced_electricity(tmp_path):
+    res = _run(tmp_path, [act("g", "electricity", "grid_purchase", 1000.0, "MWh"),
+                          act("h", "heat", "heat_purchase", 100.0, "GJ")], extra=GEC)
+    d = res.to_dict()
+    # 1,000 MWh of demand, 400 MWh covered by GECs, 600 MWh at the residual factor; heat as is
+    assert d["scope2"]["market_based_tco2e"] == pytest.approx(600 * RESIDUAL_2022 + 100 * 0.11)
+    b = d["balance"]
+    assert b["certificates_tco2e"] == pytest.approx(400 * RESIDUAL_2022)
+    assert b["gross_tco2e"] == pytest.approx(1000 * RESIDUAL_2022 + 100 * 0.11)
+    # an annual invoice has no time profile: only annual matching is available
+    assert d["metrics"]["balance.cfe_score.annual"] == pytest.approx(0.4)
+    assert d["metrics"]["balance.cfe_score.hourly"] is None
+
+
+def test_excess_certificates_never_go_negative(tmp_path):
+    res = _run(tmp_path, [act("g", "electricity", "grid_purchase", 300.0, "MWh")], extra=GEC)
+    d = res.to_dict()
+    assert d["scope2"]["market_based_tco2e"] == 0.0
+    assert d["balance"]["excess_certificates_mwh"] == pytest.approx(100.0)
