@@ -25,7 +25,8 @@ err_console = Console(stderr=True)
 
 
 def _fail(exc: Exception) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    err_console.print("[bold red]error:[/] ", end="")
+    err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
     sys.exit(2)
 
 

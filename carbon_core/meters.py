@@ -191,23 +191,31 @@ def _timestamps(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np
     return ns
 
 
-def _values(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np.ndarray:
+def _values(path: Path, col: pa.ChunkedArray, problems: list[Problem]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 readings, mask of rows already reported as invalid). Empty cells become NaN:
+    a missing reading, handled by the gap policy like an absent row."""
     t = col.type
     if pa.types.is_floating(t) or pa.types.is_integer(t):
-        return col.to_numpy().astype(np.float64, copy=False) if col.null_count == 0 else \
+        values = col.to_numpy().astype(np.float64, copy=False) if col.null_count == 0 else \
             pc.fill_null(pc.cast(col, pa.float64()), np.nan).to_numpy()
+        bad = np.isinf(values)
+        _bad_rows(problems, path, bad, "reading is not finite", field="value",
+                  found=lambda i: float(values[i]), expected="a finite number")
+        return values, bad
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         import pandas as pd
 
         text = col.to_pandas()
         values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.isnan(values) & text.notna().to_numpy() & (text.str.strip() != "").to_numpy()
+        bad = (np.isnan(values) & text.notna().to_numpy()
+               & (text.str.strip() != "").to_numpy()) | np.isinf(values)
         _bad_rows(problems, path, bad, "reading is not a number", field="value",
-                  found=lambda i: text.iloc[i], expected="a number")
-        return values
+                  found=lambda i: text.iloc[i], expected="a finite number")
+        return values, bad
     problems.append(Problem(file=str(path), field="value", found=str(t),
                             message="value column has the wrong type", expected="numbers"))
-    return np.full(len(col), np.nan)
+    return np.full(len(col), np.nan), np.ones(len(col), dtype=bool)
 
 
 @dataclass
@@ -217,8 +225,7 @@ class _Rows:
     ts: np.ndarray      # int64 ns, China time
     meter: np.ndarray   # int32 index into inventory meters, -1 unknown
     value: np.ndarray   # float64 as read (meter unit)
-    file: np.ndarray    # int16 file index
-    row: np.ndarray | None  # row within file, materialised only when needed
+    invalid: np.ndarray  # bool: the reading was already reported (not a number, not finite)
     paths: list[Path]
     offsets: np.ndarray
 
@@ -231,7 +238,7 @@ class _Rows:
 def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | None
                ) -> tuple[_Rows, list[dict]]:
     meter_pos = {m.id: k for k, m in enumerate(inv.meters)}
-    ts_parts, m_parts, v_parts, offsets, files = [], [], [], [0], []
+    ts_parts, m_parts, v_parts, bad_parts, offsets, files = [], [], [], [], [0], []
     for k, path in enumerate(inv.data_files):
         if progress:
             progress(f"reading {path.name}")
@@ -252,7 +259,7 @@ def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | Non
             continue
         n = table.num_rows
         ts = _timestamps(path, table.column("timestamp"), problems)
-        values = _values(path, table.column("value"), problems)
+        values, invalid = _values(path, table.column("value"), problems)
         mcol = table.column("meter")
         if not pa.types.is_dictionary(mcol.type):
             mcol = pc.dictionary_encode(mcol)
@@ -275,11 +282,12 @@ def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | Non
         ts_parts.append(ts)
         m_parts.append(mpos)
         v_parts.append(values)
+        bad_parts.append(invalid)
         offsets.append(offsets[-1] + n)
         files.append({"path": str(path), "rows": n})
     cat = (lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dtype=dt))
     rows = _Rows(ts=cat(ts_parts, np.int64), meter=cat(m_parts, np.int32),
-                 value=cat(v_parts, np.float64), file=np.zeros(0, np.int16), row=None,
+                 value=cat(v_parts, np.float64), invalid=cat(bad_parts, bool),
                  paths=list(inv.data_files), offsets=np.asarray(offsets[:-1] or [0]))
     return rows, files
 
@@ -580,6 +588,9 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
             block.reshape(-1)[flat[ok]] = val[ok]
         # an explicit NaN in a file is a missing reading, the same as an absent row
         absent = np.isnan(block)
+        invalid = rows.invalid if sel is None else rows.invalid[sel]
+        if invalid.any():  # reported as invalid readings: not reported again as missing
+            absent.reshape(-1)[flat[ok & invalid]] = False
         absent[~cumulative, n] = False
         filled_block = np.zeros_like(absent)
         if absent.any():

@@ -80,6 +80,19 @@ def test_negative_and_non_numeric_readings(tmp_path):
     assert by_msg["negative reading"].row == 5 and by_msg["negative reading"].found == -2.0
     assert by_msg["reading is not a number"].row == 9
     assert by_msg["reading is not a number"].found == "n/a"
+    # the bad reading is reported once, not a second time as a missing interval
+    assert not any("missing intervals" in p.message for p in _problems(e))
+
+
+def test_infinite_reading_in_parquet(tmp_path):
+    t, v = daily()
+    v = v.copy()
+    v[2] = np.inf
+    inv = _parquet(tmp_path, t, v)
+    with pytest.raises(InputError) as e:
+        read_meter_data(inv)
+    (p,) = _problems(e)
+    assert (p.message, p.row, p.found) == ("reading is not finite", 3, float("inf"))
 
 
 def test_timestamps_outside_year_and_off_grid(tmp_path):
