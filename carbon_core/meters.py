@@ -462,7 +462,12 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
                         expected = np.r_[expected, closing]
                     if not np.array_equal(ts[a:b], expected):
                         return None
-                    blocks[m.interval][row_in_group[k], o:o + (b - a)] = values[a:b]
+                    seg = values[a:b]
+                    lo, hi = seg.min(), seg.max()  # on data still in cache from the copy below
+                    if not (np.isfinite(lo) and np.isfinite(hi)) or \
+                            (lo < 0 and m.reading != "cumulative"):
+                        return None
+                    blocks[m.interval][row_in_group[k], o:o + (b - a)] = seg
                     filled[k] = o + (b - a)
         files.append({"path": str(path), "rows": nrows})
     if not np.array_equal(filled, width):
@@ -473,11 +478,6 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
     for iv, ks in members.items():
         block = blocks[iv]
         cumulative = np.array([inv.meters[k].reading == "cumulative" for k in ks])
-        n = grids[iv].size
-        low = np.min(block[~cumulative, :n]) if (~cumulative).any() else 0.0
-        if not np.isfinite(low) or low < 0 or (cumulative.any() and
-                                               not np.isfinite(block[cumulative]).all()):
-            return None
         consumption = _consumption(inv, ks, grids[iv].view("datetime64[ns]"), block, cumulative,
                                    problems, rollovers)
         if problems:
