@@ -125,9 +125,10 @@ def carbon_indicator_contributions():
     Returns
         ``list[dict]``, each a second-level indicator in the format of the scoring layer's
         indicator-system TOML (``docs/indicator-system.md``) plus ``parent``, the id of the
-        first-level indicator it belongs under. Minimal keys: ``id``, ``parent``, ``name_zh``,
-        ``name_en``, ``metric`` (a metric this plugin defines), ``rule`` (a dict: ``kind`` and its
-        parameters), ``source`` (the standard and grade the rule comes from).
+        first-level indicator it suggests. Keys: ``id``, ``parent``, ``name_zh``, ``name_en``,
+        ``kind``, ``points``, ``metric`` (a metric this plugin defines), ``rule`` (a scoring rule:
+        ``type`` and its parameters), ``basis`` (the standard and grade the rule comes from).
+        Each must parse with :func:`carbon_core.scoring.parse_indicator`.
     Results
         All implementations are called and the lists concatenated; the scoring layer decides which
         contributions an indicator system adopts. Two contributions with the same ``id`` are an

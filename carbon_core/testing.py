@@ -50,13 +50,17 @@ from typing import Callable
 
 from .errors import InputError
 from .factors import FactorLibrary
+from .scoring import parse_indicator
 from .sector import EMISSION_CATEGORIES, SectorPlugin
 from .units import conversion_factor, parse_unit
 
 __all__ = ["check_plugin", "plugin_checks", "plugin_library", "INDICATOR_KEYS"]
 
 #: Keys every indicator contribution must carry.
-INDICATOR_KEYS = ("id", "parent", "name_zh", "name_en", "metric", "rule", "source")
+#: Keys of an indicator contribution: the indicator-system format of carbon_core.scoring
+#: (docs/indicator-system.md) plus ``parent``, the first-level indicator the plugin suggests.
+INDICATOR_KEYS = ("id", "parent", "name_zh", "name_en", "kind", "points", "metric", "rule",
+                  "basis")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -130,6 +134,8 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
             assert not missing, f"{plugin.name}: indicator {c.get('id')} lacks {missing}"
             assert c["metric"] in metric_names, \
                 f"{plugin.name}: indicator {c['id']} reads undeclared metric {c['metric']}"
+            # valid as it stands in an indicator-system file (raises InputError otherwise)
+            parse_indicator(c, metrics=metric_names, file=f"{plugin.name} indicator {c['id']}")
 
     def check_declared_units():
         for table in plugin.tables:

@@ -87,9 +87,9 @@ class Appliances(SectorPlugin):
         {"id": "sector.appliances.refrigerant_loss", "parent": "process_decarbonisation",
          "name_zh": "制冷剂充注损耗率", "name_en": "Refrigerant charging loss rate",
          "metric": "sector.appliances.refrigerant_loss_rate",
-         "rule": {"kind": "linear", "full_at": 0.005, "zero_at": 0.03}, "points": 4,
-         "mandatory": False,
-         "source": "mass balance per IPCC 2006 Vol. 3 ch. 7; no national quota exists: the "
+         "rule": {"type": "linear", "baseline": 0.03, "leading": 0.005}, "points": 4,
+         "kind": "optional",
+         "basis": "mass balance per IPCC 2006 Vol. 3 ch. 7; no national quota exists: the "
                    "thresholds are programme choices"},
     )
 

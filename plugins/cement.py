@@ -74,9 +74,11 @@ class Cement(SectorPlugin):
         {"id": "sector.cement.clinker_energy_grade", "parent": "energy_efficiency",
          "name_zh": "可比熟料综合能耗等级", "name_en": "Clinker energy-consumption grade",
          "metric": "sector.cement.clinker_energy_grade",
-         "rule": {"kind": "tiers", "tiers": [[1, 1.0], [2, 0.6], [3, 0.2]], "else": 0.0},
-         "points": 6, "mandatory": False,
-         "source": "GB 16780-2021 水泥单位产品能源消耗限额, grades 1/2/3 (grade 3 is the limit "
+         "rule": {"type": "steps", "direction": "lower_is_better",
+                  "steps": [{"at": 1, "fraction": 1.0}, {"at": 2, "fraction": 0.6},
+                            {"at": 3, "fraction": 0.2}]},
+         "points": 6, "kind": "optional",
+         "basis": "GB 16780-2021 水泥单位产品能源消耗限额, grades 1/2/3 (grade 3 is the limit "
                    "value); threshold values unconfirmed [M]"},
     )
 

@@ -76,9 +76,9 @@ class Electronics(SectorPlugin):
         {"id": "sector.electronics.fgas_abatement", "parent": "process_decarbonisation",
          "name_zh": "含氟气体尾气处理覆盖率", "name_en": "F-gas abatement coverage",
          "metric": "sector.electronics.fgas_abatement_coverage",
-         "rule": {"kind": "linear", "zero_at": 0.5, "full_at": 0.95}, "points": 4,
-         "mandatory": False,
-         "source": "IPCC 2006 Vol. 3 ch. 6 Eq. 6.2; no national energy-consumption quota (能耗限额) "
+         "rule": {"type": "linear", "baseline": 0.5, "leading": 0.95}, "points": 4,
+         "kind": "optional",
+         "basis": "IPCC 2006 Vol. 3 ch. 6 Eq. 6.2; no national energy-consumption quota (能耗限额) "
                    "exists for semiconductor or display-panel plants: thresholds are programme "
                    "choices, not a standard"},
     )

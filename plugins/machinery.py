@@ -70,9 +70,9 @@ class Machinery(SectorPlugin):
         {"id": "sector.machinery.fgas_loss", "parent": "process_decarbonisation",
          "name_zh": "SF6/HFC 损耗率", "name_en": "SF6 and HFC loss rate",
          "metric": "sector.machinery.fgas_loss_rate",
-         "rule": {"kind": "linear", "full_at": 0.01, "zero_at": 0.05}, "points": 3,
-         "mandatory": False,
-         "source": "GB/T 32151.29-2024 mass balance; thresholds are programme choices (no "
+         "rule": {"type": "linear", "baseline": 0.05, "leading": 0.01}, "points": 3,
+         "kind": "optional",
+         "basis": "GB/T 32151.29-2024 mass balance; thresholds are programme choices (no "
                    "national quota)"},
     )
 

@@ -77,9 +77,11 @@ class Steel(SectorPlugin):
         {"id": "sector.steel.blast_furnace_energy_grade", "parent": "energy_efficiency",
          "name_zh": "高炉工序能耗等级", "name_en": "Blast-furnace energy grade",
          "metric": "sector.steel.blast_furnace_energy_grade",
-         "rule": {"kind": "tiers", "tiers": [[1, 1.0], [2, 0.6], [3, 0.2]], "else": 0.0},
-         "points": 6, "mandatory": False,
-         "source": "GB 21256-2013 先进值/准入值/限定值 (values unconfirmed [M])"},
+         "rule": {"type": "steps", "direction": "lower_is_better",
+                  "steps": [{"at": 1, "fraction": 1.0}, {"at": 2, "fraction": 0.6},
+                            {"at": 3, "fraction": 0.2}]},
+         "points": 6, "kind": "optional",
+         "basis": "GB 21256-2013 先进值/准入值/限定值 (values unconfirmed [M])"},
     )
 
     @classmethod

@@ -38,10 +38,12 @@ from .evidence import (
     parse_evidence,
 )
 from .rules import RULES, Rule, register_rule
-from .system import FirstLevel, Indicator, IndicatorSystem, load_system, loads_system
+from .system import (FirstLevel, Indicator, IndicatorSystem, load_system, loads_system,
+                     parse_indicator)
 
 __all__ = [
     "load_system",
+    "parse_indicator",
     "loads_system",
     "parse_evidence",
     "check_eligibility",

@@ -206,6 +206,29 @@ def _points(value, problems, row, key, *, positive):
     return float(value)
 
 
+def parse_indicator(table: Mapping[str, Any], *, level: str = "contributed",
+                    metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None,
+                    file: str = "<indicator>") -> Indicator:
+    """Validate one second-level indicator table (the ``[[level1.indicators]]`` format).
+
+    Used for the indicators sector plugins propose (``carbon_indicator_contributions``), so that
+    a system author can paste them into an indicator-system file as they are. Keys a plugin adds
+    for the author (``parent``) are ignored here.
+
+    Raises
+    ------
+    InputError
+        Every problem of the table at once.
+    """
+    problems = ProblemCollector(file)
+    t = {k: v for k, v in table.items() if k != "parent"}
+    ind = _parse_indicator(t, level, str(t.get("id", "indicator")), problems,
+                           _metric_names(metrics))
+    problems.raise_if_any()
+    assert ind is not None
+    return ind
+
+
 def _parse_indicator(t, level_id, row, problems, metric_names) -> Indicator | None:
     ok = True
     _unknown(t, _IND_KEYS, problems, row)
