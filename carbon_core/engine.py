@@ -11,7 +11,6 @@ The flow is one way (see ``docs/design.md``):
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -413,6 +412,3 @@ def _multiply(inv: Inventory, lines: list[_Line]):
             details=dict(ln.details)))
     return items, co2e_monthly, co2e_unalloc
 
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

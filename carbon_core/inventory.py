@@ -260,7 +260,7 @@ def _fugitive_activity(p: ProblemCollector, row: Mapping, where: str, aid, year)
     """A refrigerant / SF6 top-up: ``gas`` and a mass; the carrier is the gas itself."""
     from .units import GASES
 
-    gas = _get(p, row, "gas", str, where, expected=f"a gas such as HFC-134a, SF6")
+    gas = _get(p, row, "gas", str, where, expected="a gas such as HFC-134a, SF6")
     if gas is not None and gas not in GASES:
         p.add("unknown gas", row=where, field="gas", found=gas, expected=f"one of {sorted(GASES)}"
               + " (blends such as R-410A: declare each component, or use a sector plugin)")
