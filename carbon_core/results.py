@@ -269,7 +269,10 @@ class Results:
                 "items": [_energy_item(e) for e in self.energy["items"]],
             },
             "electricity_kwh": {k: float(v) for k, v in self.electricity.items()}
-            | {"consumed": float(self.energy["electricity_consumed_kwh"])},
+            | {"consumed": float(self.energy["electricity_consumed_kwh"]),
+               # export is attributed to on-site generation first (the conservative reading)
+               "onsite_self_consumed": float(max(self.electricity["onsite_generation"]
+                                                 - self.electricity["export"], 0.0))},
             "intensities": {k.removeprefix("intensity."): v for k, v in self.metrics.items()
                             if k.startswith("intensity.")},
             "production": {"output": inv.production.output,

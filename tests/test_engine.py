@@ -208,6 +208,9 @@ def test_example_factory_runs_and_validates():
     kwh = d["electricity_kwh"]
     assert kwh["consumed"] == pytest.approx(kwh["grid_purchase"] + kwh["onsite_renewable"]
                                             - kwh["export"])
+    assert kwh["onsite_self_consumed"] == pytest.approx(kwh["onsite_generation"] - kwh["export"])
+    assert d["metrics"]["electricity.onsite_renewable_mwh"] == pytest.approx(
+        kwh["onsite_self_consumed"] / 1000)
 
 
 def test_refrigerant_top_up_is_fugitive(tmp_path):
