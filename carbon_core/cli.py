@@ -51,12 +51,19 @@ def _progress(enabled: bool):
     if not enabled:
         yield None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn,
+                               TextColumn, TimeElapsedColumn)
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TaskProgressColumn(), TimeElapsedColumn(), console=err_console,
+                  transient=True) as bar:
         task = bar.add_task("loading", total=None)
-        yield lambda text: bar.update(task, description=text)
+
+        def update(text: str, done: int | None = None, total: int | None = None) -> None:
+            # stages without a known size show a pulsing bar; file reads show their row groups
+            bar.update(task, description=text, completed=done or 0, total=total)
+
+        yield update
 
 
 @main.command()

@@ -199,7 +199,7 @@ def _activity_monthly(a, year) -> tuple[np.ndarray, float]:
 
 def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None = None,
             meter_data: MeterData | None = None, plugins: bool = True, ledger=None,
-            progress: Callable[[str], None] | None = None) -> Results:
+            progress: Callable[..., None] | None = None) -> Results:
     """Compute a factory's emissions, energy and balance for its reporting year.
 
     Parameters

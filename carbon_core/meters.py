@@ -429,6 +429,8 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
         unit_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts_type.unit]
         nrows = 0
         for rg in range(pf.num_row_groups):
+            if progress:
+                progress(f"reading {path.name}", rg, pf.num_row_groups)
             table = pf.read_row_group(rg, columns=list(COLUMNS))
             nrows += table.num_rows
             for ts_chunk, m_chunk, v_chunk in zip(*(table.column(c).chunks for c in COLUMNS)):
@@ -488,7 +490,7 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
     return MeterData(groups=groups, files=files, fills=[], rollovers=rollovers)
 
 
-def read_meter_data(inv: Inventory, *, progress: Callable[[str], None] | None = None
+def read_meter_data(inv: Inventory, *, progress: Callable[..., None] | None = None
                     ) -> MeterData:
     """Read, validate and shape every meter series of an inventory.
 
@@ -496,7 +498,8 @@ def read_meter_data(inv: Inventory, *, progress: Callable[[str], None] | None = 
     ----------
     inv : Inventory
     progress : callable, optional
-        Called with a short text at each stage (the CLI shows a progress bar).
+        Called as ``progress(text)`` at each stage and ``progress(text, done, total)`` while
+        large Parquet files are read row group by row group (the CLI shows a progress bar).
 
     Returns
     -------

@@ -240,3 +240,14 @@ def test_parquet_seconds_resolution_and_nan(tmp_path):
     inv = _parquet(tmp_path, t, v2)
     with pytest.raises(InputError, match="1 missing intervals: 2024-01-04"):
         read_meter_data(inv)
+
+
+def test_progress_reports_row_groups(tmp_path):
+    t, v = daily()
+    pq.write_table(pa.table({"timestamp": t, "meter": ["grid"] * v.size, "value": v}),
+                   tmp_path / "meters.parquet", row_group_size=100)
+    inv = load_inventory(write_inventory(tmp_path, meters=[ELEC], files=("meters.parquet",)))
+    calls = []
+    read_meter_data(inv, progress=lambda *a: calls.append(a))
+    assert calls == [("reading meters.parquet",)] + [
+        ("reading meters.parquet", k, 4) for k in range(4)]
