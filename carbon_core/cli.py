@@ -57,11 +57,18 @@ def _progress(enabled: bool):
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TaskProgressColumn(), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
-        task = bar.add_task("loading", total=None)
+        stage = bar.add_task("loading", total=None)  # a pulsing bar for the current stage
+        sized: list = []  # a second bar while a file is read row group by row group
 
         def update(text: str, done: int | None = None, total: int | None = None) -> None:
-            # stages without a known size show a pulsing bar; file reads show their row groups
-            bar.update(task, description=text, completed=done or 0, total=total)
+            if total is None:
+                bar.update(stage, description=text)
+                while sized:
+                    bar.remove_task(sized.pop())
+                return
+            if not sized:
+                sized.append(bar.add_task(text, total=total))
+            bar.update(sized[0], description=text, completed=done, total=total)
 
         yield update
 
