@@ -319,6 +319,20 @@ def _read_profile(p: ProblemCollector, path: Path, where: str, year: int) -> pd.
 
 # -- instruments ------------------------------------------------------------------------------
 
+def _table_rows(raw: Any, name: str, p: ProblemCollector):
+    """``(where, row)`` for each table of the inventory's ``[[name]]`` array; what is not a
+    table is reported, never skipped silently."""
+    if not isinstance(raw, list):
+        p.add(f"[[{name}]] must be an array of tables", field=name, found=type(raw))
+        return
+    for i, row in enumerate(raw):
+        where = f"{name}[{i}]"
+        if not isinstance(row, Mapping):
+            p.add("not a table", row=where)
+            continue
+        yield where, row
+
+
 def parse_instruments(raw: Sequence[Mapping[str, Any]], *, policy: Policy, reporting_year: int,
                       factory_id: str, factory_name: str = "", grid_region: str = "",
                       grid_province: str = "", source_file: str = "inventory.toml",
@@ -345,14 +359,7 @@ def parse_instruments(raw: Sequence[Mapping[str, Any]], *, policy: Policy, repor
     out: list[Instrument] = []
     seen: dict[str, str] = {}
     year_start = (reporting_year, 1)
-    if not isinstance(raw, list):
-        p.add("[[instruments]] must be an array of tables", field="instruments", found=type(raw))
-        raw = []
-    for i, row in enumerate(raw):
-        where = f"instruments[{i}]"
-        if not isinstance(row, Mapping):
-            p.add("not a table", row=where)
-            continue
+    for where, row in _table_rows(raw, "instruments", p):
         n_before = len(p.problems)
         iid = _text(p, row, "id", where, required=True)
         if iid in seen:
@@ -559,14 +566,7 @@ def parse_offsets(raw: Sequence[Mapping[str, Any]], *, policy: Policy, reporting
     p = problems if problems is not None else ProblemCollector(source_file)
     out: list[Offset] = []
     seen: dict[str, str] = {}
-    if not isinstance(raw, list):
-        p.add("[[offsets]] must be an array of tables", field="offsets", found=type(raw))
-        raw = []
-    for i, row in enumerate(raw):
-        where = f"offsets[{i}]"
-        if not isinstance(row, Mapping):
-            p.add("not a table", row=where)
-            continue
+    for where, row in _table_rows(raw, "offsets", p):
         n_before = len(p.problems)
         oid = _text(p, row, "id", where, required=True)
         if oid in seen:
