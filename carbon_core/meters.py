@@ -126,6 +126,15 @@ def _sha256(path: Path) -> str:
 
 def _read_table(path: Path) -> pa.Table:
     if path.suffix.lower() == ".csv":
+        # a clean file parses typed in pyarrow's C++ reader; anything it refuses (offsets, text
+        # in the value column...) is read again as strings so each bad row can be named
+        typed = pacsv.ConvertOptions(
+            column_types={"timestamp": pa.timestamp("ns"), "meter": pa.string(),
+                          "value": pa.float64()}, null_values=[""])
+        try:
+            return pacsv.read_csv(path, convert_options=typed)
+        except pa.ArrowInvalid:
+            pass
         opts = pacsv.ConvertOptions(
             column_types={"timestamp": pa.string(), "meter": pa.string(), "value": pa.string()},
             strings_can_be_null=True, null_values=[""])
