@@ -81,3 +81,70 @@ def test_dispatch_overhead(benchmark, n):
                                  "overhead_percent": 100 * (ratio - 1)})
     print(f"\n{n} factories: on {t_on:.4f} s, off {t_off:.4f} s, overhead "
           f"{100 * (ratio - 1):+.1f} %")
+
+
+def _engine_inventory(tmp_path):
+    """A factory with invoiced fuels and electricity, no sectors: the engine alone."""
+    text = """
+schema = "carbon_core.inventory/1"
+reporting_year = 2024
+gwp_set = "AR5"
+[factory]
+name = "bench"
+credit_code = "91340100MA2N0K1X3U"
+grid_province = "CN-AH"
+[electricity]
+region = "CN-AH"
+[[activities]]
+id = "g"
+carrier = "electricity"
+role = "grid_purchase"
+amount = 5000.0
+unit = "MWh"
+[[activities]]
+id = "ng"
+carrier = "natural_gas"
+role = "fuel"
+amount = 30.0
+unit = "万Nm3"
+[[activities]]
+id = "d"
+carrier = "diesel"
+role = "fuel"
+amount = 12.0
+unit = "t"
+"""
+    path = tmp_path / "inventory.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("n", [1, 1000], ids=["1-factory", "1000-factories"])
+def test_engine_with_plugins_loaded_vs_off(benchmark, tmp_path, n):
+    """The whole `compute` with every plugin loaded (manager, merged factor library) against
+    `plugins=False`, for a factory that names no sector: the cost of having plugins at all."""
+    from carbon_core import compute, load_inventory
+
+    inv = load_inventory(_engine_inventory(tmp_path))
+    compute(inv)  # build the plugin manager and the merged library once, as a session would
+
+    def run(plugins):
+        for _ in range(n):
+            compute(inv, plugins=plugins)
+
+    reps = 3 if n > 1 else 50
+
+    def best(plugins):
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            run(plugins)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    t_off, t_on = best(False), best(True)
+    benchmark.pedantic(run, args=(True,), rounds=1, iterations=1)
+    ratio = t_on / t_off
+    benchmark.extra_info.update({"factories": n, "t_plugins_on_s": t_on,
+                                 "t_plugins_off_s": t_off, "overhead_ratio": ratio,
+                                 "overhead_percent": 100 * (ratio - 1)})
