@@ -396,19 +396,21 @@ def _multiply(inv: Inventory, lines: list[_Line]):
     t_gas_unalloc = unalloc * factor
     co2e_monthly = t_gas_monthly * (gwps * sign)[:, None]
     co2e_unalloc = t_gas_unalloc * gwps * sign
+    # annual values per line: the 12 months plus what no month can hold, summed for all lines at
+    # once (the totals of a result are then exact sums, math.fsum, of these line values)
+    annual_activity = (activity.sum(axis=1) + unalloc).tolist()
+    annual_t_gas = ((t_gas_monthly.sum(axis=1) + t_gas_unalloc) * sign).tolist()
+    annual_co2e = (co2e_monthly.sum(axis=1) + co2e_unalloc).tolist()
+    gwp_list = gwps.tolist()
     items = []
     for k, ln in enumerate(lines):
-        annual_activity = math.fsum(ln.monthly) + ln.unallocated
-        t_gas = math.fsum(t_gas_monthly[k]) + t_gas_unalloc[k]
         items.append(LineItem(
             id=ln.id, category=ln.category, scope=CATEGORIES[ln.category][0], source=ln.source,
-            carrier=ln.carrier, activity=annual_activity, activity_unit=ln.activity_unit,
+            carrier=ln.carrier, activity=annual_activity[k], activity_unit=ln.activity_unit,
             factor_value=ln.factor, factor_unit=ln.factor_unit,
             factor_source=_citation(ln.factors), factor_keys=tuple(f.key for f in ln.factors),
-            gas=ln.gas, gwp_set=inv.gwp_set, gwp=float(gwps[k]),
-            emissions_t_gas=float(ln.sign * t_gas),
-            emissions_tco2e=float(math.fsum(co2e_monthly[k]) + co2e_unalloc[k]),
-            confirmed=all(f.confirmed for f in ln.factors), plugin=None, formula=ln.formula,
-            details=dict(ln.details)))
+            gas=ln.gas, gwp_set=inv.gwp_set, gwp=gwp_list[k], emissions_t_gas=annual_t_gas[k],
+            emissions_tco2e=annual_co2e[k], confirmed=all(f.confirmed for f in ln.factors),
+            plugin=None, formula=ln.formula, details=dict(ln.details)))
     return items, co2e_monthly, co2e_unalloc
 
