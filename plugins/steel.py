@@ -15,7 +15,10 @@ activity of the core (that would count its carbon twice).
 Energy quota: GB 21256-2013 粗钢生产主要工序单位产品能源消耗限额 sets, for the blast-furnace and the
 converter process, an advanced value 先进值, an entry value 准入值 and a limit 限定值 (mapped to
 grades 1/2/3); a revised edition may supersede it. The factory states its process energy
-consumption (工序能耗, kgce/t).
+consumption (工序能耗, kgce/t). The standard's foreword judges the entry and limit values with
+electricity at 当量值 and the advanced value at 等价值 (as quoted by a standards catalogue; [S]), so
+grade 1 is awarded only on the 等价值 figure (``blast_furnace_equivalent``,
+``converter_equivalent``); without it the best grade is 2.
 """
 
 from __future__ import annotations
@@ -59,6 +62,10 @@ class Steel(SectorPlugin):
                   doc="高炉工序能耗"),
             Field("converter", unit="kgce/t", unit_key="unit", required=False, minimum=None,
                   doc="转炉工序能耗 (may be negative)"),
+            Field("blast_furnace_equivalent", unit="kgce/t", unit_key="unit", required=False,
+                  doc="高炉工序能耗 with electricity at 等价值, for the 先进值 (GB 21256-2013 foreword)"),
+            Field("converter_equivalent", unit="kgce/t", unit_key="unit", required=False,
+                  minimum=None, doc="转炉工序能耗 with electricity at 等价值, for the 先进值"),
         ), rows=False),
     )
     metric_definitions = (
@@ -144,8 +151,16 @@ class Steel(SectorPlugin):
         e = data["energy"]
         grade = {}
         for proc in ("blast_furnace", "converter"):
-            th = [ctx.factor(f"sector.steel.quota.{proc}.grade{g}").value for g in (1, 2, 3)]
-            grade[proc] = quota_grade(e.get(proc), th)
+            advanced, entry, limit = (ctx.factor(f"sector.steel.quota.{proc}.grade{g}").value
+                                      for g in (1, 2, 3))
+            # GB 21256-2013 judges the entry and limit values with electricity at 当量值 but the
+            # advanced value with electricity at 等价值: grade 1 needs the 等价值 figure, and is
+            # never awarded on the 当量值 figure alone
+            g = quota_grade(e.get(proc), [entry, limit])
+            grade[proc] = None if g is None else g + 1
+            eq = e.get(f"{proc}_equivalent")
+            if grade[proc] == 2 and eq is not None and quota_grade(eq, [advanced]) == 1:
+                grade[proc] = 1
         return {
             "process_tco2": co2,
             "tco2_per_t_crude_steel": co2 / steel if steel > 0 else None,

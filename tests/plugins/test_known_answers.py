@@ -118,6 +118,25 @@ def test_steel_carbon_balance():
     assert res.metrics["sector.steel.blast_furnace_energy_grade"] == 2  # 361 < 365 <= 370
 
 
+@pytest.mark.parametrize("calorific, equivalent, grade", [
+    (355.0, None, 2),    # at the advanced value on the 当量值 figure alone: grade 1 is not awarded
+    (355.0, 359.0, 1),   # the 等价值 figure within the advanced value 361
+    (355.0, 362.0, 2),   # the 等价值 figure above it
+    (370.0, None, 2),    # at the entry value 370
+    (371.0, None, 3),    # above entry, within the limit 435
+    (436.0, 300.0, 4),   # above the limit: the 等价值 figure cannot rescue it
+])
+def test_steel_quota_grades_use_the_standards_electricity_bases(calorific, equivalent, grade):
+    # GB 21256-2013 blast furnace: advanced 361 (electricity at 等价值), entry 370 and limit 435
+    # (electricity at 当量值); values as shipped in factors/sectors/steel.toml [M]
+    inp = Steel.example_inputs()[0]
+    inp["energy"] = {"blast_furnace": calorific, "unit": "kgce/t"}
+    if equivalent is not None:
+        inp["energy"]["blast_furnace_equivalent"] = equivalent
+    res = Steel().compute(inp, library=LIB)
+    assert res.metrics["sector.steel.blast_furnace_energy_grade"] == grade
+
+
 def test_steel_negative_balance_refused():
     with pytest.raises(InputError, match="carbon balance is negative"):
         Steel().compute({"outputs": [{"material": "crude_steel", "amount": 10}]}, library=LIB)
