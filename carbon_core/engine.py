@@ -86,6 +86,9 @@ class _Builder:
         self.problems: list[Problem] = []
         self.used: dict[tuple, Factor] = {}
         self._resolved: dict[tuple, tuple[float, Factor]] = {}
+        #: electricity by role over the year [kWh], for energy and the balance
+        self.electricity = {"grid_purchase": 0.0, "onsite_generation": 0.0,
+                            "onsite_renewable": 0.0, "export": 0.0}
 
     def factor(self, key, unit, *, where, **kw) -> tuple[float, Factor] | None:
         kw.setdefault("reporting_year", self.inv.reporting_year)
@@ -101,6 +104,48 @@ class _Builder:
         self.used[(f.key, f.region, f.data_year, f.source.id)] = f
         self._resolved[memo] = (value, f)
         return value, f
+
+    # -- dispatch by role ----------------------------------------------------------------------
+
+    def add(self, src, months: np.ndarray, unallocated: float) -> None:
+        """One meter or activity: the handler of its role (GB/T 32150-2015 category)."""
+        handler = getattr(self, f"_role_{src.role}")
+        handler(src, months, unallocated)
+
+    def _tally(self, key: str, months: np.ndarray, unallocated: float) -> None:
+        self.electricity[key] += months.sum() + unallocated
+
+    def _role_fuel(self, src, months, unallocated):
+        self.fuel(src.id, src.carrier, months, unallocated, src.table)
+
+    def _role_fugitive(self, src, months, unallocated):
+        self.fugitive(src.id, src.carrier, months, unallocated)
+
+    def _role_grid_purchase(self, src, months, unallocated):
+        self.grid(src.id, "purchased_electricity", months, unallocated, src.table)
+        self._tally("grid_purchase", months, unallocated)
+
+    def _role_export(self, src, months, unallocated):
+        self.grid(src.id, "exported_electricity", months, unallocated, src.table, sign=-1.0)
+        self._tally("export", months, unallocated)
+
+    def _role_onsite_generation(self, src, months, unallocated):
+        # no line: renewable output emits nothing, fossil on-site generation is counted by its fuel
+        self._tally("onsite_generation", months, unallocated)
+        if getattr(src, "renewable", False):
+            self._tally("onsite_renewable", months, unallocated)
+
+    def _role_heat_purchase(self, src, months, unallocated, sign=1.0):
+        mass = CARRIERS[src.carrier].kind in ("steam", "hot_water") and _is_mass_unit(src.unit)
+        self.heat(src.id, src.carrier, "purchased_heat" if sign > 0 else "exported_heat",
+                  months, unallocated, src.table, src.enthalpy_kj_per_kg, src.temperature_c,
+                  mass, sign=sign)
+
+    def _role_heat_export(self, src, months, unallocated):
+        self._role_heat_purchase(src, months, unallocated, sign=-1.0)
+
+    def _role_submeter(self, src, months, unallocated):
+        """Informational: a submeter is inside a main meter, never accounted (no double count)."""
 
     # -- per carrier kind ---------------------------------------------------------------------
 
@@ -235,40 +280,19 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     data = meter_data if meter_data is not None else read_meter_data(inv, progress=progress)
     if progress:
         progress("computing")
-    year = inv.reporting_year
+    if inv.factory.sectors and not plugins:
+        raise InputError([Problem(file=str(inv.path), row="factory", field="sectors",
+                                  found=list(inv.factory.sectors),
+                                  message="the inventory names sectors but plugins are off",
+                                  expected="plugins=True, or no sectors")])
     b = _Builder(inv, library)
     meter_ids, monthly = data.monthly()
     row_of = {m: i for i, m in enumerate(meter_ids)}
-
-    sources = [(m, monthly[row_of[m.id]], 0.0) for m in inv.meters] + \
-        [(a, *_activity_monthly(a, year)) for a in inv.activities]
-    electricity = {"grid_purchase": 0.0, "onsite_generation": 0.0, "onsite_renewable": 0.0,
-                   "export": 0.0}
-    for src, months, unalloc in sources:
-        where = src.table
-        if src.role == "fugitive":
-            b.fugitive(src.id, src.carrier, months, unalloc)
-            continue
-        carrier = CARRIERS[src.carrier]
-        if src.role == "fuel":
-            b.fuel(src.id, src.carrier, months, unalloc, where)
-        elif src.role == "grid_purchase":
-            b.grid(src.id, "purchased_electricity", months, unalloc, where)
-            electricity["grid_purchase"] += months.sum() + unalloc
-        elif src.role == "export":
-            b.grid(src.id, "exported_electricity", months, unalloc, where, sign=-1.0)
-            electricity["export"] += months.sum() + unalloc
-        elif src.role == "onsite_generation":
-            electricity["onsite_generation"] += months.sum() + unalloc
-            if getattr(src, "renewable", False):
-                electricity["onsite_renewable"] += months.sum() + unalloc
-        elif src.role in ("heat_purchase", "heat_export"):
-            mass = carrier.kind in ("steam", "hot_water") and _is_mass_unit(src.unit)
-            b.heat(src.id, src.carrier,
-                   "purchased_heat" if src.role == "heat_purchase" else "exported_heat",
-                   months, unalloc, where, src.enthalpy_kj_per_kg, src.temperature_c,
-                   mass, sign=1.0 if src.role == "heat_purchase" else -1.0)
-        # role "submeter": informational, never accounted (it would double count)
+    for m in inv.meters:
+        b.add(m, monthly[row_of[m.id]], 0.0)
+    for a in inv.activities:
+        b.add(a, *_activity_monthly(a, inv.reporting_year))
+    electricity = b.electricity
 
     scope3 = _scope3_lines(inv, b)
     b.lines.extend(scope3)
@@ -288,11 +312,6 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         line_items.extend(sector.line_items)
         monthly_e = np.vstack([monthly_e, np.zeros((len(sector.line_items), 12))])
         unalloc_e = np.concatenate([unalloc_e, [li.emissions_tco2e for li in sector.line_items]])
-    elif inv.factory.sectors and not plugins:
-        raise InputError([Problem(file=str(inv.path), row="factory", field="sectors",
-                                  found=list(inv.factory.sectors),
-                                  message="the inventory names sectors but plugins are off",
-                                  expected="plugins=True, or no sectors")])
 
     return Results.build(
         inventory=inv, library=library, line_items=line_items, monthly=monthly_e,

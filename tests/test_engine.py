@@ -267,3 +267,10 @@ def test_excess_certificates_never_go_negative(tmp_path):
     d = res.to_dict()
     assert d["scope2"]["market_based_tco2e"] == 0.0
     assert d["balance"]["excess_certificates_mwh"] == pytest.approx(100.0)
+
+
+def test_every_role_has_a_handler():
+    from carbon_core.carriers import ROLES
+    from carbon_core.engine import _Builder
+
+    assert all(callable(getattr(_Builder, f"_role_{role}", None)) for role in ROLES)
