@@ -23,7 +23,7 @@ from . import __version__
 from .carriers import CARRIERS
 from .errors import FactorNotFoundError, InputError, Problem
 from .factors import Factor, FactorLibrary, SelectionRule
-from .inventory import Inventory, load_inventory
+from .inventory import Inventory, _is_mass, load_inventory
 from .lineitems import CATEGORIES, LineItem
 from .meters import MeterData, read_meter_data
 from .results import Results
@@ -136,7 +136,7 @@ class _Builder:
             self._tally("onsite_renewable", months, unallocated)
 
     def _role_heat_purchase(self, src, months, unallocated, sign=1.0):
-        mass = CARRIERS[src.carrier].kind in ("steam", "hot_water") and _is_mass_unit(src.unit)
+        mass = CARRIERS[src.carrier].kind in ("steam", "hot_water") and _is_mass(src.unit)
         self.heat(src.id, src.carrier, "purchased_heat" if sign > 0 else "exported_heat",
                   months, unallocated, src.table, src.enthalpy_kj_per_kg, src.temperature_c,
                   mass, sign=sign)
@@ -318,12 +318,6 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         unallocated=unalloc_e, energy=energy, electricity=electricity, meter_data=data,
         factors_used=list(b.used.values()), sector=sector, engine_version=__version__,
         ledger=ledger)
-
-
-def _is_mass_unit(unit: str) -> bool:
-    from .inventory import _is_mass
-
-    return _is_mass(unit)
 
 
 def _scope3_lines(inv: Inventory, b: _Builder) -> list[_Line]:

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from .errors import InputError, Problem
 from .inventory import Inventory, Meter
+from .scopes import month_starts, monthly_totals
 
 __all__ = ["SeriesGroup", "MeterData", "read_meter_data", "year_grid", "COLUMNS"]
 
@@ -71,14 +72,9 @@ class SeriesGroup:
     values: np.ndarray
     filled: np.ndarray  # bool, same shape: True where the value was filled by the gap policy
 
-    def month_starts(self) -> np.ndarray:
-        """Index of the first interval of each month (for ``np.add.reduceat``)."""
-        months = self.time.astype("datetime64[M]")
-        return np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
-
     def monthly(self) -> np.ndarray:
         """Monthly totals, shape (meters, 12), one pass over the data."""
-        return np.add.reduceat(self.values, self.month_starts(), axis=1)
+        return monthly_totals(self.values, month_starts(self.time))
 
 
 @dataclass
@@ -116,7 +112,8 @@ class MeterData:
 
 # -- reading files ----------------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (the input hashes of provenance)."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -520,7 +517,7 @@ def read_meter_data(inv: Inventory, *, progress: Callable[..., None] | None = No
         Every problem in every file at once, each naming file, row and field.
     """
     with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: overlap it
-        digests = {p: pool.submit(_sha256, p) for p in inv.data_files if p.exists()}
+        digests = {p: pool.submit(file_sha256, p) for p in inv.data_files if p.exists()}
         data = _read_fast(inv, progress)
         if data is None:
             data = _read_general(inv, progress)

@@ -9,7 +9,6 @@ adds the line items in any order with exact summation gets the same number to th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ import numpy as np
 import xarray as xr
 
 from .lineitems import CATEGORIES, LineItem
+from .meters import file_sha256
+from .scopes import month_starts, monthly_totals
 
 __all__ = ["Results", "SCHEMA_VERSION", "load_schema", "validate_results"]
 
@@ -341,10 +342,6 @@ def _jsonable(obj):
     return obj
 
 
-def _sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _provenance(inv, meter_data, factors_used, library, engine_version, sector) -> dict:
     sources = {}
     for f in factors_used:
@@ -356,7 +353,7 @@ def _provenance(inv, meter_data, factors_used, library, engine_version, sector) 
     grid = [f for f in factors_used if f.key == el.key]
     return {
         "engine": {"name": "carbon_core", "version": engine_version},
-        "inventory": {"path": str(inv.path), "sha256": _sha256_file(inv.path)
+        "inventory": {"path": str(inv.path), "sha256": file_sha256(inv.path)
                       if Path(inv.path).exists() else None},
         "input_files": meter_data.files,
         "factor_files": sorted(sources.values(), key=lambda d: d["id"]),
@@ -440,9 +437,7 @@ def _resample(values: np.ndarray, time: np.ndarray, src: str, dst: str, grid: np
     if dst == "1Y":
         return np.array([values.sum()])
     if dst == "1MS":
-        months = time.astype("datetime64[M]")
-        starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
-        return np.add.reduceat(values, starts)
+        return monthly_totals(values, month_starts(time))
     k = values.size // grid.size
     return values.reshape(grid.size, k).sum(axis=1)
 

@@ -22,6 +22,7 @@ __all__ = [
     "steam_to_gj",
     "hot_water_to_gj",
     "emissions",
+    "month_starts",
     "monthly_totals",
 ]
 
@@ -112,6 +113,22 @@ def emissions(activity, factor):
     return activity * factor.reshape((-1,) + (1,) * (activity.ndim - 1))
 
 
-def monthly_totals(values, month_starts):
-    """Sum a (meters, time) array into months in one pass (``np.add.reduceat`` on the last axis)."""
-    return np.add.reduceat(values, month_starts, axis=-1)
+def month_starts(time):
+    """Index of the first interval of each month in sorted datetime64 interval starts.
+
+    Examples
+    --------
+    >>> month_starts(np.array(["2024-01-31T23:00", "2024-02-01", "2024-02-02"],
+    ...                       dtype="datetime64[ns]"))
+    array([0, 1])
+    """
+    months = np.asarray(time).astype("datetime64[M]")
+    return np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+
+
+def monthly_totals(values, starts):
+    """Sum a (meters, time) array into months in one pass (``np.add.reduceat`` on the last axis).
+
+    ``starts`` comes from :func:`month_starts`.
+    """
+    return np.add.reduceat(values, starts, axis=-1)

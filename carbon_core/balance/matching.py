@@ -25,6 +25,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..scopes import month_starts as core_month_starts
+
 __all__ = [
     "to_coarser",
     "bin_sum",
@@ -89,10 +91,8 @@ def month_starts(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> month_starts(t)
     (array([0, 1]), array([1, 2]))
     """
-    months = times.astype("datetime64[M]")
-    change = np.flatnonzero(months[1:] != months[:-1]) + 1
-    starts = np.concatenate(([0], change))
-    numbers = (months[starts].astype("int64") % 12) + 1
+    starts = core_month_starts(times)
+    numbers = (times[starts].astype("datetime64[M]").astype("int64") % 12) + 1
     return starts, numbers
 
 
