@@ -199,4 +199,7 @@ def cfe_score(carbon_free: np.ndarray | float, consumed: np.ndarray | float):
     consumed = np.asarray(consumed, dtype="float64")
     out = np.divide(carbon_free, consumed, out=np.full_like(consumed, np.nan),
                     where=consumed > 0)
+    # carbon-free volume never exceeds consumption interval by interval; their separately
+    # rounded sums can (e.g. subnormal volumes), so the ratio is capped at its definition's 1
+    out = np.minimum(out, 1.0, where=~np.isnan(out), out=out)
     return out if out.ndim else float(out)
