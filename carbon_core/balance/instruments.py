@@ -273,6 +273,21 @@ def _months_between(a: tuple[int, int], b: tuple[int, int]) -> int:
     return (b[0] - a[0]) * 12 + (b[1] - a[1])
 
 
+def _check_retirement(p: ProblemCollector, where: str, what: str, retired_on, beneficiary,
+                      required: bool, expected_date: str, factory_id: str,
+                      factory_name: str) -> None:
+    """Exclusive claim (GHG Protocol quality criteria): retired, and retired for this factory."""
+    if required:
+        if not retired_on:
+            p.add(f"{what} not retired", row=where, field="retired_on", expected=expected_date)
+        if not beneficiary:
+            p.add("missing beneficiary of the retirement", row=where, field="beneficiary",
+                  expected=f"this factory: {factory_id}")
+    if beneficiary and not _claimant_matches(beneficiary, factory_id, factory_name):
+        p.add(f"{what} retired for someone else", row=where, field="beneficiary",
+              found=beneficiary, expected=f"this factory: {factory_id} ({factory_name})")
+
+
 def _claimant_matches(beneficiary: str, factory_id: str, factory_name: str) -> bool:
     return beneficiary.strip() in {factory_id.strip(), factory_name.strip()} - {""}
 
@@ -475,17 +490,11 @@ def parse_instruments(raw: Sequence[Mapping[str, Any]], *, policy: Policy, repor
                   expected="the supplier whose factor is used")
 
         # retirement and validity (errors: the claim itself is invalid)
-        if kind in _UNBUNDLED and policy.require_certificate_retirement:
-            if not retired_on:
-                p.add("certificates not retired", row=where, field="retired_on",
-                      expected="the retirement (cancellation) date for this factory "
-                               f"(policy {policy.name}: require_certificate_retirement)")
-            if not beneficiary:
-                p.add("missing beneficiary of the retirement", row=where, field="beneficiary",
-                      expected=f"this factory: {factory_id}")
-        if beneficiary and not _claimant_matches(beneficiary, factory_id, factory_name):
-            p.add("certificates retired for someone else", row=where, field="beneficiary",
-                  found=beneficiary, expected=f"this factory: {factory_id} ({factory_name})")
+        _check_retirement(p, where, "certificates", retired_on, beneficiary,
+                          kind in _UNBUNDLED and policy.require_certificate_retirement,
+                          "the retirement (cancellation) date for this factory "
+                          f"(policy {policy.name}: require_certificate_retirement)",
+                          factory_id, factory_name)
         if kind in _CERT_TYPES and gen_start is not None:
             validity = policy.certificate_validity_months
             if _months_between(gen_start, year_start) >= validity:
@@ -599,16 +608,9 @@ def parse_offsets(raw: Sequence[Mapping[str, Any]], *, policy: Policy, reporting
                   expected=f"at most {count} tCO2e")
         retired_on = _date(p, row, "retired_on", where)
         beneficiary = _text(p, row, "beneficiary", where)
-        if policy.require_offset_retirement:
-            if not retired_on:
-                p.add("credits not retired", row=where, field="retired_on",
-                      expected="the retirement (注销) date for this factory")
-            if not beneficiary:
-                p.add("missing beneficiary of the retirement", row=where, field="beneficiary",
-                      expected=f"this factory: {factory_id}")
-        if beneficiary and not _claimant_matches(beneficiary, factory_id, factory_name):
-            p.add("credits retired for someone else", row=where, field="beneficiary",
-                  found=beneficiary, expected=f"this factory: {factory_id} ({factory_name})")
+        _check_retirement(p, where, "credits", retired_on, beneficiary,
+                          policy.require_offset_retirement,
+                          "the retirement (注销) date for this factory", factory_id, factory_name)
         if retired_on and vintage and int(retired_on[:4]) < vintage:
             p.add("retired before its vintage year", row=where, field="retired_on",
                   found=retired_on, expected=f"a date in or after {vintage}")
