@@ -21,7 +21,9 @@ import numpy as np
 import xarray as xr
 
 from .lineitems import CATEGORIES, LineItem
-from .meters import file_sha256
+from .carriers import CARRIERS
+from .inventory import _is_mass
+from .meters import file_sha256, year_grid
 from .scopes import month_starts, monthly_totals
 
 __all__ = ["Results", "SCHEMA_VERSION", "load_schema", "validate_results"]
@@ -319,9 +321,6 @@ def _canonical_unit(inv, meter_id: str) -> str:
 
 @lru_cache(maxsize=256)
 def _canonical_unit_of(carrier: str, unit: str) -> str:
-    from .carriers import CARRIERS
-    from .inventory import _is_mass
-
     c = CARRIERS[carrier]
     if c.kind in ("steam", "hot_water") and not _is_mass(unit):
         return "GJ"
@@ -384,8 +383,6 @@ _ROLES = {"grid_purchase": "grid_purchase_kwh", "onsite_generation": "onsite_gen
 
 
 def _grid(year: int, interval: str) -> np.ndarray:
-    from .meters import year_grid
-
     if interval == "1Y":
         return np.array([np.datetime64(f"{year}-01-01", "ns")])
     return year_grid(year, interval)
