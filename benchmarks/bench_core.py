@@ -27,8 +27,8 @@ import pytest
 
 from carbon_core import compute
 from carbon_core.factors import FactorLibrary
-from carbon_core.inventory import parse_inventory
-from carbon_core.meters import MeterData, SeriesGroup, read_meter_data, year_grid
+from carbon_core.io.inventory import parse_inventory
+from carbon_core.io.meters import MeterData, SeriesGroup, read_meter_data, year_grid
 
 N_METERS = int(os.environ.get("CARBON_BENCH_METERS", "1000"))
 YEAR = 2023  # 365 days -> 35,040 quarter hours

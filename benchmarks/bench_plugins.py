@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from carbon_core.factors import FactorLibrary
-from carbon_core.plugins import factor_library, get_plugin_manager, run_sectors, sectors
+from carbon_core.plugin_manager import factor_library, get_plugin_manager, run_sectors, sectors
 
 def _factories(n):
     pm = get_plugin_manager()

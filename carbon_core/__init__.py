@@ -14,7 +14,7 @@ group ``carbon_core.plugins`` (see ``docs/plugins.md``)::
     my_sector = "my_package.my_module"
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from .errors import (  # noqa: E402
     CarbonCoreError,
@@ -25,7 +25,7 @@ from .errors import (  # noqa: E402
     UnitError,
 )
 from .factors import Factor, FactorLibrary, SelectionRule  # noqa: E402
-from .inventory import Inventory, load_inventory  # noqa: E402
+from .io.inventory import Inventory, load_inventory  # noqa: E402
 from .lineitems import LineItem  # noqa: E402
 from .units import Q_, ureg  # noqa: E402
 from .engine import compute  # noqa: E402

@@ -19,13 +19,13 @@ from typing import Callable
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .carriers import CARRIERS
 from .errors import FactorNotFoundError, InputError, Problem
 from .factors import Factor, FactorLibrary, SelectionRule
-from .inventory import Inventory, _is_mass, load_inventory
+from .io.inventory import Inventory, _is_mass, load_inventory
 from .lineitems import CATEGORIES, LineItem
-from .meters import MeterData, read_meter_data
+from .io.meters import MeterData, read_meter_data
 from .results import Results
 from .scopes import CO2_PER_C, combustion_co2_factor, emissions, hot_water_to_gj, steam_to_gj
 from .units import conversion_factor, gwp
@@ -271,7 +271,7 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     if library is None:
         library = FactorLibrary.default()
         if plugins:
-            from .plugins import factor_library, get_plugin_manager
+            from .plugin_manager import factor_library, get_plugin_manager
 
             pm = get_plugin_manager()
             library = factor_library(library, pm)
@@ -305,7 +305,7 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
 
     sector = None
     if plugins and inv.factory.sectors:
-        from .plugins import get_plugin_manager, run_sectors
+        from .plugin_manager import get_plugin_manager, run_sectors
 
         pm = pm or get_plugin_manager()
         sector = run_sectors(inv, library, plugin_manager=pm)

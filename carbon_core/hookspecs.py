@@ -71,7 +71,7 @@ def carbon_factor_tables():
         source id and same content) are skipped, so a plugin may ship its files under ``factors/``.
     Results
         All implementations are called; the tables are merged into the factor library by
-        :func:`carbon_core.plugins.factor_library`. A source id defined twice with different content,
+        :func:`carbon_core.plugin_manager.factor_library`. A source id defined twice with different content,
         or the same key/region/year twice in one edition, is an error (no silent override).
     Since
         carbon_core 0.1.
@@ -135,6 +135,24 @@ def carbon_indicator_contributions():
         error.
     Since
         carbon_core 0.1.
+    """
+
+
+@hookspec
+def carbon_core_programmes():
+    """Programme bundles a plugin ships (a city's or a national programme).
+
+    Receives
+        nothing.
+    Returns
+        ``list[str | pathlib.Path]``: folders, each holding a ``programme.toml`` in the format of
+        ``programmes/README.md`` and the files it names.
+    Results
+        All implementations are called; :func:`carbon_core.programmes.programme_registry` adds
+        every bundle under its ``[programme] name``. A name already taken (shipped or by another
+        plugin) is an :class:`~carbon_core.errors.InputError` naming both origins.
+    Since
+        carbon_core 0.2.
     """
 
 

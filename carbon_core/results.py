@@ -22,8 +22,8 @@ import xarray as xr
 
 from .lineitems import CATEGORIES, LineItem
 from .carriers import CARRIERS
-from .inventory import _is_mass
-from .meters import file_sha256, year_grid
+from .io.inventory import _is_mass
+from .io.meters import file_sha256, year_grid
 from .scopes import month_starts, monthly_totals
 
 __all__ = ["Results", "SCHEMA_VERSION", "load_schema", "validate_results"]

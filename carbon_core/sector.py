@@ -674,7 +674,7 @@ class SectorPlugin:
             The raw TOML table of the sector's inputs.
         library : FactorLibrary
             The factor library, merged with the plugins' tables
-            (:func:`carbon_core.plugins.factor_library`).
+            (:func:`carbon_core.plugin_manager.factor_library`).
         gwp_set : str
             ``"SAR"``, ``"AR4"``, ``"AR5"`` or ``"AR6"``.
         file : str

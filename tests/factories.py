@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from carbon_core.meters import year_grid
+from carbon_core.io.meters import year_grid
 
 VALID_CODE = "91340100MA2N0K1X3U"  # check digit valid (GB 32100-2015)
 

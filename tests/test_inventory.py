@@ -3,7 +3,7 @@
 import pytest
 
 from carbon_core.errors import InputError
-from carbon_core.inventory import check_credit_code, load_inventory
+from carbon_core.io.inventory import check_credit_code, load_inventory
 from factories import VALID_CODE, write_inventory
 
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carbon_core.errors import InputError
-from carbon_core.inventory import load_inventory
-from carbon_core.meters import read_meter_data
+from carbon_core.io.inventory import load_inventory
+from carbon_core.io.meters import read_meter_data
 from factories import grid, write_inventory
 
 SETTINGS = settings(max_examples=25, deadline=None,

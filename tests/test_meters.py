@@ -6,8 +6,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from carbon_core.errors import InputError
-from carbon_core.inventory import load_inventory
-from carbon_core.meters import read_meter_data
+from carbon_core.io.inventory import load_inventory
+from carbon_core.io.meters import read_meter_data
 from factories import grid, write_inventory, write_long_csv
 
 ELEC = {"id": "grid", "carrier": "electricity", "unit": "kWh", "role": "grid_purchase",

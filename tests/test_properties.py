@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carbon_core import compute
-from carbon_core.inventory import load_inventory
-from carbon_core.meters import read_meter_data
+from carbon_core.io.inventory import load_inventory
+from carbon_core.io.meters import read_meter_data
 from carbon_core.results import electricity_series
 from factories import grid, write_inventory, write_long_csv
 

@@ -8,7 +8,7 @@ and ``[balance]`` and the default policy are documented in ``docs/balance.md``.
 Modules: :mod:`~carbon_core.balance.instruments` (inventory tables), :mod:`.policy` (named
 policies, data in ``factors/policies/``), :mod:`.matching` (numpy kernels), :mod:`.market`
 (market-based Scope 2 per matching mode), :mod:`.ledger` (SQLite claims ledger), :mod:`.balance`
-(the ISO 14068-1 style balance), :mod:`.cli` (``carbon ledger``).
+(the ISO 14068-1 style balance), ``carbon ledger`` lives in :mod:`carbon_core.cli.ledger`.
 """
 
 from .balance import (BALANCE_METRICS, BalanceInputs, BalanceResult, compute_balance,

@@ -259,7 +259,10 @@ def available_policies() -> list[str]:
     >>> "hefei-template" in available_policies()
     True
     """
-    return sorted(p.name[:-5] for p in _policy_root().iterdir() if p.name.endswith(".toml"))
+    from ..programmes import programme_registry
+
+    shipped = {p.name[:-5] for p in _policy_root().iterdir() if p.name.endswith(".toml")}
+    return sorted(shipped | {n for n, p in programme_registry().items() if p.has("policy")})
 
 
 def load_policy(name: str = DEFAULT_POLICY, *, path: str | Path | None = None) -> Policy:
@@ -278,6 +281,13 @@ def load_policy(name: str = DEFAULT_POLICY, *, path: str | Path | None = None) -
             raise InputError([Problem(str(p), f"cannot read policy file: {exc}")]) from None
         return Policy.from_mapping(data, file=str(p))
     entry = _policy_root() / f"{name}.toml"
+    label = f"factors/policies/{entry.name}"
+    if not entry.is_file():
+        from ..programmes import programme_registry
+
+        programme = programme_registry().get(name)
+        if programme is not None and programme.has("policy"):
+            entry, label = programme.file("policy"), programme.label("policy")
     if not entry.is_file():
         raise InputError([Problem("inventory", "unknown balance policy", row="balance",
                                   field="policy", found=name,
@@ -286,4 +296,4 @@ def load_policy(name: str = DEFAULT_POLICY, *, path: str | Path | None = None) -
     if data.get("schema") != _SCHEMA:
         raise InputError([Problem(entry.name, "not a balance policy file", field="schema",
                                   found=data.get("schema"), expected=repr(_SCHEMA))])
-    return Policy.from_mapping(data, file=f"factors/policies/{entry.name}")
+    return Policy.from_mapping(data, file=label)

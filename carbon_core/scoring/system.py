@@ -413,9 +413,11 @@ def load_system(path: str | Path | None = None, *,
         Every problem in the file at once.
     """
     if path is None:
-        ref = resources.files("carbon_core.scoring") / "systems" / DEFAULT_SYSTEM
-        text = ref.read_text(encoding="utf-8")
-        label = f"carbon_core/scoring/systems/{DEFAULT_SYSTEM}"
+        from carbon_core.programmes import get_programme
+
+        programme = get_programme()
+        text = programme.file("indicator_system").read_text(encoding="utf-8")
+        label = programme.label("indicator_system")
     else:
         label = str(path)
         try:

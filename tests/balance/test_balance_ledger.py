@@ -15,7 +15,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 from carbon_core.balance import BalanceInputs, Claim, Ledger, SerialRange, compute_balance
-from carbon_core.balance.cli import ledger as ledger_cli
+from carbon_core.cli.ledger import ledger as ledger_cli
 from carbon_core.errors import InputError
 from carbon_core.factors import FactorLibrary
 

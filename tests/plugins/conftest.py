@@ -2,7 +2,7 @@ collect_ignore = ["thirdparty_demo"]  # installed by test_thirdparty.py, not col
 
 import pytest
 
-import carbon_core.plugins as plugins_mod
+import carbon_core.plugin_manager as plugins_mod
 
 
 @pytest.fixture(autouse=True)

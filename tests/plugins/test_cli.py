@@ -2,7 +2,7 @@ import json
 
 from click.testing import CliRunner
 
-from carbon_core.plugins_cli import plugins
+from carbon_core.cli.plugins import plugins
 
 
 def test_plugins_table():

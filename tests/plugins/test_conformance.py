@@ -2,7 +2,7 @@
 
 import pytest
 
-from carbon_core.plugins import build_plugin_manager, sectors
+from carbon_core.plugin_manager import build_plugin_manager, sectors
 from carbon_core.testing import check_plugin, plugin_checks
 
 BUILTINS = ("electronics", "appliances", "machinery", "cement", "steel")

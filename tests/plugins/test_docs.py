@@ -23,4 +23,4 @@ def test_hook_documented(hook):
 
 
 def test_hooks_found():
-    assert len(hookspecs.HOOKS) == 5
+    assert len(hookspecs.HOOKS) == 6

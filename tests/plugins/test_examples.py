@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 from carbon_core.factors import FactorLibrary
-from carbon_core.plugins import build_plugin_manager, sectors
+from carbon_core.plugin_manager import build_plugin_manager, sectors
 
 EXAMPLES = sorted((pathlib.Path(__file__).parents[2] / "examples" / "sectors").glob("*.toml"))
 

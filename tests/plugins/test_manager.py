@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-import carbon_core.plugins as P
+import carbon_core.plugin_manager as P
 from carbon_core.errors import InputError, PluginError
 from carbon_core.factors import FactorLibrary
 from carbon_core.metrics import available_metrics
@@ -16,7 +16,7 @@ from carbon_core_plugins.cement import Cement
 
 
 def test_nothing_loads_at_import():
-    code = ("import sys, carbon_core.plugins, carbon_core.hookspecs; "
+    code = ("import sys, carbon_core.plugin_manager, carbon_core.hookspecs; "
             "print([m for m in sys.modules if m.startswith('carbon_core_plugins.')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

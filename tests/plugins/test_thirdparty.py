@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-import carbon_core.plugins as P
+import carbon_core.plugin_manager as P
 from carbon_core.factors import FactorLibrary
 from carbon_core.testing import check_plugin
 

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 from scoring_fakes import MINI_SYSTEM, fake_results
 
-from carbon_core.scoring import cli, score_schema
+from carbon_core.cli import scoring as cli
+from carbon_core.scoring import score_schema
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 METRICS = {"balance.net_tco2e": -1.0, "balance.renewable_electricity_share": 0.8,

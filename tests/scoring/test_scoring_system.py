@@ -45,7 +45,7 @@ def test_template_reads_engine_metrics_and_evidence():
 def test_template_file_cites_its_sources():
     from importlib import resources
 
-    raw = (resources.files("carbon_core.scoring") / "systems" / "hefei-template.toml").read_text(
+    raw = (resources.files("carbon_core_programmes") / "hefei-template" / "indicators.toml").read_text(
         encoding="utf-8")
     for cite in ["工信部联节〔2026〕13号", "GB/T 36132-2018", "GB/T 36132-2025",
                  "T/CECA-G 0171-2022", "发改环资〔2025〕910号", "template assumption"]:

@@ -30,9 +30,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 from .inventory import Inventory, Meter
-from .scopes import month_starts, monthly_totals
+from ..scopes import month_starts, monthly_totals
 
 __all__ = ["SeriesGroup", "MeterData", "read_meter_data", "year_grid", "COLUMNS"]
 

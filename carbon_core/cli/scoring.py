@@ -21,10 +21,10 @@ from rich.console import Console
 
 from carbon_core.errors import CarbonCoreError, InputError
 
-from .evaluate import Evaluation, evaluate
-from .evaluate import rank as _rank
-from .report import print_evaluation, print_ranking
-from .system import load_system
+from ..scoring.evaluate import Evaluation, evaluate
+from ..scoring.evaluate import rank as _rank
+from ..outputs.terminal_score import print_evaluation, print_ranking
+from ..scoring.system import load_system
 
 __all__ = ["score", "rank", "rank_command"]
 
@@ -96,7 +96,7 @@ def _load_score_json(path):
         raise click.ClickException(f"{path}: cannot read a score JSON: {exc}") from None
     from jsonschema import Draft202012Validator
 
-    from . import score_schema
+    from ..scoring import score_schema
 
     errors = sorted(Draft202012Validator(score_schema()).iter_errors(doc), key=str)
     if errors:

@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..errors import InputError
-from .ledger import LEDGER_ENV, Ledger, default_ledger_path
+from ..balance.ledger import LEDGER_ENV, Ledger, default_ledger_path
 
 __all__ = ["ledger"]
 

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from .errors import CarbonCoreError
+from ..errors import CarbonCoreError
 
 __all__ = ["main"]
 
@@ -84,8 +84,8 @@ def _progress(enabled: bool):
 def compute(inventory: Path, as_json: bool, output: Path | None, no_plugins: bool,
             ledger: Path | None) -> None:
     """Compute Scope 1, 2 (and 3), energy and the balance of INVENTORY (a TOML file)."""
-    from .engine import compute as run
-    from .results import validate_results
+    from ..engine import compute as run
+    from ..results import validate_results
 
     with _errors_to_exit():
         with _progress(not as_json and err_console.is_terminal) as progress:
@@ -218,11 +218,11 @@ def factors_show(key: str) -> None:
 
 
 def _library():
-    from .factors import FactorLibrary
+    from ..factors import FactorLibrary
 
     lib = FactorLibrary.default()
     try:
-        from .plugins import factor_library, get_plugin_manager
+        from ..plugin_manager import factor_library, get_plugin_manager
     except ImportError:
         return lib
     return factor_library(lib, get_plugin_manager())
@@ -234,7 +234,7 @@ def _library():
 @click.argument("name")
 def schema(name: str) -> None:
     """Print the JSON Schema NAME (results, score, balance...)."""
-    from .results import load_schema
+    from ..results import load_schema
 
     try:
         click.echo(json.dumps(load_schema(name), ensure_ascii=False, indent=2))
@@ -245,9 +245,9 @@ def schema(name: str) -> None:
 # -- commands contributed by the other layers -------------------------------------------------
 
 def _register() -> None:
-    from .balance.cli import ledger
-    from .plugins_cli import plugins
-    from .scoring.cli import rank, score
+    from .ledger import ledger
+    from .plugins import plugins
+    from .scoring import rank, score
 
     for cmd in (score, rank, ledger, plugins):
         main.add_command(cmd)

@@ -424,7 +424,7 @@ def run_sectors(inventory, library: FactorLibrary, *,
 
     Parameters
     ----------
-    inventory : carbon_core.inventory.Inventory
+    inventory : carbon_core.io.inventory.Inventory
         Uses ``factory.sectors``, ``raw["process"]``, ``path``, ``reporting_year``, ``gwp_set``.
     library : FactorLibrary
         Already merged with the plugins' tables (:func:`factor_library`).

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .carriers import CARRIERS, ROLES
-from .errors import InputError, ProblemCollector, UnitError
-from .factors import SelectionRule, measured_factor, Factor
-from .units import GWP_SETS, conversion_factor, parse_unit
+from ..carriers import CARRIERS, ROLES
+from ..errors import InputError, ProblemCollector, UnitError
+from ..factors import SelectionRule, measured_factor, Factor
+from ..units import GWP_SETS, conversion_factor, parse_unit
 
 __all__ = [
     "Factory",
@@ -258,7 +258,7 @@ def _canonical_factor(p, carrier: str, unit: str, where: str) -> float:
 
 def _fugitive_activity(p: ProblemCollector, row: Mapping, where: str, aid, year) -> "Activity":
     """A refrigerant / SF6 top-up: ``gas`` and a mass; the carrier is the gas itself."""
-    from .units import GASES
+    from ..units import GASES
 
     gas = _get(p, row, "gas", str, where, expected="a gas such as HFC-134a, SF6")
     if gas is not None and gas not in GASES:

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .evaluate import VERDICTS, Evaluation, RankEntry
+from ..scoring.evaluate import VERDICTS, Evaluation, RankEntry
 
 __all__ = ["render_evaluation", "render_ranking", "print_evaluation", "print_ranking"]
 

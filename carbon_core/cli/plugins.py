@@ -10,7 +10,7 @@ __all__ = ["plugins"]
 
 
 def _rows(pm):
-    from .plugins import report, sectors
+    from ..plugin_manager import report, sectors
 
     rep = report(pm)
     index = sectors(pm)
@@ -38,7 +38,7 @@ def plugins(as_json: bool) -> None:
     Plugins load from the entry-point group ``carbon_core.plugins``; set
     CARBON_CORE_DISABLE_PLUGINS=all (or a comma list of names) to block them.
     """
-    from .plugins import get_plugin_manager
+    from ..plugin_manager import get_plugin_manager
 
     pm = get_plugin_manager()
     rep, rows = _rows(pm)

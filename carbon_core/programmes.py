@@ -1,0 +1,208 @@
+"""Programmes as data: one name -> one bundle of files that everything programme-specific reads.
+
+A *programme* (a city's or the nation's zero-carbon factory scheme) is a folder holding a
+``programme.toml`` and the files it names: its indicator system, its balance policy and, as
+further layers are added, its eligibility gate and its procedure. The core names no programme:
+it asks this registry for one by name.
+
+Bundles come from two places:
+
+1. the shipped folder ``programmes/`` (installed as the data-only package
+   ``carbon_core_programmes``), one sub-folder per programme;
+2. plugins, through the ``carbon_core_programmes`` hook (a plugin returns the paths of its own
+   bundle folders; see :mod:`carbon_core.hookspecs`).
+
+A name defined twice is an error naming both places, never a silent replacement.
+
+Examples
+--------
+>>> p = get_programme("hefei-template")
+>>> p.name, p.is_template
+('hefei-template', True)
+>>> p.file("indicator_system").name
+'indicators.toml'
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import InputError, Problem
+
+__all__ = ["Programme", "DEFAULT_PROGRAMME", "available_programmes", "get_programme",
+           "load_programme", "programme_registry"]
+
+SCHEMA = "carbon_core.programme/1"
+
+#: The programme used when a command names none. A configuration default, not a rule of the core.
+DEFAULT_PROGRAMME = "hefei-template"
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A programme bundle: its metadata and the files it names.
+
+    Attributes
+    ----------
+    name : str
+        The registry key, e.g. ``"hefei-template"``.
+    folder : pathlib.Path or importlib Traversable
+        The bundle folder.
+    meta : dict
+        The ``[programme]`` table (``title_zh``, ``title_en``, ``status``, ``source``...).
+    files : dict of str -> str
+        Role -> path relative to the folder (``indicator_system``, ``policy``, ``eligibility``,
+        ``procedure``...).
+    raw : dict
+        The whole ``programme.toml``, for layers that keep their own tables in it.
+    origin : str
+        Where the bundle came from (``"shipped"`` or the plugin's name), for error messages.
+    """
+
+    name: str
+    folder: Any
+    meta: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+    origin: str = "shipped"
+
+    @property
+    def is_template(self) -> bool:
+        """True when the programme's official documents are not public and this is a template."""
+        return str(self.meta.get("status", "")).startswith("template")
+
+    @property
+    def title(self) -> str:
+        """``title_zh (title_en)``."""
+        return f"{self.meta.get('title_zh', self.name)} ({self.meta.get('title_en', self.name)})"
+
+    def has(self, role: str) -> bool:
+        """Whether the bundle names a file for ``role``."""
+        return role in self.files
+
+    def file(self, role: str):
+        """The file the bundle names for ``role`` (a path-like object; ``.read_text()`` works).
+
+        Raises
+        ------
+        InputError
+            The bundle names no file for ``role``, or the file is missing.
+        """
+        if role not in self.files:
+            raise InputError([Problem(f"programme {self.name}", "the programme names no such file",
+                                      field=f"files.{role}", expected=f"one of {sorted(self.files)}")])
+        ref = self.folder / self.files[role]
+        if not ref.is_file():
+            raise InputError([Problem(f"programme {self.name}", "a file the programme names is "
+                                      "missing", field=f"files.{role}", found=self.files[role],
+                                      expected="a file inside the bundle folder")])
+        return ref
+
+    def label(self, role: str) -> str:
+        """A stable, human-readable label of a bundle file (``programmes/<name>/<file>``)."""
+        return f"programmes/{self.name}/{self.files[role]}"
+
+
+def load_programme(folder, *, origin: str = "shipped") -> Programme:
+    """Read one bundle folder (``programme.toml`` inside it).
+
+    Parameters
+    ----------
+    folder : path or Traversable
+        The bundle folder.
+    origin : str
+        ``"shipped"`` or the contributing plugin's name.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, wrong schema line, or a missing ``[programme] name``.
+    """
+    ref = folder / "programme.toml"
+    label = f"{getattr(folder, 'name', folder)}/programme.toml"
+    try:
+        data = tomllib.loads(ref.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(label, f"cannot read programme file: {exc}")]) from None
+    if data.get("schema") != SCHEMA:
+        raise InputError([Problem(label, "not a programme file", field="schema",
+                                  found=data.get("schema"), expected=repr(SCHEMA))])
+    meta = dict(data.get("programme", {}))
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise InputError([Problem(label, "the programme has no name", field="programme.name",
+                                  expected="a non-empty string")])
+    return Programme(name=name, folder=folder, meta=meta, files=dict(data.get("files", {})),
+                     raw=data, origin=origin)
+
+
+def _shipped() -> Iterable:
+    root = resources.files("carbon_core_programmes")
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.is_dir() and (entry / "programme.toml").is_file():
+            yield entry
+
+
+def programme_registry(plugin_manager=None) -> dict[str, Programme]:
+    """Every programme by name: the shipped bundles, then those plugins contribute.
+
+    Parameters
+    ----------
+    plugin_manager : pluggy.PluginManager, optional
+        When given, its ``carbon_core_programmes`` hook implementations are asked for bundle
+        folders.
+
+    Raises
+    ------
+    InputError
+        A programme name defined twice (both origins named).
+    """
+    out: dict[str, Programme] = {}
+    problems: list[Problem] = []
+
+    def add(p: Programme) -> None:
+        if p.name in out:
+            problems.append(Problem(f"programme {p.name}", "programme defined twice",
+                                    found=f"{out[p.name].origin} and {p.origin}",
+                                    expected="one bundle per programme name"))
+            return
+        out[p.name] = p
+
+    for folder in _shipped():
+        add(load_programme(folder))
+    hook = getattr(plugin_manager.hook, "carbon_core_programmes", None) if plugin_manager else None
+    if hook is not None:
+        for impl in hook.get_hookimpls():  # one call per plugin, so each bundle names its origin
+            for folder in impl.function() or ():
+                add(load_programme(Path(folder), origin=impl.plugin_name))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def available_programmes(plugin_manager=None) -> list[str]:
+    """Names of every programme known to the registry.
+
+    >>> "hefei-template" in available_programmes()
+    True
+    """
+    return sorted(programme_registry(plugin_manager))
+
+
+def get_programme(name: str = DEFAULT_PROGRAMME, *, plugin_manager=None) -> Programme:
+    """The programme bundle called ``name``.
+
+    Raises
+    ------
+    InputError
+        Unknown name, listing the known ones.
+    """
+    reg = programme_registry(plugin_manager)
+    if name not in reg:
+        raise InputError([Problem("programme", "unknown programme", field="programme",
+                                  found=name, expected=f"one of {sorted(reg)}")])
+    return reg[name]
