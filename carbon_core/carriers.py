@@ -12,8 +12,9 @@ materials through their own inputs, not here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-__all__ = ["Carrier", "CARRIERS", "ROLES", "get_carrier"]
+__all__ = ["Carrier", "CARRIERS", "ROLES", "get_carrier", "is_mass_unit", "metered_unit"]
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,39 @@ def get_carrier(name: str) -> Carrier:
         return CARRIERS[name]
     except KeyError:
         raise KeyError(f"unknown carrier {name!r}; known carriers: {sorted(CARRIERS)}") from None
+
+
+@lru_cache(maxsize=256)
+def is_mass_unit(unit: str) -> bool:
+    """Whether ``unit`` is a mass (t, kg ...): steam and hot water metered by mass need the
+    enthalpy or temperature to become heat [GJ].
+
+    Examples
+    --------
+    >>> is_mass_unit("t"), is_mass_unit("GJ"), is_mass_unit("no such unit")
+    (True, False, False)
+    """
+    from .errors import UnitError
+    from .units import parse_unit
+
+    try:
+        return parse_unit(unit).dimensionality == parse_unit("t").dimensionality
+    except UnitError:
+        return False
+
+
+@lru_cache(maxsize=256)
+def metered_unit(carrier: str, unit: str) -> str:
+    """The canonical unit a meter or activity of ``carrier`` written in ``unit`` is held in.
+
+    The carrier's canonical unit, except steam or hot water already metered as heat: GJ.
+
+    Examples
+    --------
+    >>> metered_unit("steam", "GJ"), metered_unit("steam", "t"), metered_unit("electricity", "MWh")
+    ('GJ', 't', 'kWh')
+    """
+    c = CARRIERS[carrier]
+    if c.kind in ("steam", "hot_water") and not is_mass_unit(unit):
+        return "GJ"
+    return c.canonical_unit

@@ -18,19 +18,28 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import xarray as xr
 
 from ._version import __version__
-from .carriers import CARRIERS
+from .backends import INTERVALS, MeterBackend, as_backend
+from .backends.memory import interval_grid
+from .balance import BALANCE_METRICS, BalanceInputs, BalanceResult, compute_balance
+from .carriers import CARRIERS, is_mass_unit, metered_unit
 from .errors import FactorNotFoundError, InputError, Problem
-from .factors import Factor, FactorLibrary, SelectionRule
-from .io.inventory import Inventory, _is_mass, load_inventory
+from .factors import Factor, FactorLibrary, SelectionRule, Source
+from .io.inventory import Inventory, load_inventory
+from .io.meters import MeterData, file_sha256, read_meter_data
 from .lineitems import CATEGORIES, LineItem
-from .io.meters import MeterData, read_meter_data
+from .metrics import CORE_METRICS, MetricInfo
 from .results import Results
 from .scopes import CO2_PER_C, combustion_co2_factor, emissions, hot_water_to_gj, steam_to_gj
 from .units import conversion_factor, gwp
 
-__all__ = ["compute", "resolve_factor"]
+__all__ = ["compute", "resolve_factor", "available_metrics", "ENGINE_METRICS", "core_metric_values",
+           "electricity_series", "run_balance"]
+
+#: Every metric the engine itself computes: the core's and the balance's, each declared once.
+ENGINE_METRICS: dict[str, MetricInfo] = dict(CORE_METRICS) | dict(BALANCE_METRICS)
 
 _GJ_PER_TCE = 29.3076  # GB/T 2589-2020: 1 kgce = 29 307.6 kJ (7 000 kcal x 4.1868)
 
@@ -53,6 +62,33 @@ class _Line:
     sign: float = 1.0
     formula: str = ""
     details: dict = field(default_factory=dict)
+
+
+def available_metrics(plugin_manager=None) -> dict[str, MetricInfo]:
+    """Every metric the engine and the loaded plugins can provide.
+
+    Parameters
+    ----------
+    plugin_manager : pluggy.PluginManager, optional
+        If given, metrics declared by its plugins (hook ``carbon_metric_definitions``) are added.
+
+    Returns
+    -------
+    dict of str to MetricInfo
+        :data:`ENGINE_METRICS` plus the plugins' ``sector.<plugin>.<name>`` metrics.
+
+    Raises
+    ------
+    PluginError
+        A plugin declaring a metric that the engine or another plugin already declares (no
+        plugin ever replaces a metric silently).
+    """
+    metrics = dict(ENGINE_METRICS)
+    if plugin_manager is not None:
+        from .plugin_manager import metric_definitions
+
+        metrics |= metric_definitions(plugin_manager, taken=metrics)
+    return metrics
 
 
 def resolve_factor(library: FactorLibrary, key: str, unit: str, *, region: str = "CN",
@@ -136,7 +172,7 @@ class _Builder:
             self._tally("onsite_renewable", months, unallocated)
 
     def _role_heat_purchase(self, src, months, unallocated, sign=1.0):
-        mass = CARRIERS[src.carrier].kind in ("steam", "hot_water") and _is_mass(src.unit)
+        mass = CARRIERS[src.carrier].kind in ("steam", "hot_water") and is_mass_unit(src.unit)
         self.heat(src.id, src.carrier, "purchased_heat" if sign > 0 else "exported_heat",
                   months, unallocated, src.table, src.enthalpy_kj_per_kg, src.temperature_c,
                   mass, sign=sign)
@@ -243,7 +279,7 @@ def _activity_monthly(a, year) -> tuple[np.ndarray, float]:
 
 
 def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None = None,
-            meter_data: MeterData | None = None, plugins: bool = True, ledger=None,
+            meter_data: MeterBackend | MeterData | None = None, plugins: bool = True, ledger=None,
             progress: Callable[..., None] | None = None) -> Results:
     """Compute a factory's emissions, energy and balance for its reporting year.
 
@@ -277,7 +313,8 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
             library = factor_library(library, pm)
     if inv.measured_factors:
         library = library.with_measured(inv.measured_factors)
-    data = meter_data if meter_data is not None else read_meter_data(inv, progress=progress)
+    backend = as_backend(meter_data if meter_data is not None
+                         else read_meter_data(inv, progress=progress))
     if progress:
         progress("computing")
     if inv.factory.sectors and not plugins:
@@ -286,7 +323,7 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
                                   message="the inventory names sectors but plugins are off",
                                   expected="plugins=True, or no sectors")])
     b = _Builder(inv, library)
-    meter_ids, monthly = data.monthly()
+    meter_ids, monthly = backend.monthly()
     row_of = {m: i for i, m in enumerate(meter_ids)}
     for m in inv.meters:
         b.add(m, monthly[row_of[m.id]], 0.0)
@@ -313,11 +350,271 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         monthly_e = np.vstack([monthly_e, np.zeros((len(sector.line_items), 12))])
         unalloc_e = np.concatenate([unalloc_e, [li.emissions_tco2e for li in sector.line_items]])
 
-    return Results.build(
-        inventory=inv, library=library, line_items=line_items, monthly=monthly_e,
-        unallocated=unalloc_e, energy=energy, electricity=electricity, meter_data=data,
-        factors_used=list(b.used.values()), sector=sector, engine_version=__version__,
-        ledger=ledger)
+    return _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy,
+                   electricity, sector, ledger)
+
+
+def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, electricity,
+            sector, ledger) -> Results:
+    """Everything after the line items: dataset, balance, metrics, provenance -> Results."""
+    meter_ids, activity = backend.monthly()
+    dataset = _dataset(inv, line_items, monthly_e, unalloc_e, meter_ids, activity)
+    series = electricity_series(inv, backend)
+    scope1 = _fsum(li.emissions_tco2e for li in line_items if li.scope == 1)
+    location = _fsum(li.emissions_tco2e for li in line_items if li.scope == 2)
+    market, basis, balance, balance_metrics = location, (
+        "equal to location-based: no contractual instruments were evaluated "
+        "(the net-zero balance was not computed)"), None, {}
+    bal = run_balance(inv, line_items, series, library, ledger)
+    if bal is not None:
+        balance = bal.to_dict()
+        # the balance prices electricity; heat and steam have no contractual instruments, so
+        # their market-based figure is the location-based one (GHG Protocol Scope 2, 2015)
+        heat = _fsum(li.emissions_tco2e for li in line_items
+                     if li.category in ("purchased_heat", "exported_heat"))
+        market = float(bal.scope2_market_tco2e) + heat
+        basis = ("market-based per the GHG Protocol Scope 2 hierarchy under policy "
+                 f"{balance.get('policy', {}).get('name')}: electricity from instruments and "
+                 "the residual factor (exports are not deducted; exported on-site generation "
+                 "reduces self-consumption), heat and steam as location-based")
+        balance_metrics = dict(bal.metrics)
+    scope3 = _fsum(li.emissions_tco2e for li in line_items if li.scope == 3)
+    metrics = (core_metric_values(inv, scope1=scope1, scope2_location=location,
+                                  scope2_market=market, scope3=scope3, energy=energy,
+                                  electricity=electricity)
+               | balance_metrics | (dict(sector.metrics) if sector else {}))
+    # the plain name the results JSON promises (metrics.renewable_electricity_share)
+    metrics["renewable_electricity_share"] = metrics.get("balance.renewable_electricity_share")
+    provenance = _provenance(inv, backend, list(b.used.values()), __version__, sector)
+    # plugins cite their own factors on their line items: list those resting on unconfirmed ones
+    provenance["unconfirmed_line_items"] = [li.id for li in line_items if not li.confirmed]
+    return Results(
+        inventory=inv, dataset=dataset, line_items=line_items, metrics=metrics, energy=energy,
+        electricity=electricity, provenance=provenance,
+        data_quality={"fills": list(backend.fills), "rollovers": list(backend.rollovers),
+                      "gap_policy": inv.gap_policy},
+        scope2_market_tco2e=market, scope2_market_basis=basis, balance=balance,
+        sectors=({"plugins": dict(sector.plugins), "metrics": dict(sector.metrics)}
+                 if sector is not None else {}),
+        electricity_series=series, meter_data=backend)
+
+
+def _fsum(values) -> float:
+    return float(math.fsum(values))
+
+
+def core_metric_values(inv: Inventory, *, scope1: float, scope2_location: float,
+                       scope2_market: float, scope3: float, energy: dict,
+                       electricity: dict) -> dict[str, float | None]:
+    """The values of the core metrics (:data:`carbon_core.metrics.CORE_METRICS`).
+
+    Parameters
+    ----------
+    inv : Inventory
+        For the production (output, value added [万元]).
+    scope1, scope2_location, scope2_market, scope3 : float
+        Emissions [tCO2e].
+    energy : dict
+        ``total_tce_calorific``, ``total_tce_equivalent`` [tce], ``electricity_consumed_kwh``
+        [kWh] (GB/T 2589-2020).
+    electricity : dict
+        Electricity by role over the year [kWh].
+
+    Returns
+    -------
+    dict of str to float or None
+        Intensities are None when their denominator is zero or missing.
+    """
+    total = scope1 + scope2_location
+    tce = energy["total_tce_calorific"]
+    out = inv.production.output
+    va = inv.production.value_added_wan_cny
+    div = (lambda a, b: a / b if b else None)
+    return {
+        "emissions.scope1_tco2e": scope1,
+        "emissions.scope2_location_tco2e": scope2_location,
+        "emissions.scope2_market_tco2e": scope2_market,
+        "emissions.scope3_tco2e": scope3,
+        "emissions.total_tco2e": total,
+        "energy.total_tce_calorific": tce,
+        "energy.total_tce_equivalent": energy["total_tce_equivalent"],
+        "electricity.consumed_mwh": energy["electricity_consumed_kwh"] / 1000.0,
+        "electricity.onsite_renewable_mwh":
+            (electricity["onsite_renewable"] - min(electricity["export"],
+                                                   electricity["onsite_renewable"])) / 1000.0,
+        "intensity.tco2e_per_output": div(total, out),
+        "intensity.tco2e_per_wan_cny": div(total, va),
+        "intensity.tce_per_output": div(tce, out),
+        "intensity.tce_per_wan_cny": div(tce, va),
+        "intensity.tco2e_per_tce": div(total, tce),
+        "intensity.market_tco2e_per_tce": div(scope1 + scope2_market, tce),
+    }
+
+
+def _dataset(inv, line_items, monthly, unallocated, meter_ids, activity) -> xr.Dataset:
+    ids = [li.id for li in line_items]
+    units = [metered_unit(inv.meter(m).carrier, inv.meter(m).unit) for m in meter_ids]
+    return xr.Dataset(
+        {
+            "emissions_tco2e": (("line_item", "month"), np.asarray(monthly, float).reshape(
+                len(ids), 12), {"units": "tCO2e", "long_name": "monthly emissions"}),
+            "emissions_unallocated_tco2e": (("line_item",), np.asarray(unallocated, float),
+                                            {"units": "tCO2e", "long_name":
+                                             "emissions not attributable to a month "
+                                             "(annual invoices, plugin totals)"}),
+            "activity": (("meter", "month"), activity,
+                         {"long_name": "metered activity per month, canonical unit of the "
+                                       "carrier (see coordinate 'unit')"}),
+        },
+        coords={
+            "line_item": ids, "month": np.arange(1, 13), "meter": meter_ids,
+            "unit": ("meter", units),
+            "category": ("line_item", [li.category for li in line_items]),
+            "scope": ("line_item", [li.scope for li in line_items]),
+            "gas": ("line_item", [li.gas for li in line_items]),
+        },
+        attrs={"factory": inv.factory.name, "reporting_year": inv.reporting_year,
+               "gwp_set": inv.gwp_set, "engine_version": __version__},
+    )
+
+
+def _provenance(inv, backend, factors_used, engine_version, sector) -> dict:
+    sources = {}
+    for f in factors_used:
+        s = f.source
+        sources[s.id] = {"id": s.id, "file": Path(s.file).name if s.file else None,
+                         "sha256": s.sha256 or None, "citation": s.citation(),
+                         "url": s.url or None}
+    el = inv.electricity
+    grid = [f for f in factors_used if f.key == el.key]
+    return {
+        "engine": {"name": "carbon_core", "version": engine_version},
+        "inventory": {"path": str(inv.path), "sha256": file_sha256(inv.path)
+                      if Path(inv.path).exists() else None},
+        "input_files": backend.files,
+        "factor_files": sorted(sources.values(), key=lambda d: d["id"]),
+        "factors_used": [f.to_dict() for f in factors_used],
+        "unconfirmed_factors": [
+            f"{f.key} = {f.value:g} {f.unit} ({f.region}"
+            + (f", data year {f.data_year}" if f.data_year is not None else "")
+            + f"; {f.source.id}; confidence {f.confidence})"
+            for f in factors_used if not f.confirmed],
+        "measured_factors": [f.to_dict() for f in factors_used if f.measured],
+        "gwp_set": inv.gwp_set,
+        "selection_rules": {
+            "electricity": {"key": el.key, "region": el.region, "rule": str(el.rule),
+                            "described": el.rule.describe(inv.reporting_year),
+                            "data_year": grid[0].data_year if grid else None,
+                            "edition": grid[0].source.id if grid else None},
+            "fuels": {"edition": inv.fuel_edition or "the single edition that matches"},
+            "electricity_equivalent_tce": {"rule": "latest:Y-1"},
+        },
+        "plugins": dict(sector.plugins) if sector is not None else {},
+    }
+
+
+#: Electricity roles on the balance's time axis -> variable names [kWh per interval].
+_ROLES = {"grid_purchase": "grid_purchase_kwh", "onsite_generation": "onsite_generation_kwh",
+          "export": "export_kwh"}
+
+
+def electricity_series(inv: Inventory, data: MeterBackend) -> xr.Dataset:
+    """Electricity by role on one time axis: metered and invoiced (activities) together.
+
+    Everything is brought to the coarsest resolution present (15 min -> hour -> day -> month ->
+    year): an invoice for a month makes the axis monthly, an annual invoice makes it one bin for
+    the year. Nothing finer is ever invented, so the balance reports the finer matching modes as
+    unavailable rather than guessing a profile.
+
+    Parameters
+    ----------
+    inv : Inventory
+        Meters and activities with carrier ``electricity`` and role ``grid_purchase``,
+        ``onsite_generation`` or ``export``.
+    data : MeterBackend
+        The meter data (:mod:`carbon_core.backends`).
+
+    Returns
+    -------
+    xarray.Dataset
+        On dim ``time`` (interval starts, China time): ``grid_purchase_kwh``,
+        ``onsite_generation_kwh``, ``export_kwh``, ``onsite_renewable_kwh``, ``consumed_kwh``
+        [kWh per interval]; attribute ``interval``.
+    """
+    data = as_backend(data)
+    meters = [m for m in inv.meters if m.carrier == "electricity" and m.role in _ROLES]
+    acts = [a for a in inv.activities if a.carrier == "electricity" and a.role in _ROLES]
+    intervals = [m.interval for m in meters] + \
+        ["1MS" if len(a.period) == 7 else "1Y" for a in acts]
+    coarsest = max(intervals, key=INTERVALS.index) if intervals else "1h"
+    weights: dict[str, dict[str, float]] = {v: {} for v in _ROLES.values()}
+    weights["onsite_renewable_kwh"] = {}
+    for m in meters:
+        weights[_ROLES[m.role]][m.id] = 1.0
+        if m.role == "onsite_generation" and m.renewable:
+            weights["onsite_renewable_kwh"][m.id] = 1.0
+    out = data.role_series(weights, coarsest, inv.reporting_year)
+    for a in acts:
+        k = 0 if coarsest == "1Y" else int(a.period[5:]) - 1
+        out[_ROLES[a.role]][k] += a.amount * a.to_canonical
+    out["consumed_kwh"] = out["grid_purchase_kwh"] + out["onsite_generation_kwh"] - \
+        out["export_kwh"]
+    return xr.Dataset({k: ("time", v, {"units": "kWh"}) for k, v in out.items()},
+                      coords={"time": interval_grid(inv.reporting_year, coarsest)},
+                      attrs={"interval": coarsest})
+
+
+def run_balance(inv: Inventory, line_items: list[LineItem], series: xr.Dataset,
+                library: FactorLibrary, ledger=None):
+    """The net-zero balance (:func:`carbon_core.balance.compute_balance`) of a computed inventory.
+
+    Always computed: without instruments it still gives market-based Scope 2 at the policy's
+    residual factor and the CFE scores of on-site generation.
+
+    Parameters
+    ----------
+    inv : Inventory
+        Its ``[[instruments]]``, ``[[offsets]]`` and ``[balance]`` tables.
+    line_items : list of LineItem
+        Every line item of the inventory (Scope 1, 2, 3) [tCO2e].
+    series : xarray.Dataset
+        :func:`electricity_series` [kWh per interval].
+    library : FactorLibrary
+        For the policy's residual factor.
+    ledger : str or Path, optional
+        SQLite claims ledger.
+
+    Returns
+    -------
+    carbon_core.balance.BalanceResult
+    """
+    interval = series.attrs["interval"]
+    days = int((np.datetime64(f"{inv.reporting_year + 1}-01-01") -
+                np.datetime64(f"{inv.reporting_year}-01-01")).astype(int))
+    step = {"15min": np.timedelta64(15, "m"), "1h": np.timedelta64(1, "h"),
+            "1D": np.timedelta64(1, "D"), "1MS": np.timedelta64(31, "D"),
+            "1Y": np.timedelta64(days, "D")}[interval]
+    scope3: dict[str, float] = {}
+    for li in line_items:
+        if li.scope == 3:
+            key = str(li.details.get("scope3_category", "other"))
+            scope3[key] = scope3.get(key, 0.0) + li.emissions_tco2e
+
+    def total(*categories):
+        return _fsum(li.emissions_tco2e for li in line_items if li.category in categories)
+
+    inputs = BalanceInputs(
+        reporting_year=inv.reporting_year, factory_id=inv.factory.credit_code,
+        factory_name=inv.factory.name, source_file=str(inv.path),
+        instruments_raw=list(inv.sections("instruments")),
+        offsets_raw=list(inv.sections("offsets")), balance_raw=dict(inv.sections("balance")),
+        electricity=series, interval=step,
+        scope1_tco2e=_fsum(li.emissions_tco2e for li in line_items if li.scope == 1),
+        scope2_location_tco2e=total("purchased_electricity") + total("exported_electricity"),
+        scope2_heat_tco2e=total("purchased_heat") + total("exported_heat"),
+        scope3_tco2e=scope3, library=library, grid_region=inv.factory.grid_region,
+        grid_province=inv.factory.grid_province, ledger=ledger, gwp_set=inv.gwp_set)
+    return compute_balance(inputs)
 
 
 def _scope3_lines(inv: Inventory, b: _Builder) -> list[_Line]:
@@ -353,9 +650,7 @@ def _scope3_lines(inv: Inventory, b: _Builder) -> list[_Line]:
     return out
 
 
-def _user_source(inv: Inventory, citation: str):
-    from .factors import Source
-
+def _user_source(inv: Inventory, citation: str) -> Source:
     return Source(id=f"inventory:{citation[:40]}", title=citation, publisher="declared in the "
                   "inventory", file=str(inv.path))
 

@@ -1,16 +1,20 @@
 """The metrics namespace: named numbers a result offers to the scoring layer.
 
-The core registers its own metrics here; the balance registers the net-zero metrics; plugins add
-``sector.<plugin>.<name>`` metrics through the ``carbon_metric_definitions`` hook. The scoring layer
-validates an indicator system against :func:`available_metrics` so that an indicator reading a
-metric nobody provides is refused when the system is loaded, not when a factory is scored.
+This module is the bottom of the namespace and imports nothing of the package: it holds
+:class:`MetricInfo` and the core's own metrics (:data:`CORE_METRICS`). Each provider declares its
+metrics once, next to the code that computes them: the balance in
+:data:`carbon_core.balance.BALANCE_METRICS`, plugins as ``sector.<plugin>.<name>`` through the
+``carbon_metric_definitions`` hook. :func:`carbon_core.engine.available_metrics` puts them
+together; the scoring layer validates an indicator system against it, so that an indicator
+reading a metric nobody provides is refused when the system is loaded, not when a factory is
+scored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MetricInfo", "CORE_METRICS", "available_metrics"]
+__all__ = ["MetricInfo", "CORE_METRICS"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,13 @@ class MetricInfo:
     provider: str = "core"
 
 
-def _m(name, unit, description, higher_is_better=None, provider="core"):
+def _m(name: str, unit: str, description: str, higher_is_better: bool | None = None,
+       provider: str = "core") -> tuple[str, MetricInfo]:
     return name, MetricInfo(name, unit, description, higher_is_better, provider)
 
 
+#: The core's metrics: emissions [tCO2e], energy [tce] (GB/T 2589-2020), electricity [MWh] and
+#: intensities; values computed by :func:`carbon_core.engine.core_metric_values`.
 CORE_METRICS: dict[str, MetricInfo] = dict([
     _m("emissions.scope1_tco2e", "tCO2e", "Scope 1 emissions 范围一排放", False),
     _m("emissions.scope2_location_tco2e", "tCO2e", "Scope 2 location-based 范围二(基于位置)", False),
@@ -70,33 +77,4 @@ CORE_METRICS: dict[str, MetricInfo] = dict([
     _m("intensity.market_tco2e_per_tce", "tCO2e/tce",
        "Scope 1 + market-based Scope 2 per tce (当量值) 单位能耗碳排放(基于市场); the national "
        "zero-carbon park core indicator is <= 0.20 (发改环资〔2025〕910号)", False),
-    # the net-zero balance (issue: balance)
-    _m("balance.gross_tco2e", "tCO2e", "gross emissions for the declared boundary 排放总量", False,
-       "balance"),
-    _m("balance.net_tco2e", "tCO2e", "net emissions after reductions and offsets 净排放", False,
-       "balance"),
-    _m("balance.renewable_electricity_share", "1",
-       "renewable electricity share of consumption 可再生能源电力消费占比", True, "balance"),
-    _m("renewable_electricity_share", "1", "same as balance.renewable_electricity_share, under "
-       "the plain name of the results JSON 可再生能源电力消费占比", True, "balance"),
-    _m("balance.offset_share", "1", "offsets as a share of gross emissions 抵销量占比", None,
-       "balance"),
 ])
-
-
-def available_metrics(plugin_manager=None) -> dict[str, MetricInfo]:
-    """Every metric the engine and the loaded plugins can provide.
-
-    Parameters
-    ----------
-    plugin_manager : pluggy.PluginManager, optional
-        If given, metrics declared by its plugins (hook ``carbon_metric_definitions``) are added.
-    """
-    from .balance import BALANCE_METRICS
-
-    metrics = dict(CORE_METRICS) | dict(BALANCE_METRICS)
-    if plugin_manager is not None:
-        for batch in plugin_manager.hook.carbon_metric_definitions():
-            for info in batch or ():
-                metrics[info.name] = info
-    return metrics

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pluggy
 
@@ -58,6 +58,7 @@ __all__ = [
     "factor_library",
     "run_sectors",
     "indicator_contributions",
+    "metric_definitions",
 ]
 
 #: Environment variable that blocks plugins ("1"/"all": no autoload; or "name1,name2").
@@ -323,6 +324,57 @@ def sectors(plugin_manager: pluggy.PluginManager | None = None) -> dict[str, Sec
                     raise PluginError(f"sector {s.name!r} is provided twice")
                 index[s.name] = s
     return index
+
+
+def metric_definitions(plugin_manager: pluggy.PluginManager | None = None, *,
+                       taken: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every metric the plugins declare (hook ``carbon_metric_definitions``), by name.
+
+    Parameters
+    ----------
+    plugin_manager : pluggy.PluginManager, optional
+        Default: :func:`get_plugin_manager`.
+    taken : mapping of str to MetricInfo, optional
+        Metrics already declared (the engine's, :data:`carbon_core.engine.ENGINE_METRICS`).
+
+    Returns
+    -------
+    dict of str to MetricInfo
+
+    Raises
+    ------
+    PluginError
+        A name declared twice, by two plugins or by a plugin and the core: the error names both
+        providers (a plugin never replaces a metric silently).
+    """
+    pm = plugin_manager or get_plugin_manager()
+    taken = dict(taken or {})
+    out: dict[str, Any] = {}
+    owner: dict[str, str] = {}
+    for impl in pm.hook.carbon_metric_definitions.get_hookimpls():
+        for info in _call_hook(impl) or ():
+            name = getattr(info, "name", None)
+            if name in taken:
+                raise PluginError(f"plugin {impl.plugin_name!r} declares metric {name!r}, which "
+                                  f"{taken[name].provider!r} already declares; a plugin's metrics "
+                                  "are named sector.<plugin>.<name>")
+            if name in out:
+                raise PluginError(f"metric {name!r} is declared by plugins {owner[name]!r} and "
+                                  f"{impl.plugin_name!r}")
+            out[name] = info
+            owner[name] = impl.plugin_name
+    return out
+
+
+def _call_hook(impl):
+    """Call one hook implementation; an exception inside it becomes a PluginError naming it."""
+    try:
+        return impl.function()
+    except (PluginError, InputError):
+        raise
+    except Exception as exc:
+        raise PluginError(f"plugin {impl.plugin_name!r} raised {type(exc).__name__} in "
+                          f"{impl.function.__name__}: {exc}") from exc
 
 
 def indicator_contributions(plugin_manager: pluggy.PluginManager | None = None) -> list[dict]:

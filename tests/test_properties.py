@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from carbon_core import compute
 from carbon_core.io.inventory import load_inventory
 from carbon_core.io.meters import read_meter_data
-from carbon_core.results import electricity_series
+from carbon_core.engine import electricity_series
 from factories import grid, write_inventory, write_long_csv
 
 SETTINGS = settings(max_examples=15, deadline=None,

@@ -34,7 +34,7 @@ from ..metrics import MetricInfo
 from .instruments import (Instrument, Offset, check_serial_overlaps, parse_instruments,
                           parse_offsets)
 from .ledger import Claim, Ledger
-from .market import ModeResult, _fmt, electricity_arrays, match_modes
+from .market import ModeResult, electricity_arrays, format_interval, match_modes
 from .policy import DEFAULT_POLICY, MATCHING_MODES, Policy, load_policy
 
 __all__ = ["BalanceInputs", "BalanceResult", "compute_balance", "parse_balance_table",
@@ -47,7 +47,8 @@ def _metric(name, unit, description, higher=None):
     return name, MetricInfo(name, unit, description, higher, "balance")
 
 
-#: Metrics the balance adds to the namespace (the four in ``CORE_METRICS`` plus these).
+#: The balance's metrics, declared here once (values from :func:`compute_balance`; the engine
+#: also publishes ``renewable_electricity_share``, the plain name of the results JSON).
 BALANCE_METRICS: dict[str, MetricInfo] = dict([
     _metric("balance.gross_tco2e", "tCO2e", "gross emissions for the declared boundary, "
             "electricity before instruments at the residual factor 排放总量", False),
@@ -55,6 +56,8 @@ BALANCE_METRICS: dict[str, MetricInfo] = dict([
             False),
     _metric("balance.renewable_electricity_share", "1", "renewable electricity share of "
             "consumption, matching mode of the policy 可再生能源电力消费占比", True),
+    _metric("renewable_electricity_share", "1", "same as balance.renewable_electricity_share, "
+            "under the plain name of the results JSON 可再生能源电力消费占比", True),
     _metric("balance.offset_share", "1", "offsets counted as a share of gross emissions "
             "抵销量占比", None),
     _metric("balance.green_electricity_tco2e", "tCO2e", "reduction from green electricity "
@@ -390,7 +393,7 @@ def compute_balance(inputs: BalanceInputs) -> BalanceResult:
         ledger_info = _record_claims(inp, policy, accepted, accepted_offsets)
 
     electricity = {
-        "data_interval": _fmt(np.timedelta64(inp.interval, "ns")),
+        "data_interval": format_interval(np.timedelta64(inp.interval, "ns")),
         "intervals": int(len(el.times)),
         "consumed_mwh": float(el.consumed.sum()),
         "grid_purchase_mwh": float(el.grid_purchase.sum()),

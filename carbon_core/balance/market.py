@@ -35,7 +35,7 @@ from .instruments import Instrument
 from .matching import allocate, bin_sum, cfe_score, match_hierarchy, month_starts, to_coarser
 from .policy import MATCHING_MODES, Policy
 
-__all__ = ["ElectricityArrays", "ModeResult", "electricity_arrays", "match_modes",
+__all__ = ["ElectricityArrays", "ModeResult", "electricity_arrays", "match_modes", "format_interval",
            "MODE_LENGTH", "BUNDLED_TYPES", "UNBUNDLED_TYPES"]
 
 #: Nominal length of each matching mode (annual and monthly are calendar bins).
@@ -146,13 +146,13 @@ def _binner(mode: str, el: ElectricityArrays):
         return (lambda x: x.sum(axis=-1, keepdims=True)), times[:1]
     length = MODE_LENGTH[mode]
     if step > length:
-        return f"not available at this data resolution (meter interval {_fmt(step)})"
+        return f"not available at this data resolution (meter interval {format_interval(step)})"
     if mode == "monthly":
         starts, _ = month_starts(times)
         return (lambda x: bin_sum(x, starts)), times[starts]
     k = int(length // step)
     if length % step or len(times) % k:
-        return (f"not available at this data resolution (meter interval {_fmt(step)}, "
+        return (f"not available at this data resolution (meter interval {format_interval(step)}, "
                 f"{len(times)} intervals)")
     if k > 1 and (times[0] - times[0].astype(f"datetime64[{'h' if mode == 'hourly' else 'm'}]")
                   ) != np.timedelta64(0):
@@ -162,7 +162,21 @@ def _binner(mode: str, el: ElectricityArrays):
     return (lambda x: to_coarser(x, k)), times[::k]
 
 
-def _fmt(step: np.timedelta64) -> str:
+def format_interval(step: np.timedelta64) -> str:
+    """An interval as text: ``"15min"``, ``"1h"``, ``"1D"``.
+
+    Parameters
+    ----------
+    step : numpy.timedelta64
+        The interval length (whole minutes).
+
+    Examples
+    --------
+    >>> format_interval(np.timedelta64(15, "m")), format_interval(np.timedelta64(2, "h"))
+    ('15min', '2h')
+    >>> format_interval(np.timedelta64(1, "D"))
+    '1D'
+    """
     minutes = int(step / np.timedelta64(1, "m"))
     if minutes < 60:
         return f"{minutes}min"

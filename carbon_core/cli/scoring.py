@@ -38,7 +38,7 @@ def _compute(path):
 
 
 def _metric_names(results):
-    from carbon_core.metrics import available_metrics
+    from carbon_core.engine import available_metrics
 
     return set(available_metrics()) | set(results.metrics)
 

@@ -32,7 +32,8 @@ import pathlib
 from typing import Any, Mapping
 
 from carbon_core.errors import InputError, Problem
-from carbon_core.metrics import CORE_METRICS, MetricInfo
+from carbon_core.engine import ENGINE_METRICS
+from carbon_core.metrics import MetricInfo
 
 __all__ = ["YOY_BASES", "DERIVED_METRICS", "derive_metrics", "load_previous", "Previous"]
 
@@ -53,7 +54,7 @@ YOY_BASES: tuple[str, ...] = (
 def _derived_info() -> dict[str, MetricInfo]:
     out: dict[str, MetricInfo] = {}
     for base in YOY_BASES:
-        desc = CORE_METRICS[base].description if base in CORE_METRICS else base
+        desc = ENGINE_METRICS[base].description if base in ENGINE_METRICS else base
         name = "yoy." + base
         out[name] = MetricInfo(name, "1", f"year-on-year reduction of {desc} 同比下降率 "
                                "(1 - current/previous)", True, "scoring")

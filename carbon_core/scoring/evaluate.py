@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 from carbon_core.errors import InputError, Problem
-from carbon_core.metrics import CORE_METRICS
+from carbon_core.engine import ENGINE_METRICS
 
 from .derived import DERIVED_METRICS, Previous, derive_metrics, load_previous
 from .evidence import Eligibility, Evidence, FactoryInfo, check_eligibility, parse_evidence
@@ -194,7 +194,7 @@ def _targets_met_share(evidence: Evidence, values: Mapping[str, Any], year: int 
     plan = evidence.plan
     if plan is None or year is None:
         return None, "no plan declared" if plan is None else "reporting year unknown"
-    directions = {**CORE_METRICS, **DERIVED_METRICS}
+    directions = {**ENGINE_METRICS, **DERIVED_METRICS}
     targets = [t for t in plan.targets if t.year == year and t.metric]
     judged, met, parts = 0, 0, []
     for t in targets:
@@ -339,7 +339,7 @@ def _default_system() -> IndicatorSystem:
 
 
 def _default_metric_names():
-    from carbon_core.metrics import available_metrics
+    from carbon_core.engine import available_metrics
 
     return available_metrics()
 

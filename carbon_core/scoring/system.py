@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from carbon_core.errors import InputError, ProblemCollector
-from carbon_core.metrics import MetricInfo, available_metrics
+from carbon_core.metrics import MetricInfo
+from carbon_core.engine import available_metrics
 
 from .derived import DERIVED_METRICS
 from .evidence import EVIDENCE_KEYS, EligibilityConfig, evidence_key_kind, normalise_standard

@@ -11,7 +11,7 @@ import pytest
 import carbon_core.plugin_manager as P
 from carbon_core.errors import InputError, PluginError
 from carbon_core.factors import FactorLibrary
-from carbon_core.metrics import available_metrics
+from carbon_core.engine import available_metrics
 from carbon_core_plugins.cement import Cement
 
 

@@ -6,7 +6,8 @@ import pytest
 from scoring_fakes import MINI_SYSTEM
 
 from carbon_core.errors import InputError
-from carbon_core.metrics import MetricInfo, available_metrics
+from carbon_core.engine import available_metrics
+from carbon_core.metrics import MetricInfo
 from carbon_core.scoring import load_system, loads_system
 from carbon_core.scoring.derived import DERIVED_METRICS
 
