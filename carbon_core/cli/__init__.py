@@ -14,7 +14,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from ..errors import CarbonCoreError
 
@@ -73,101 +72,50 @@ def _progress(enabled: bool):
         yield update
 
 
+def _formats() -> list[str]:
+    from ..outputs import available_outputs
+
+    return available_outputs("results")
+
+
 @main.command()
 @click.argument("inventory", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the results JSON to stdout.")
+@click.option("--format", "fmt", default=None, metavar="FORMAT",
+              help="Output format: json, terminal, or any other registered in "
+                   "carbon_core.outputs (default: terminal; with -o, the file is written in "
+                   "this format).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results JSON to stdout "
+              "(same as --format json).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the results JSON to this file.")
+              help="Write the results to this file (JSON unless --format says otherwise).")
 @click.option("--no-plugins", is_flag=True, help="Do not load sector plugins.")
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite claims ledger in which to record and check certificate claims.")
-def compute(inventory: Path, as_json: bool, output: Path | None, no_plugins: bool,
-            ledger: Path | None) -> None:
+def compute(inventory: Path, fmt: str | None, as_json: bool, output: Path | None,
+            no_plugins: bool, ledger: Path | None) -> None:
     """Compute Scope 1, 2 (and 3), energy and the balance of INVENTORY (a TOML file)."""
     from ..engine import compute as run
+    from ..outputs import write
     from ..results import validate_results
 
+    if as_json and fmt not in (None, "json"):
+        _fail(click.UsageError(f"--json and --format {fmt} contradict each other"))
+    if fmt is not None and fmt not in _formats():
+        _fail(click.UsageError(f"unknown --format {fmt!r}; available: {_formats()}"))
+    shown = "json" if as_json else (fmt or "terminal")
     with _errors_to_exit():
-        with _progress(not as_json and err_console.is_terminal) as progress:
+        with _progress(shown != "json" and err_console.is_terminal) as progress:
             res = run(inventory, plugins=not no_plugins, ledger=ledger, progress=progress)
         doc = res.to_dict()
         validate_results(doc)
-    text = json.dumps(doc, ensure_ascii=False, indent=2)
-    if output:
-        output.write_text(text + "\n", encoding="utf-8")
-    if as_json:
-        click.echo(text)
-    else:
-        print_summary(doc)
         if output:
-            console.print(f"results written to {output}")
-
-
-def _fmt(v, digits=3) -> str:
-    if v is None:
-        return "—"
-    return f"{v:,.{digits}f}"
-
-
-def print_summary(doc: dict) -> None:
-    """The readable summary of a results document."""
-    f = doc["factory"]
-    console.print(f"[bold]{f['name']}[/]  {f['credit_code']}  {f.get('district', '')}  "
-                  f"reporting year {doc['reporting_year']}  GWP {doc['gwp_set']}")
-    t = Table(title="温室气体排放 Emissions (tCO2e)", show_lines=False)
-    t.add_column("item")
-    t.add_column("tCO2e", justify="right")
-    t.add_row("范围一 Scope 1", _fmt(doc["scope1"]["total_tco2e"]))
-    for k, v in doc["scope1"]["by_category"].items():
-        t.add_row(f"  {k}", _fmt(v))
-    t.add_row("范围二 Scope 2 (location-based 基于位置)", _fmt(doc["scope2"]["location_based_tco2e"]))
-    for k, v in doc["scope2"]["by_category"].items():
-        t.add_row(f"  {k}", _fmt(v))
-    t.add_row("范围二 Scope 2 (market-based 基于市场)", _fmt(doc["scope2"]["market_based_tco2e"]))
-    if doc["scope3"]["total_tco2e"]:
-        t.add_row("范围三 Scope 3", _fmt(doc["scope3"]["total_tco2e"]))
-    t.add_row("[bold]合计 Total (Scope 1 + 2 location)[/]", f"[bold]{_fmt(doc['total_tco2e'])}[/]")
-    console.print(t)
-    console.print(f"  market-based basis: {doc['scope2']['market_based_basis']}")
-    e = doc["energy"]
-    console.print(f"综合能耗 Energy: {_fmt(e['total_tce_calorific'])} tce (当量值 calorific), "
-                  f"{_fmt(e['total_tce_equivalent'])} tce (等价值 equivalent)")
-    it = doc["intensities"]
-    unit = doc["production"]["output_unit"] or "unit"
-    console.print(f"强度 Intensity: {_fmt(it.get('tco2e_per_output'), 6)} tCO2e/{unit}, "
-                  f"{_fmt(it.get('tco2e_per_wan_cny'), 4)} tCO2e/万元, "
-                  f"{_fmt(it.get('tce_per_wan_cny'), 4)} tce/万元")
-    bal = doc.get("balance")
-    if bal:
-        b = Table(title="碳平衡 Balance, gross to net (tCO2e)")
-        b.add_column("step")
-        b.add_column("tCO2e", justify="right")
-        rows = bal.get("summary_rows") or [
-            ("总排放 Gross", bal.get("gross_tco2e")),
-            ("绿电 Green electricity", -(bal.get("green_electricity_tco2e") or 0)),
-            ("绿证 Certificates", -(bal.get("certificates_tco2e") or 0)),
-            ("抵销 Offsets", -(bal.get("offsets_tco2e") or 0)),
-            ("净排放 Net", bal.get("net_tco2e")),
-        ]
-        for label, value in rows:
-            b.add_row(str(label), _fmt(value))
-        console.print(b)
-    if "sectors" in doc:
-        console.print(f"sector plugins: {doc['sectors'].get('plugins')}")
-    unconfirmed = doc["provenance"]["unconfirmed_factors"]
-    if unconfirmed:
-        console.print(f"[yellow]{len(unconfirmed)} unconfirmed factor(s) used[/] "
-                      "(see provenance.unconfirmed_factors):")
-        for u in unconfirmed:
-            console.print(f"  - {u}", highlight=False, markup=False)
-    uli = doc["provenance"].get("unconfirmed_line_items", [])
-    if uli:
-        console.print(f"[yellow]{len(uli)} line item(s) rest on unconfirmed factors:[/] "
-                      + ", ".join(uli), highlight=False)
-    dq = doc["data_quality"]
-    if dq["fills"] or dq["rollovers"]:
-        console.print(f"data quality: {len(dq['fills'])} filled gap(s) "
-                      f"(policy {dq['gap_policy']}), {len(dq['rollovers'])} register rollover(s)")
+            write(fmt or "json", doc, output)
+    if output and fmt is not None and not as_json:
+        console.print(f"results written to {output} ({fmt})")
+        return
+    write(shown, doc, None)
+    if output and shown != "json":
+        console.print(f"results written to {output}")
 
 
 # -- factors ----------------------------------------------------------------------------------
@@ -182,39 +130,26 @@ def factors() -> None:
 @click.option("--region", default=None, help="Only this region, e.g. CN-AH.")
 def factors_list(prefix: str, region: str | None) -> None:
     """List every factor with its value, unit, region, year, confidence and source."""
+    from ..outputs.terminal import print_factor_list
+
     with _errors_to_exit():
         lib = _library()
-    t = Table(title=f"factors ({len(lib)})")
-    for col in ("key", "value", "unit", "region", "year", "conf.", "source"):
-        t.add_column(col, overflow="fold")
-    for f in sorted(lib, key=lambda f: (f.key, f.region, f.data_year or 0, f.source.id)):
-        if f.key.startswith(prefix) and (region is None or f.region == region):
-            t.add_row(f.key, f"{f.value:g}", f.unit, f.region, str(f.data_year or ""),
-                      f.confidence, f.source.id)
-    console.print(t)
+    print_factor_list(lib, prefix=prefix, region=region, total=len(lib), console=console)
 
 
 @factors.command("show")
 @click.argument("key")
 def factors_show(key: str) -> None:
     """Show every value stored under KEY, with full citations."""
+    from ..outputs.terminal import print_factor_details
+
     with _errors_to_exit():
         lib = _library()
     rows = lib.candidates(key)
     if not rows:
         near = [k for k in lib.keys() if key.split(".")[0] in k][:30]
         _fail(KeyError(f"no factor {key!r}; keys of that family: {near}"))
-    for f in sorted(rows, key=lambda f: (f.region, f.data_year or 0)):
-        console.print(f"[bold]{f.key}[/] = {f.value:g} {f.unit}  region {f.region}"
-                      + (f"  data year {f.data_year}" if f.data_year else "")
-                      + f"  confidence {f.confidence}", highlight=False)
-        console.print(f"  source: {f.citation()}", highlight=False)
-        if f.source.url:
-            console.print(f"  url: {f.source.url}", highlight=False)
-        if f.note:
-            console.print(f"  note: {f.note}", highlight=False)
-        console.print(f"  file: {Path(f.source.file).name}  sha256 {f.source.sha256[:16]}…",
-                      highlight=False)
+    print_factor_details(rows, console)
 
 
 def _library():

@@ -1,4 +1,7 @@
-"""Terminal rendering of evaluations and rankings (rich tables, Chinese beside English)."""
+"""Terminal rendering of evaluations and rankings (rich tables, Chinese beside English).
+
+Registered as the output ``terminal`` of kind ``score`` (:mod:`carbon_core.outputs.registry`).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..scoring.evaluate import VERDICTS, Evaluation, RankEntry
+from .registry import open_target, register_output
 
-__all__ = ["render_evaluation", "render_ranking", "print_evaluation", "print_ranking"]
+__all__ = ["render_evaluation", "render_ranking", "print_evaluation", "print_ranking",
+           "write_evaluation"]
 
 _KIND = {"mandatory": "必选 mandatory", "optional": "可选 optional"}
 _STATUS = {"scored": "scored 已评分", "missing": "missing 缺数据",
@@ -114,8 +119,20 @@ def render_ranking(entries: Iterable[RankEntry], *, template: bool = False) -> T
 
 
 def print_evaluation(ev: Evaluation, console: Console | None = None) -> None:
+    """Print :func:`render_evaluation` of ``ev`` (default console: standard output)."""
     (console or Console()).print(render_evaluation(ev))
 
 
 def print_ranking(entries, console: Console | None = None, *, template: bool = False) -> None:
+    """Print :func:`render_ranking` of ``entries`` (default console: standard output)."""
     (console or Console()).print(render_ranking(entries, template=template))
+
+
+@register_output("terminal", kind="score", description="evaluation as rich tables")
+def write_evaluation(ev: Evaluation, target=None, **_) -> None:
+    """Write the evaluation ``ev`` to ``target`` (stream, path, or None: standard output)."""
+    if target is None:
+        print_evaluation(ev)
+        return
+    with open_target(target) as out:
+        print_evaluation(ev, Console(file=out, width=140))
