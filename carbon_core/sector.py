@@ -716,7 +716,7 @@ def mass_balance(start, end, purchased, shipped, recovered) -> np.ndarray:
     """Emissions of a stored gas by mass balance, element-wise [same unit as the inputs].
 
     ``E = (start - end) + purchased - shipped - recovered``: the stock decrease plus purchases, less
-    the gas that left the site in products (charged into appliances, vehicles, switchgear) or was
+    the gas that left the site in products (charged into refrigerators, vehicles, switchgear) or was
     sent back for recycling or destruction (IPCC 2006 Vol. 3 ch. 7 §7.5.2 and ch. 8 §8.2, the
     factory-level form of the mass-balance approach).
 

@@ -35,8 +35,25 @@ The checks use the plugin's own :meth:`~carbon_core.sector.SectorPlugin.example_
 
 Examples
 --------
->>> from carbon_core_plugins.cement import Cement
->>> sorted(check_plugin(Cement()))[:3]
+>>> from carbon_core.sector import Field, SectorPlugin, Table
+>>> class Lime(SectorPlugin):
+...     name = "lime_demo"
+...     title = "Lime kiln (demo)"
+...     method = "CaCO3 -> CaO + CO2: 44/56 tCO2 per t CaO (stoichiometry)"
+...     references = ("molar masses: C 12, O 16, Ca 40",)
+...     tables = (Table("kiln", (Field("cao", unit="t", unit_key="unit"),)),)
+...     @classmethod
+...     def example_inputs(cls):
+...         return [{"kiln": [{"id": "k1", "cao": 56.0, "unit": "t"},
+...                           {"id": "k2", "cao": 5.6, "unit": "t"}]}]
+...     def _compute(self, data, ctx):
+...         k = data["kiln"]
+...         ctx.emit("process", gas="CO2", source=k.ids, carrier="CaO", activity=k["cao"],
+...                  activity_unit="t", factor_value=44.0 / 56.0, factor_unit="t/t",
+...                  factor_source="stoichiometry", formula="E = CaO x 44/56")
+>>> sorted(check_plugin(Lime(), library=FactorLibrary()).values())[0]
+'PASSED'
+>>> sorted(check_plugin(Lime(), library=FactorLibrary()))[:3]
 ['check_additivity', 'check_alignment', 'check_citations']
 """
 
