@@ -32,11 +32,12 @@ from .io.meters import MeterData, file_sha256, read_meter_data
 from .lineitems import CATEGORIES, LineItem
 from .metrics import CORE_METRICS, MetricInfo
 from .results import Results
+from .sector import CarrierEnergy, FactoryView
 from .scopes import CO2_PER_C, combustion_co2_factor, emissions, hot_water_to_gj, steam_to_gj
 from .units import conversion_factor, gwp
 
 __all__ = ["compute", "resolve_factor", "available_metrics", "ENGINE_METRICS", "core_metric_values",
-           "electricity_series", "run_balance"]
+           "electricity_series", "run_balance", "factory_view"]
 
 #: Every metric the engine itself computes: the core's and the balance's, each declared once.
 ENGINE_METRICS: dict[str, MetricInfo] = dict(CORE_METRICS) | dict(BALANCE_METRICS)
@@ -345,7 +346,8 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         from .plugin_manager import get_plugin_manager, run_sectors
 
         pm = pm or get_plugin_manager()
-        sector = run_sectors(inv, library, plugin_manager=pm)
+        sector = run_sectors(inv, library, plugin_manager=pm, factory=factory_view(inv, energy))
+        _refuse_claimed_fuels(inv, sector.claims)
         line_items.extend(sector.line_items)
         monthly_e = np.vstack([monthly_e, np.zeros((len(sector.line_items), 12))])
         unalloc_e = np.concatenate([unalloc_e, [li.emissions_tco2e for li in sector.line_items]])
@@ -397,6 +399,51 @@ def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, 
         sectors=({"plugins": dict(sector.plugins), "metrics": dict(sector.metrics)}
                  if sector is not None else {}),
         electricity_series=series, meter_data=backend)
+
+
+def factory_view(inv: Inventory, energy: dict) -> FactoryView:
+    """What sector plugins see of the factory: energy by carrier, production, year, region.
+
+    Parameters
+    ----------
+    inv : Inventory
+    energy : dict
+        The engine's energy accounting (items with carrier, activity, unit and tce, GB/T
+        2589-2020).
+
+    Returns
+    -------
+    FactoryView
+        Read-only; fuels by carrier, ``electricity`` net and ``heat`` net [tce].
+    """
+    by: dict[str, list[dict]] = {}
+    for item in energy["items"]:
+        by.setdefault(item["carrier"], []).append(item)
+    view = {c: CarrierEnergy(c, _fsum(i["activity"] for i in items), items[0]["unit"],
+                             _fsum(i["tce_calorific"] for i in items),
+                             _fsum(i["tce_equivalent"] for i in items))
+            for c, items in by.items()}
+    p = inv.production
+    return FactoryView(reporting_year=inv.reporting_year, region=inv.factory.grid_province
+                       or "CN", grid_region=inv.factory.grid_region or "", energy=view,
+                       output=p.output, output_unit=p.output_unit or "",
+                       value_added_wan_cny=p.value_added_wan_cny)
+
+
+def _refuse_claimed_fuels(inv: Inventory, claims: dict[str, str]) -> None:
+    """A carrier a sector plugin accounts itself must not also be a core fuel line."""
+    problems = []
+    for src in (*inv.meters, *inv.activities):
+        if src.role == "fuel" and src.carrier in claims:
+            problems.append(Problem(
+                file=str(inv.path), row=src.table, field="carrier", found=src.carrier,
+                message=f"sector plugin {claims[src.carrier]!r} accounts the carbon of "
+                        f"{src.carrier!r} itself (it claims the carrier); a fuel line "
+                        f"{src.id!r} for it would count it twice",
+                expected=f"no fuel meter or activity for {src.carrier!r}, or its amount in "
+                         f"[process.{claims[src.carrier]}] only"))
+    if problems:
+        raise InputError(problems)
 
 
 def _fsum(values) -> float:

@@ -41,7 +41,7 @@ from .errors import InputError, PluginError, Problem
 from .factors import FactorLibrary
 from .hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, hookimpl
 from .lineitems import LineItem
-from .sector import SectorPlugin
+from .sector import FactoryView, SectorPlugin
 
 __all__ = [
     "hookimpl",
@@ -59,6 +59,7 @@ __all__ = [
     "run_sectors",
     "indicator_contributions",
     "metric_definitions",
+    "read_factor_tables",
 ]
 
 #: Environment variable that blocks plugins ("1"/"all": no autoload; or "name1,name2").
@@ -112,11 +113,14 @@ class SectorOutput:
         ``sector.<plugin>.<name>`` -> value (None when the inputs needed were not given).
     plugins : dict
         Sector name -> version of the plugin used.
+    claims : dict
+        Carrier -> the sector that accounts it (no core fuel line may exist for it).
     """
 
     line_items: list[LineItem] = field(default_factory=list)
     metrics: dict[str, float | None] = field(default_factory=dict)
     plugins: dict[str, str] = field(default_factory=dict)
+    claims: dict[str, str] = field(default_factory=dict)
 
     def total_tco2e(self) -> float:
         return math.fsum(i.emissions_tco2e for i in self.line_items)
@@ -243,7 +247,7 @@ def _apply_units(pm: CarbonPluginManager) -> None:
 
     impls = pm.hook.carbon_unit_definitions.get_hookimpls()
     for impl in impls:
-        lines = impl.function() or []
+        lines = _call_hook(impl) or []
         for line in lines:
             m = _UNIT_NAME_RE.match(line)
             if not m:
@@ -267,7 +271,7 @@ def _index_sectors(pm: CarbonPluginManager, owners: dict[str, str]) -> None:
     index: dict[str, SectorPlugin] = {}
     owner: dict[str, str] = {}
     for impl in pm.hook.carbon_sector_plugins.get_hookimpls():
-        for sector in impl.function() or []:
+        for sector in _call_hook(impl) or []:
             if not isinstance(sector, SectorPlugin):
                 raise PluginError(f"plugin {impl.plugin_name!r} returned {sector!r} from "
                                   "carbon_sector_plugins; expected SectorPlugin instances")
@@ -382,7 +386,7 @@ def indicator_contributions(plugin_manager: pluggy.PluginManager | None = None) 
     pm = plugin_manager or get_plugin_manager()
     out: dict[str, dict] = {}
     for impl in pm.hook.carbon_indicator_contributions.get_hookimpls():
-        for item in impl.function() or []:
+        for item in _call_hook(impl) or []:
             item = {**item, "provider": impl.plugin_name}
             if item.get("id") in out:
                 raise PluginError(f"indicator {item.get('id')!r} is proposed by plugins "
@@ -396,28 +400,65 @@ def indicator_contributions(plugin_manager: pluggy.PluginManager | None = None) 
 # --------------------------------------------------------------------------------------------------
 
 
-def _plugin_library(pm: pluggy.PluginManager) -> FactorLibrary:
-    cached = getattr(pm, "_plugin_library", None)
-    if cached is not None:
-        return cached
+def read_factor_tables(items: Iterable[Any], owner: str = "a plugin"
+                       ) -> list[tuple[dict, str, str]]:
+    """Read factor tables as a plugin gives them; the one loader of production and the
+    conformance suite (:func:`carbon_core.testing.plugin_library`).
+
+    Parameters
+    ----------
+    items : iterable
+        Paths or ``importlib.resources`` Traversables of TOML files (format of
+        ``factors/README.md``), or ``(data, name)`` pairs of already-parsed tables.
+    owner : str
+        Who gives them, for errors.
+
+    Returns
+    -------
+    list of (dict, str, str)
+        ``(data, file name, sha256)`` triples for :meth:`FactorLibrary.from_tables`.
+
+    Raises
+    ------
+    InputError
+        A file that is not valid TOML (naming the file).
+    PluginError
+        A file that cannot be read, or an item of another kind (naming ``owner``).
+    """
     import hashlib
     import tomllib
 
     tables = []
-    for batch in pm.hook.carbon_factor_tables():
-        for item in batch or ():
-            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], dict):
-                data, name = item
-                tables.append((data, name, hashlib.sha256(repr(data).encode()).hexdigest()))
-                continue
-            path = Path(item) if isinstance(item, str) else item
+    for item in items:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], dict):
+            data, name = item
+            tables.append((data, str(name), hashlib.sha256(repr(data).encode()).hexdigest()))
+            continue
+        path = Path(item) if isinstance(item, str) else item
+        if not hasattr(path, "read_bytes"):
+            raise PluginError(f"{owner} gave factor table {item!r}; expected a path to a TOML "
+                              "file or a (data, name) pair")
+        name = getattr(path, "name", str(path))
+        try:
             raw = path.read_bytes()
-            name = getattr(path, "name", str(path))
-            try:
-                data = tomllib.loads(raw.decode("utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise InputError([Problem(file=name, message=f"not valid TOML: {exc}")]) from None
-            tables.append((data, name, hashlib.sha256(raw).hexdigest()))
+        except OSError as exc:
+            raise PluginError(f"{owner}: factor file {name} cannot be read: {exc}") from None
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError([Problem(file=name, message=f"not valid TOML: {exc}")]) from None
+        tables.append((data, name, hashlib.sha256(raw).hexdigest()))
+    return tables
+
+
+def _plugin_library(pm: pluggy.PluginManager) -> FactorLibrary:
+    cached = getattr(pm, "_plugin_library", None)
+    if cached is not None:
+        return cached
+    tables = []
+    for impl in pm.hook.carbon_factor_tables.get_hookimpls():
+        tables.extend(read_factor_tables(_call_hook(impl) or (),
+                                         owner=f"plugin {impl.plugin_name!r}"))
     # one source id contributed twice with the same content (two plugins sharing a file) is fine
     unique: dict[str, tuple] = {}
     for data, name, digest in tables:
@@ -436,9 +477,20 @@ def factor_library(base: FactorLibrary,
                    plugin_manager: pluggy.PluginManager | None = None) -> FactorLibrary:
     """``base`` merged with every plugin's factor tables.
 
-    A plugin source already in ``base`` with the same content (same sha256) is skipped, so
-    built-in plugins may ship their files under ``factors/sectors/``; with different content it is a
-    :class:`~carbon_core.errors.PluginError`. The result is cached per manager and base library.
+    A plugin source already in ``base`` with the same content (same sha256) is skipped; with
+    different content it is a :class:`~carbon_core.errors.PluginError`. The result is cached per
+    manager and base library.
+
+    Parameters
+    ----------
+    base : FactorLibrary
+        Usually :meth:`FactorLibrary.default` (the core's editions under ``factors/``).
+    plugin_manager : optional
+        Default: :func:`get_plugin_manager`.
+
+    Returns
+    -------
+    FactorLibrary
     """
     pm = plugin_manager or get_plugin_manager()
     cache = getattr(pm, "_libraries", None)
@@ -471,7 +523,8 @@ def factor_library(base: FactorLibrary,
 
 
 def run_sectors(inventory, library: FactorLibrary, *,
-                plugin_manager: pluggy.PluginManager | None = None) -> SectorOutput:
+                plugin_manager: pluggy.PluginManager | None = None,
+                factory: FactoryView | None = None) -> SectorOutput:
     """Run every sector the factory declares; return its line items, metrics and plugin versions.
 
     Parameters
@@ -482,6 +535,14 @@ def run_sectors(inventory, library: FactorLibrary, *,
         Already merged with the plugins' tables (:func:`factor_library`).
     plugin_manager : optional
         Default: :func:`get_plugin_manager`.
+    factory : FactoryView, optional
+        What the plugins see of the factory (energy by carrier, production, year, region).
+
+    Returns
+    -------
+    SectorOutput
+        Line items, metrics, versions, and the carriers each sector claims
+        (``claims``: carrier -> sector).
 
     Raises
     ------
@@ -520,10 +581,15 @@ def run_sectors(inventory, library: FactorLibrary, *,
             continue
         try:
             res = plugin.compute(raw_process.get(sector), library=library, gwp_set=gwp_set,
-                                 file=file, reporting_year=year)
+                                 file=file, reporting_year=year, factory=factory)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
+        for carrier in res.claims:
+            if carrier in out.claims and out.claims[carrier] != sector:
+                raise PluginError(f"carrier {carrier!r} is claimed by sectors "
+                                  f"{out.claims[carrier]!r} and {sector!r}")
+            out.claims[carrier] = sector
         out.line_items.extend(res.line_items)
         out.metrics.update(res.metrics)
         out.plugins[sector] = res.version

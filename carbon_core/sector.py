@@ -48,15 +48,18 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from . import units as _units
 from .errors import FactorNotFoundError, InputError, PluginError, Problem, UnitError
-from .factors import Factor, FactorLibrary
+from .factors import Factor, FactorLibrary, SelectionRule
 from .hookspecs import hookimpl
 from .lineitems import LineItem
 from .metrics import MetricInfo
@@ -67,6 +70,8 @@ __all__ = [
     "Rows",
     "SectorContext",
     "SectorResult",
+    "FactoryView",
+    "CarrierEnergy",
     "SectorPlugin",
     "EMISSION_CATEGORIES",
     "mass_balance",
@@ -193,6 +198,94 @@ class Rows:
 
 
 # --------------------------------------------------------------------------------------------------
+# What a plugin may read of the factory
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CarrierEnergy:
+    """The factory's use of one energy carrier over the reporting year, as the core counted it.
+
+    Attributes
+    ----------
+    carrier : str
+        ``natural_gas``, ``raw_coal`` ..., ``electricity`` (net: grid purchase + on-site
+        renewable - export) or ``heat`` (net purchased heat, steam and hot water).
+    activity : float
+        Amount [``unit``].
+    unit : str
+        Canonical unit of the carrier (t, 万Nm3, kWh, GJ).
+    tce_calorific, tce_equivalent : float
+        Energy [tce], electricity at 当量值 and at 等价值 (GB/T 2589-2020; equal for other carriers).
+    """
+
+    carrier: str
+    activity: float
+    unit: str
+    tce_calorific: float
+    tce_equivalent: float
+
+
+@dataclass(frozen=True)
+class FactoryView:
+    """What a sector plugin sees of the factory, read-only: its energy, production, year, region.
+
+    The engine fills it from the inventory and the core's energy accounting, so that no user
+    types energy twice. A plugin run on its own (the conformance suite, a notebook) gets an
+    empty view unless it passes one (:meth:`SectorPlugin.example_factory`).
+
+    Attributes
+    ----------
+    reporting_year : int or None
+    region : str
+        The factory's province code (``CN-xx``, GB/T 2260), ``"CN"`` when unknown.
+    grid_region : str
+        Its regional grid (``CN-GRID-...``), empty when unknown.
+    energy : mapping of str to CarrierEnergy
+        By carrier, read-only.
+    output : float or None
+        Production in the year [``output_unit``].
+    output_unit : str
+    value_added_wan_cny : float or None
+        Industrial value added [万元].
+    """
+
+    reporting_year: int | None = None
+    region: str = "CN"
+    grid_region: str = ""
+    energy: Mapping[str, CarrierEnergy] = field(default_factory=lambda: MappingProxyType({}))
+    output: float | None = None
+    output_unit: str = ""
+    value_added_wan_cny: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "energy", MappingProxyType(dict(self.energy)))
+
+    @property
+    def total_tce_calorific(self) -> float:
+        """Comprehensive energy consumption [tce], electricity at 当量值 (GB/T 2589-2020)."""
+        return float(math.fsum(e.tce_calorific for e in self.energy.values()))
+
+    @property
+    def total_tce_equivalent(self) -> float:
+        """Comprehensive energy consumption [tce], electricity at 等价值 (GB/T 2589-2020)."""
+        return float(math.fsum(e.tce_equivalent for e in self.energy.values()))
+
+    @classmethod
+    def from_tce(cls, tce_by_carrier: Mapping[str, float], **kw: Any) -> "FactoryView":
+        """A view from energy in tce by carrier (当量值 = 等价值), e.g. for examples and tests.
+
+        Examples
+        --------
+        >>> FactoryView.from_tce({"raw_coal": 1000.0}, reporting_year=2024).total_tce_calorific
+        1000.0
+        """
+        energy = {c: CarrierEnergy(c, float(v), "tce", float(v), float(v))
+                  for c, v in tce_by_carrier.items()}
+        return cls(energy=energy, **kw)
+
+
+# --------------------------------------------------------------------------------------------------
 # The context a kernel works in
 # --------------------------------------------------------------------------------------------------
 
@@ -225,6 +318,7 @@ class SectorResult:
     line_items: list[LineItem]
     metrics: dict[str, float | None]
     factors: list[Factor] = field(default_factory=list)
+    claims: tuple[str, ...] = ()
 
     def total_tco2e(self) -> float:
         return float(math.fsum(i.emissions_tco2e for i in self.line_items))
@@ -237,49 +331,105 @@ class SectorResult:
 
 
 class SectorContext:
-    """What a kernel may use: factor lookups, problem reporting, and :meth:`emit`."""
+    """What a kernel may use: factor lookups, the factory (read-only), problems, :meth:`emit`.
+
+    Attributes
+    ----------
+    factory : FactoryView
+        The factory's energy by carrier, production, reporting year and region, read-only.
+    region : str
+        Default region of factor lookups (``"CN"``).
+    reporting_year : int or None
+    gwp_set : str
+    """
 
     def __init__(self, plugin: "SectorPlugin", library: FactorLibrary, *, gwp_set: str,
-                 file: str, reporting_year: int | None, region: str):
+                 file: str, reporting_year: int | None, region: str,
+                 factory: FactoryView | None = None):
         self.plugin = plugin
         self.library = library
         self.gwp_set = gwp_set
         self.file = file
         self.reporting_year = reporting_year
         self.region = region
+        self.factory = factory if factory is not None else FactoryView(
+            reporting_year=reporting_year)
         self.problems: list[Problem] = []
-        self.factors_used: dict[tuple[str, str], Factor] = {}
+        self.factors_used: dict[tuple[str, str, str], Factor] = {}
         self._batches: list[_Batch] = []
 
     # -- factors --------------------------------------------------------------------------------
 
-    def factor(self, key: str, region: str | None = None) -> Factor:
-        """One factor (timeless default), remembered for provenance."""
+    def factor(self, key: str, region: str | None = None,
+               rule: SelectionRule | str | None = "timeless") -> Factor:
+        """One factor, remembered for provenance.
+
+        Parameters
+        ----------
+        key : str
+            Factor key, ``sector.<plugin>.*`` for the plugin's own defaults.
+        region : str, optional
+            Region code (``"CN"``, ``"GLOBAL"``, ``"CN-AH"``); default :attr:`region`. No
+            fallback to a wider region.
+        rule : SelectionRule or str, optional
+            Data-year rule (``"timeless"``, the default; ``"year:2022"``; ``"latest:Y-1"``,
+            relative to the reporting year).
+
+        Raises
+        ------
+        FactorNotFoundError
+            Naming the request and what exists for the key.
+        """
         region = region or self.region
-        memo = self.factors_used.get((key, region))
+        memo_key = (key, region, str(rule))
+        memo = self.factors_used.get(memo_key)
         if memo is None:
-            memo = self.library.get(key, region, rule="timeless")
-            self.factors_used[(key, region)] = memo
+            memo = self.library.get(key, region, rule=rule, reporting_year=self.reporting_year)
+            self.factors_used[memo_key] = memo
         return memo
 
     def lookup(self, keys: Sequence[str] | np.ndarray, rows: Rows, field: str, *,
-               region: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               region: str | None = None, rule: SelectionRule | str | None = "timeless",
+               index: Sequence[int] | np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vectorised default lookup: one key per row.
 
-        Returns ``(values, citations, confirmed)`` arrays. A key without a factor is a problem on that
-        row and field (value NaN), reported with the other problems of the pass.
+        Parameters
+        ----------
+        keys : sequence of str
+            One factor key per row looked up.
+        rows : Rows
+            The table the rows come from (for the labels of problems).
+        field : str
+            The field the default stands for (for problems).
+        region, rule
+            As in :meth:`factor`.
+        index : sequence of int, optional
+            Positions in ``rows`` of the rows looked up (``len(index) == len(keys)``); default:
+            every row.
+
+        Returns
+        -------
+        values : numpy.ndarray
+            float64 [unit of the factor]; NaN where no factor exists.
+        citations : numpy.ndarray of str
+        confirmed : numpy.ndarray of bool
+
+        A key without a factor is a problem on that row and field (value NaN), reported with the
+        other problems of the pass.
         """
         keys = np.asarray(keys, dtype=object)
+        labels = rows.labels if index is None else [rows.labels[int(i)] for i in index]
         values = np.full(len(keys), np.nan)
         cites = np.full(len(keys), "", dtype=object)
         confirmed = np.ones(len(keys), dtype=bool)
         for key in dict.fromkeys(keys.tolist()):
             mask = keys == key
             try:
-                f = self.factor(key, region)
+                f = self.factor(key, region, rule)
             except FactorNotFoundError as exc:
                 for i in np.flatnonzero(mask):
-                    self.problem(f"no default value for this row ({exc})", row=rows.labels[i],
+                    self.problem(f"no default value for this row ({exc})", row=labels[i],
                                  field=field, expected=f"a measured value for {field!r}, or a "
                                  "row the plugin has defaults for")
                 continue
@@ -413,9 +563,15 @@ class SectorPlugin:
     tables : tuple of Table
         Declared inputs of ``[process.<name>]``.
     factor_files : tuple of str
-        Factor files (format of ``factors/README.md``) inside ``factor_package``.
-    factor_package : str
-        Package holding ``factor_files`` (default ``carbon_core_factors``).
+        Factor files (format of ``factors/README.md``) inside ``factor_package``, as
+        ``/``-separated paths (``"data/glass.toml"``).
+    factor_package : str or None
+        Package holding ``factor_files``; default (None): the package of the plugin's own module,
+        so a plugin ships its data beside its code (as package data).
+    claimed_carriers : tuple of str
+        Carriers whose carbon the plugin may account itself (a feedstock, a reductant): the
+        engine refuses a core fuel line for a claimed carrier (it would be counted twice).
+        :meth:`claims` returns the ones actually claimed for given inputs (default: all).
     metric_definitions : tuple of MetricInfo
         Metrics with *short* names; published as ``sector.<name>.<short>``.
     indicator_contributions : tuple of dict
@@ -432,7 +588,8 @@ class SectorPlugin:
     references: ClassVar[tuple[str, ...]] = ()
     tables: ClassVar[tuple[Table, ...]] = ()
     factor_files: ClassVar[tuple[str, ...]] = ()
-    factor_package: ClassVar[str] = "carbon_core_factors"
+    factor_package: ClassVar[str | None] = None
+    claimed_carriers: ClassVar[tuple[str, ...]] = ()
     metric_definitions: ClassVar[tuple[MetricInfo, ...]] = ()
     indicator_contributions: ClassVar[tuple[dict, ...]] = ()
     unit_definitions: ClassVar[tuple[str, ...]] = ()
@@ -452,6 +609,17 @@ class SectorPlugin:
         """Raw ``[process.<name>]`` tables used by the conformance suite (at least one, with at
         least two rows in each row table so that it can be split)."""
         return []
+
+    @classmethod
+    def example_factory(cls) -> FactoryView | None:
+        """The factory (energy, production) the conformance suite runs the examples in; None: an
+        empty view. Plugins reading :attr:`SectorContext.factory` give one."""
+        return None
+
+    def claims(self, data: Mapping[str, Any]) -> tuple[str, ...]:
+        """Carriers this plugin accounts itself for these validated inputs (default:
+        :attr:`claimed_carriers`); the engine refuses a core fuel line for any of them."""
+        return tuple(self.claimed_carriers)
 
     # -- hooks (a SectorPlugin instance is itself a pluggy plugin) ----------------------------
 
@@ -477,13 +645,44 @@ class SectorPlugin:
 
     # -- public API -----------------------------------------------------------------------------
 
+    def package(self) -> str:
+        """The package holding the plugin's factor files: :attr:`factor_package`, or the package
+        of the module defining the plugin's class."""
+        if self.factor_package:
+            return self.factor_package
+        module = type(self).__module__
+        return module.rpartition(".")[0] or module
+
     def factor_tables(self) -> list:
-        root = resources.files(self.factor_package)
+        """The plugin's factor files, as ``importlib.resources`` Traversables.
+
+        Raises
+        ------
+        PluginError
+            A file listed in :attr:`factor_files` that its package does not contain (naming the
+            plugin, the file and the package).
+        """
+        package = self.package()
+        root: Any
+        module = sys.modules.get(package)
+        if module is not None and not hasattr(module, "__path__") and getattr(
+                module, "__file__", None):
+            root = Path(module.__file__).parent   # a top-level module: the folder it sits in
+        else:
+            try:
+                root = resources.files(package)
+            except (ModuleNotFoundError, TypeError) as exc:
+                raise PluginError(f"plugin {self.name!r}: factor package {package!r} cannot be "
+                                  f"found ({exc})") from None
         out = []
         for name in self.factor_files:
             path = root
             for part in name.split("/"):
                 path = path / part
+            if not path.is_file():
+                raise PluginError(f"plugin {self.name!r}: factor file {name!r} is not in package "
+                                  f"{package!r}; ship it as package data beside the plugin, or "
+                                  "set factor_package")
             out.append(path)
         return out
 
@@ -502,6 +701,7 @@ class SectorPlugin:
             "references": list(self.references),
             "inputs": {t.name: [f.name for f in t.fields] for t in self.tables},
             "factor_files": list(self.factor_files),
+            "claimed_carriers": list(self.claimed_carriers),
             "metrics": [m.name for m in self.metric_infos()],
             "indicators": [c.get("id") for c in self.indicator_contributions],
             "units": list(self.unit_definitions),
@@ -665,7 +865,7 @@ class SectorPlugin:
 
     def compute(self, inputs: Mapping | None, *, library: FactorLibrary, gwp_set: str = "AR5",
                 file: str = "inventory", reporting_year: int | None = None,
-                region: str = "CN") -> SectorResult:
+                region: str = "CN", factory: FactoryView | None = None) -> SectorResult:
         """Validate ``inputs`` (the ``[process.<name>]`` table), run the kernel, return results.
 
         Parameters
@@ -679,20 +879,34 @@ class SectorPlugin:
             ``"SAR"``, ``"AR4"``, ``"AR5"`` or ``"AR6"``.
         file : str
             The inventory path, for problems.
+        reporting_year : int, optional
+            For factor rules relative to the year (``latest:Y-1``).
+        region : str
+            Default region of factor lookups.
+        factory : FactoryView, optional
+            The factory as the core counted it (energy by carrier, production); default empty.
+
+        Returns
+        -------
+        SectorResult
+            Line items (Scope 1, [t gas] and [tCO2e]), metrics ``sector.<name>.*``, claims.
 
         Raises
         ------
         InputError
             Every problem of the inputs, and every data problem the kernel found, at once.
+        PluginError
+            The kernel broke the contract, or raised any other exception (wrapped, naming the
+            plugin).
         """
         data = self.validate(inputs, file=file)
         ctx = SectorContext(self, library, gwp_set=gwp_set, file=file,
-                            reporting_year=reporting_year, region=region)
-        self._compute(data, ctx)
+                            reporting_year=reporting_year, region=region, factory=factory)
+        self._guarded(self._compute, data, ctx)
         if ctx.problems:
             raise InputError(ctx.problems)
         items = ctx._line_items()
-        short = self._metrics(data, ctx) or {}
+        short = self._guarded(self._metrics, data, ctx) or {}
         declared = {m.name for m in self.metric_definitions}
         undeclared = sorted(set(short) - declared)
         if undeclared:
@@ -700,8 +914,23 @@ class SectorPlugin:
                               f"declare them in metric_definitions")
         metrics = {f"sector.{self.name}.{k}": (None if v is None else float(v))
                    for k, v in short.items()}
+        claims = tuple(self._guarded(self.claims, data))
         return SectorResult(plugin=self.name, version=self.version, line_items=items,
-                            metrics=metrics, factors=list(ctx.factors_used.values()))
+                            metrics=metrics, factors=list(ctx.factors_used.values()),
+                            claims=claims)
+
+    def _guarded(self, fn, *args):
+        """Call plugin code; any exception but the contract's own becomes a PluginError."""
+        try:
+            return fn(*args)
+        except (InputError, PluginError):
+            raise
+        except FactorNotFoundError as exc:
+            raise PluginError(f"plugin {self.name!r} ({type(self).__module__}) looked up a "
+                              f"factor that does not exist in {fn.__name__}: {exc}") from exc
+        except Exception as exc:
+            raise PluginError(f"plugin {self.name!r} ({type(self).__module__}) raised "
+                              f"{type(exc).__name__} in {fn.__name__}: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} sector {self.name!r} {self.version}>"

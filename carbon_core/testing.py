@@ -17,9 +17,12 @@ or one pytest test per check::
     def test_check(check):
         check()
 
-The checks use the plugin's own :meth:`~carbon_core.sector.SectorPlugin.example_inputs`:
+The checks use the plugin's own :meth:`~carbon_core.sector.SectorPlugin.example_inputs` (run in
+the factory of :meth:`~carbon_core.sector.SectorPlugin.example_factory`), with its factor files
+loaded by the same loader as production:
 
-- ``check_metadata``: name, title, method and references present; metrics named
+- ``check_metadata``: name, title, method and references present; claimed carriers known;
+  metrics named
   ``sector.<name>.*`` with provider set; indicator contributions carry the required keys;
 - ``check_declared_units``: every declared field unit, metric unit and factor unit parses;
 - ``check_citations``: every factor file loads, every default in it has a source, a table reference
@@ -62,11 +65,12 @@ from __future__ import annotations
 import copy
 import math
 import re
-import tomllib
 from typing import Callable
 
+from .carriers import CARRIERS
 from .errors import InputError
 from .factors import FactorLibrary
+from .plugin_manager import build_plugin_manager, factor_library
 from .scoring import parse_indicator
 from .sector import EMISSION_CATEGORIES, SectorPlugin
 from .units import conversion_factor, parse_unit
@@ -83,23 +87,21 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 def plugin_library(plugin: SectorPlugin, base: FactorLibrary | None = None) -> FactorLibrary:
     """The factor library the checks run with: ``base`` (default: the shipped library) merged
-    with the plugin's own factor tables (skipping editions already in ``base``)."""
-    base = FactorLibrary.default() if base is None else base
-    tables = []
-    import hashlib
+    with the plugin's own factor tables, loaded exactly as production loads them
+    (:func:`carbon_core.plugin_manager.factor_library` over a manager holding only ``plugin``).
 
-    for item in plugin.factor_tables():
-        if isinstance(item, tuple):
-            data, name = item
-            tables.append((data, name, hashlib.sha256(repr(data).encode()).hexdigest()))
-        else:
-            raw = item.read_bytes()
-            tables.append((tomllib.loads(raw.decode("utf-8")), getattr(item, "name", str(item)),
-                           hashlib.sha256(raw).hexdigest()))
-    tables = [t for t in tables if str(t[0].get("source", {}).get("id")) not in base.sources]
-    if not tables:
-        return base
-    return base.merged(FactorLibrary.from_tables(tables))
+    Parameters
+    ----------
+    plugin : SectorPlugin
+    base : FactorLibrary, optional
+
+    Returns
+    -------
+    FactorLibrary
+    """
+    base = FactorLibrary.default() if base is None else base
+    pm = build_plugin_manager(autoload=False, plugins=[(plugin.name or "plugin", plugin)])
+    return factor_library(base, pm)
 
 
 def _split(inputs: dict, plugin: SectorPlugin) -> tuple[dict, dict]:
@@ -130,8 +132,11 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
             lib_cache.append(plugin_library(plugin, library))
         return lib_cache[0]
 
+    factory = plugin.example_factory()
+
     def run(inputs):
-        return plugin.compute(inputs, library=lib(), gwp_set=gwp_set, file="conformance")
+        return plugin.compute(inputs, library=lib(), gwp_set=gwp_set, file="conformance",
+                              factory=factory)
 
     examples = plugin.example_inputs()
 
@@ -141,6 +146,8 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
         for attr in ("title", "method"):
             assert getattr(plugin, attr), f"{plugin.name}: {attr} is empty"
         assert plugin.references, f"{plugin.name}: no references cited"
+        for carrier in plugin.claimed_carriers:
+            assert carrier in CARRIERS, f"{plugin.name}: claims unknown carrier {carrier!r}"
         assert examples, f"{plugin.name}: example_inputs() returns no example"
         for m in plugin.metric_infos():
             assert m.name.startswith(f"sector.{plugin.name}."), m.name

@@ -5,13 +5,23 @@
 3. Declare inputs as ``Table``/``Field`` (units, bounds, choices): the base class validates them,
    converts units and reports every problem at once. Never validate by hand.
 4. Put defaults in a factor file (format: ``factors/README.md``; keys ``sector.<name>.*``; every
-   value with its source, table and confidence C/S/M/X) and list it in ``factor_files``.
-5. Write ``_compute`` over whole numpy arrays: ``ctx.lookup`` for defaults, ``ctx.emit`` for
+   value with its source, table and confidence C/S/M/X) *beside your module* (for example
+   ``my_package/data/my_sector.toml``, shipped as package data) and list it in ``factor_files``
+   as ``"data/my_sector.toml"``: the files are looked up in the package of your module unless
+   you set ``factor_package``.
+5. Write ``_compute`` over whole numpy arrays: ``ctx.lookup`` for defaults (``index=`` for a
+   subset of the rows; ``region=`` and ``rule=`` as in ``ctx.factor``), ``ctx.emit`` for
    emissions (category "process" or "fugitive", gas named as in ``carbon_core.units.GASES``).
+   Read the factory, never ask the user again: ``ctx.factory.energy`` (by carrier, tce),
+   ``ctx.factory.total_tce_calorific``, ``ctx.factory.output``, ``.reporting_year``,
+   ``.region`` (read-only). A carrier whose carbon your method accounts (a feedstock, a
+   reductant) goes in ``claimed_carriers``: the engine then refuses a core fuel line for it.
+   Any exception your code raises reaches the user as a ``PluginError`` naming your plugin.
 6. Declare metrics (``sector.<name>.<short>``) and, if the scoring layer should use them, propose
    indicators in ``indicator_contributions``.
-7. Give ``example_inputs()`` (two rows or more per row table) and run the conformance suite:
-   ``carbon_core.testing.check_plugin(MySector())`` in your tests.
+7. Give ``example_inputs()`` (two rows or more per row table), ``example_factory()`` if you read
+   ``ctx.factory``, and run the conformance suite: ``carbon_core.testing.check_plugin(MySector())``
+   in your tests.
 8. Register the entry point in your ``pyproject.toml``::
 
        [project.entry-points."carbon_core.plugins"]
@@ -32,7 +42,8 @@ class TemplateSector(SectorPlugin):
     title = "Template sector 模板行业"
     method = "E = activity x EF (cite: standard, edition, equation/table)"
     references = ("Publisher year, document title, equation/table",)
-    factor_files = ()                              # e.g. ("sectors/template.toml",)
+    factor_files = ()                              # e.g. ("data/template_sector.toml",)
+    claimed_carriers = ()                          # e.g. ("coke",) for a reductant you balance
     tables = (
         Table("activity", (                        # [[process.template_sector.activity]]
             Field("material", kind="choice", choices=("a", "b")),
@@ -61,3 +72,5 @@ class TemplateSector(SectorPlugin):
 
     def _metrics(self, data, ctx):
         return {"process_tco2": ctx.total_t("CO2")}
+        # e.g. energy per unit of output from the core's energy accounting (当量值, tce):
+        # ctx.factory.total_tce_calorific / ctx.factory.output

@@ -47,7 +47,7 @@ class Appliances(SectorPlugin):
         "ANSI/ASHRAE Standard 34, Designation and Safety Classification of Refrigerants",
         "SAC 2015, GB/T 32150-2015 工业企业温室气体排放核算和报告通则",
     )
-    factor_files = ("sectors/appliances.toml",)
+    factor_files = ("data/appliances.toml",)
     tables = (
         Table("refrigerant", (
             Field("refrigerant", kind="choice", choices=tuple(PURE) + tuple(BLENDS),
@@ -140,7 +140,7 @@ class Appliances(SectorPlugin):
                         ok = np.ones(len(idx), bool)
                     else:
                         w, c, ok = ctx.lookup(np.full(len(idx), key, dtype=object),
-                                              _Sub(ref, idx), "refrigerant", region="GLOBAL")
+                                              ref, "refrigerant", index=idx, region="GLOBAL")
                         cite = "factory mass balance; " + c
                     ctx.emit("fugitive", gas=gas, source=ref.ids[idx], carrier=name,
                              activity=emitted[idx], activity_unit="kg", factor_value=w,
@@ -166,7 +166,7 @@ class Appliances(SectorPlugin):
                              for a in foam["application"]], dtype=object)
             idx = np.flatnonzero(~balance)
             if len(idx):
-                v, c, k = ctx.lookup(keys[idx], _Sub(foam, idx), "retained_in_products",
+                v, c, k = ctx.lookup(keys[idx], foam, "retained_in_products", index=idx,
                                      region="GLOBAL")
                 factor[idx], cite[idx], ok[idx] = v, c, k
             emitted_kg = np.where(balance, np.maximum(used - np.nan_to_num(retained), 0.0),
@@ -192,8 +192,3 @@ class Appliances(SectorPlugin):
             "refrigerant_loss_rate": lost_kg / charged if charged > 0 else None,
             "hfc_tco2e_per_output": total / out if out else None,
         }
-
-
-class _Sub:
-    def __init__(self, rows, idx):
-        self.labels = [rows.labels[i] for i in idx]

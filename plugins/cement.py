@@ -14,8 +14,11 @@ the guideline's 0.1 %-0.3 % range (low end shipped, unconfirmed). Fuel combustio
 alternative fuels) is the core's fuel-combustion category, not this plugin's.
 
 Energy quota: GB 16780-2021 水泥单位产品能源消耗限额 grades the comparable clinker comprehensive
-energy consumption 可比熟料综合能耗 (kgce/t) in grades 1/2/3 (grade 3 = the limit). The factory gives
-its comparable value (the standard's altitude and strength corrections are not computed here).
+energy consumption 可比熟料综合能耗 (kgce/t) in grades 1/2/3 (grade 3 = the limit). The plugin reads
+the factory's comprehensive energy consumption from the core (``ctx.factory``, electricity at
+当量值 as the standard counts it; nobody types energy twice) and divides it by the clinker produced:
+the whole plant's energy is attributed to clinker (a clinker line without cement grinding), and the
+standard's altitude and strength corrections to the *comparable* value are not applied.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from carbon_core.metrics import MetricInfo
-from carbon_core.sector import Field, SectorPlugin, Table, quota_grade
+from carbon_core.sector import FactoryView, Field, SectorPlugin, Table, quota_grade
 
 CO2_PER_CAO = 44.0 / 56.0  # as written in GB/T 32151.8-2015
 CO2_PER_MGO = 44.0 / 40.0
@@ -41,7 +44,7 @@ class Cement(SectorPlugin):
         "NDRC 2013, 中国水泥生产企业温室气体排放核算方法与报告指南（试行）, 发改办气候〔2013〕2526号",
         "SAC 2021, GB 16780-2021 水泥单位产品能源消耗限额",
     )
-    factor_files = ("sectors/cement.toml",)
+    factor_files = ("data/cement.toml",)
     tables = (
         Table("kiln", (
             Field("clinker", unit="t", unit_key="unit", doc="clinker produced Q_cli"),
@@ -56,17 +59,14 @@ class Cement(SectorPlugin):
             Field("raw_meal_organic_carbon", unit="1", maximum=1.0, required=False,
                   doc="measured non-fuel carbon mass fraction of raw meal"),
         ), doc="one row per clinker line"),
-        Table("energy", (
-            Field("comparable_clinker_energy", unit="kgce/t", unit_key="unit", required=False,
-                  doc="可比熟料综合能耗 per GB 16780-2021"),
-        ), rows=False),
     )
     metric_definitions = (
         MetricInfo("process_tco2", "tCO2", "cement process CO2 水泥过程排放", False),
         MetricInfo("process_tco2_per_t_clinker", "tCO2/t",
                    "process CO2 per t clinker 吨熟料过程排放", False),
         MetricInfo("clinker_energy_kgce_per_t", "kgce/t",
-                   "comparable clinker comprehensive energy consumption 可比熟料综合能耗", False),
+                   "clinker comprehensive energy consumption: the factory's energy (当量值) per t "
+                   "clinker, without the comparable corrections 熟料综合能耗", False),
         MetricInfo("clinker_energy_grade", "1",
                    "grade per GB 16780-2021 (1 best; 4 = above the grade-3 limit) 能耗等级", False),
     )
@@ -92,8 +92,12 @@ class Cement(SectorPlugin):
                  "cao_non_carbonate": 0.01, "bypass_dust": 1500.0, "raw_meal": 1240000.0,
                  "raw_meal_organic_carbon": 0.002},
             ],
-            "energy": {"comparable_clinker_energy": 103.5, "unit": "kgce/t"},
         }]
+
+    @classmethod
+    def example_factory(cls):
+        # 103.5 kgce/t x 2 300 000 t clinker = 238 050 tce (当量值), e.g. of coal
+        return FactoryView.from_tce({"raw_coal": 238050.0})
 
     def _compute(self, data, ctx):
         k = data["kiln"]
@@ -121,7 +125,7 @@ class Cement(SectorPlugin):
         idx = np.flatnonzero(~k.given["raw_meal_organic_carbon"])
         if len(idx):
             v, c, g = ctx.lookup(np.full(len(idx), "sector.cement.raw_meal.organic_carbon",
-                                         dtype=object), _Sub(k, idx), "raw_meal_organic_carbon")
+                                         dtype=object), k, "raw_meal_organic_carbon", index=idx)
             oc[idx], cite[idx], ok[idx] = v, c + "; 44/12", g
         ctx.emit("process", gas="CO2", source=k.ids, carrier="raw meal", activity=k["raw_meal"],
                  activity_unit="t", factor_value=oc * CO2_PER_C, factor_unit="t/t",
@@ -134,7 +138,8 @@ class Cement(SectorPlugin):
         k = data["kiln"]
         clinker = float(k["clinker"].sum()) if len(k) else 0.0
         co2 = ctx.total_t("CO2")
-        energy = data["energy"].get("comparable_clinker_energy")
+        tce = ctx.factory.total_tce_calorific
+        energy = 1000.0 * tce / clinker if clinker > 0 and tce > 0 else None
         grades = [ctx.factor(f"sector.cement.quota.clinker.grade{g}").value for g in (1, 2, 3)]
         return {
             "process_tco2": co2,
@@ -142,8 +147,3 @@ class Cement(SectorPlugin):
             "clinker_energy_kgce_per_t": energy,
             "clinker_energy_grade": quota_grade(energy, grades),
         }
-
-
-class _Sub:
-    def __init__(self, rows, idx):
-        self.labels = [rows.labels[i] for i in idx]

@@ -9,7 +9,7 @@ FC_i gas i used (kg), h heel left in the cylinder, (1 - U_i) emission rate, B_k,
 factor, a_i fraction of the gas used in tools with abatement, d destruction efficiency, UT uptime of
 the abatement (2019 Refinement; the factory's own data). The NDRC guideline 电子设备制造企业温室
 气体排放核算方法与报告指南（试行）(发改办气候〔2015〕1722号) and GB/T 32151.24-2024 use the same
-structure. Defaults come from ``factors/sectors/electronics-ipcc2006.toml``; factory-measured
+structure. Defaults come from ``plugins/data/electronics-ipcc2006.toml``; factory-measured
 values in a row win over them. With the 2006 (no uptime) form, omit ``uptime`` and set
 ``abated_fraction`` to 0, or give ``uptime = 1``.
 """
@@ -39,7 +39,7 @@ class Electronics(SectorPlugin):
         "NDRC 2015, 电子设备制造企业温室气体排放核算方法与报告指南（试行）, 发改办气候〔2015〕1722号",
         "SAC 2024, GB/T 32151.24-2024 温室气体排放核算与报告要求 第24部分：电子设备制造企业",
     )
-    factor_files = ("sectors/electronics-ipcc2006.toml",)
+    factor_files = ("data/electronics-ipcc2006.toml",)
     tables = (
         Table("gas_use", (
             Field("process", kind="choice", choices=("etch", "cvd", "all"),
@@ -123,7 +123,7 @@ class Electronics(SectorPlugin):
             if (~given).any():
                 idx = np.flatnonzero(~given)
                 vals, c, ok = ctx.lookup(np.asarray(keys, dtype=object)[idx],
-                                         _Subset(rows, idx), field, region="GLOBAL")
+                                         rows, field, index=idx, region="GLOBAL")
                 out[idx] = vals
                 cite[idx] = cite[idx] + np.where(cite[idx] == "", "", "; ") + c
                 confirmed[idx] &= ok
@@ -146,8 +146,8 @@ class Electronics(SectorPlugin):
         use_default_d = (~rows.given["destruction_efficiency"]) & (a > 0)
         if use_default_d.any():
             idx = np.flatnonzero(use_default_d)
-            vals, c, ok = ctx.lookup(np.asarray(d_keys, dtype=object)[idx], _Subset(rows, idx),
-                                     "destruction_efficiency", region="GLOBAL")
+            vals, c, ok = ctx.lookup(np.asarray(d_keys, dtype=object)[idx], rows,
+                                     "destruction_efficiency", index=idx, region="GLOBAL")
             d[idx] = vals
             cite[idx] = cite[idx] + "; " + c
             confirmed[idx] &= ok
@@ -174,15 +174,14 @@ class Electronics(SectorPlugin):
             if not has.any():
                 continue
             idx = np.flatnonzero(has)
-            sub = _Subset(rows, idx)
-            b, bc, bok = ctx.lookup(keys[idx], sub, "gas", region="GLOBAL")
+            b, bc, bok = ctx.lookup(keys[idx], rows, "gas", region="GLOBAL", index=idx)
             dbp = np.zeros(len(idx))
             abated = a[idx] > 0
             if abated.any():
                 dv, dc, dok = ctx.lookup(np.full(int(abated.sum()),
                                                  f"{pre}.{bp}.destruction_efficiency",
                                                  dtype=object),
-                                         _Subset(rows, idx[abated]), "destruction_efficiency",
+                                         rows, "destruction_efficiency", index=idx[abated],
                                          region="GLOBAL")
                 dbp[abated] = dv
                 bc[abated] = bc[abated] + "; " + dc
@@ -211,10 +210,3 @@ class Electronics(SectorPlugin):
             "fgas_abatement_coverage": (abated / fc) if fc > 0 else None,
             "fgas_tco2e_per_output": (total / out) if out else None,
         }
-
-
-class _Subset:
-    """Row labels of a subset, for problems raised on some rows only."""
-
-    def __init__(self, rows, idx):
-        self.labels = [rows.labels[i] for i in idx]

@@ -37,7 +37,7 @@ class Machinery(SectorPlugin):
         "NDRC 2015, 机械设备制造企业温室气体排放核算方法与报告指南（试行）, 发改办气候〔2015〕1722号",
         "SAC 2015, GB/T 32150-2015 工业企业温室气体排放核算和报告通则",
     )
-    factor_files = ("sectors/machinery.toml",)
+    factor_files = ("data/machinery.toml",)
     tables = (
         Table("co2_gas", (
             Field("amount", unit=None, doc="CO2 or CO2-containing gas used"),
@@ -105,7 +105,7 @@ class Machinery(SectorPlugin):
             w = gas["co2_fraction"][idx]
             if unit == "Nm3":
                 rho, cite, ok = ctx.lookup(np.full(len(idx), "sector.machinery.co2.density",
-                                                   dtype=object), _Sub(gas, idx), "unit",
+                                                   dtype=object), gas, "unit", index=idx,
                                                    region="GLOBAL")
                 factor, factor_unit, keys = w * rho, "kg/Nm3", ("sector.machinery.co2.density",)
                 cite = "factory metering, CO2 share by volume; " + cite
@@ -148,8 +148,3 @@ class Machinery(SectorPlugin):
         lost = 1000.0 * ctx.total_t(tag="fgas")
         return {"process_tco2e": ctx.total_tco2e(),
                 "fgas_loss_rate": lost / bought if bought > 0 else None}
-
-
-class _Sub:
-    def __init__(self, rows, idx):
-        self.labels = [rows.labels[i] for i in idx]

@@ -9,8 +9,8 @@ Method: GB/T 32151.5-2015 温室气体排放核算与报告要求 第5部分：�
 Inputs: carbonate fluxes (limestone, dolomite), electrodes, carbon-bearing raw materials (purchased
 pig iron, DRI), reductants (coke) where the factory accounts them in the balance; outputs: carbon
 fixed in products (crude steel, pig iron sold). Carbon leaving as exported gases is an output row
-with its measured carbon content. A material listed here must not also be declared as a fuel
-activity of the core (that would count its carbon twice).
+with its measured carbon content. Coke listed here is *claimed*: the engine refuses a core fuel
+line for coke in the same inventory (its carbon would be counted twice).
 
 Energy quota: GB 21256-2013 粗钢生产主要工序单位产品能源消耗限额 sets, for the blast-furnace and the
 converter process, an advanced value 先进值, an entry value 准入值 and a limit 限定值 (mapped to
@@ -53,7 +53,8 @@ class Steel(SectorPlugin):
         "NDRC 2013, 中国钢铁生产企业温室气体排放核算方法与报告指南（试行）, 发改办气候〔2013〕2526号",
         "SAC 2013, GB 21256-2013 粗钢生产主要工序单位产品能源消耗限额",
     )
-    factor_files = ("sectors/steel.toml",)
+    factor_files = ("data/steel.toml",)
+    claimed_carriers = ("coke",)  # when coke is in the balance (see claims)
     tables = (
         _flows("inputs", "carbon entering the process"),
         _flows("outputs", "carbon leaving in products"),
@@ -109,6 +110,11 @@ class Steel(SectorPlugin):
             "energy": {"blast_furnace": 365.0, "converter": -28.0, "unit": "kgce/t"},
         }]
 
+    def claims(self, data):
+        """Coke in the carbon balance is accounted here, never also as a core fuel."""
+        used = {str(m) for t in ("inputs", "outputs") for m in data[t]["material"]}
+        return ("coke",) if "coke" in used else ()
+
     def _factors(self, rows, ctx):
         n = len(rows)
         ef = rows["carbon_content"] * CO2_PER_C
@@ -122,7 +128,7 @@ class Steel(SectorPlugin):
             need[i] = False
         idx = np.flatnonzero(need)
         if len(idx):
-            v, c, g = ctx.lookup(keys[idx], _Sub(rows, idx), "material")
+            v, c, g = ctx.lookup(keys[idx], rows, "material", index=idx)
             ef[idx], cite[idx], ok[idx] = v, c, g
         fk = [(k,) if nd else () for k, nd in zip(keys, need)]
         return np.nan_to_num(ef), cite, ok, fk
@@ -168,8 +174,3 @@ class Steel(SectorPlugin):
             "blast_furnace_energy_grade": grade["blast_furnace"],
             "converter_energy_grade": grade["converter"],
         }
-
-
-class _Sub:
-    def __init__(self, rows, idx):
-        self.labels = [rows.labels[i] for i in idx]

@@ -6,13 +6,17 @@ import pytest
 
 from carbon_core.errors import InputError
 from carbon_core.factors import FactorLibrary
+from carbon_core.plugin_manager import build_plugin_manager, factor_library
+from carbon_core.sector import FactoryView
 from carbon_core_plugins.appliances import Appliances
 from carbon_core_plugins.cement import Cement
 from carbon_core_plugins.electronics import Electronics
 from carbon_core_plugins.machinery import Machinery
 from carbon_core_plugins.steel import Steel
 
-LIB = FactorLibrary.default()  # includes factors/sectors/*.toml
+# the core's editions and the built-in plugins' own files (plugins/data/*.toml), loaded the way
+# production loads them
+LIB = factor_library(FactorLibrary.default(), build_plugin_manager())
 
 
 def t_by_id(result):
@@ -86,7 +90,10 @@ def test_machinery_gbt_32151_29():
 def test_cement_clinker_calcination():
     # GB/T 32151.8-2015: EF = 0.65 x 44/56 + 0.02 x 44/40 = 0.532714... t/t
     ef = 0.65 * 44 / 56 + 0.02 * 44 / 40
-    res = Cement().compute(Cement.example_inputs()[0], library=LIB)
+    # the factory's energy (from the core): 238 050 tce / 2 300 000 t clinker = 103.5 kgce/t
+    res = Cement().compute(Cement.example_inputs()[0], library=LIB,
+                           factory=FactoryView.from_tce({"raw_coal": 200000.0,
+                                                         "electricity": 38050.0}))
     got = t_by_id(res)
     assert got["cement:clinker:line-1:CO2"] == pytest.approx(1.5e6 * ef, rel=1e-12)
     assert got["cement:dust:line-1:CO2"] == pytest.approx(3000 * ef, rel=1e-12)
@@ -95,7 +102,20 @@ def test_cement_clinker_calcination():
     ef2 = (0.655 - 0.01) * 44 / 56 + 0.018 * 44 / 40
     assert got["cement:clinker:line-2:CO2"] == pytest.approx(8e5 * ef2, rel=1e-12)
     # 103.5 kgce/t is between grade 1 (100) and grade 2 (105) of GB 16780-2021
+    assert res.metrics["sector.cement.clinker_energy_kgce_per_t"] == pytest.approx(103.5)
     assert res.metrics["sector.cement.clinker_energy_grade"] == 2
+
+
+def test_cement_without_the_factory_energy_has_no_grade():
+    res = Cement().compute(Cement.example_inputs()[0], library=LIB)
+    assert res.metrics["sector.cement.clinker_energy_kgce_per_t"] is None
+    assert res.metrics["sector.cement.clinker_energy_grade"] is None
+
+
+def test_cement_has_no_energy_table_of_its_own():
+    inputs = {**Cement.example_inputs()[0], "energy": {"comparable_clinker_energy": 103.5}}
+    with pytest.raises(InputError, match="unknown input table"):
+        Cement().validate(inputs)
 
 
 def test_cement_known_answer_one_tonne():

@@ -6,10 +6,11 @@ from hypothesis import strategies as st
 
 from carbon_core.errors import InputError
 from carbon_core.factors import FactorLibrary
+from carbon_core.plugin_manager import build_plugin_manager, factor_library
 from carbon_core_plugins.cement import Cement
 from carbon_core_plugins.electronics import Electronics
 
-LIB = FactorLibrary.default()
+LIB = factor_library(FactorLibrary.default(), build_plugin_manager())
 
 
 def test_all_problems_at_once():

@@ -11,8 +11,7 @@ class Glass(SectorPlugin):
     title = "Glass melting (demo third-party plugin)"
     method = "IPCC 2006 Vol. 3 ch. 2 Eq. 2.10 (carbonates in glass batch); Table 2.1 factors"
     references = ("IPCC 2006, 2006 IPCC Guidelines Vol. 3 ch. 2, Eq. 2.10, Table 2.1",)
-    factor_package = "carbon_core_glass_demo"
-    factor_files = ("glass.toml",)
+    factor_files = ("glass.toml",)            # beside this module: the default factor_package
     unit_definitions = ("glass_batch_demo = 1000 kg",)
     tables = (Table("carbonates", (
         Field("carbonate", kind="choice", choices=("soda_ash", "limestone")),
