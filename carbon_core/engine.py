@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import xarray as xr
@@ -433,7 +433,8 @@ def factory_view(inv: Inventory, energy: dict) -> FactoryView:
 def _refuse_claimed_fuels(inv: Inventory, claims: dict[str, str]) -> None:
     """A carrier a sector plugin accounts itself must not also be a core fuel line."""
     problems = []
-    for src in (*inv.meters, *inv.activities):
+    sources: list[Any] = [*inv.meters, *inv.activities]
+    for src in sources:
         if src.role == "fuel" and src.carrier in claims:
             problems.append(Problem(
                 file=str(inv.path), row=src.table, field="carrier", found=src.carrier,

@@ -357,7 +357,7 @@ def metric_definitions(plugin_manager: pluggy.PluginManager | None = None, *,
     owner: dict[str, str] = {}
     for impl in pm.hook.carbon_metric_definitions.get_hookimpls():
         for info in _call_hook(impl) or ():
-            name = getattr(info, "name", None)
+            name = str(getattr(info, "name", ""))
             if name in taken:
                 raise PluginError(f"plugin {impl.plugin_name!r} declares metric {name!r}, which "
                                   f"{taken[name].provider!r} already declares; a plugin's metrics "
@@ -388,10 +388,11 @@ def indicator_contributions(plugin_manager: pluggy.PluginManager | None = None) 
     for impl in pm.hook.carbon_indicator_contributions.get_hookimpls():
         for item in _call_hook(impl) or []:
             item = {**item, "provider": impl.plugin_name}
-            if item.get("id") in out:
-                raise PluginError(f"indicator {item.get('id')!r} is proposed by plugins "
-                                  f"{out[item['id']]['provider']!r} and {impl.plugin_name!r}")
-            out[item.get("id")] = item
+            iid = str(item.get("id"))
+            if iid in out:
+                raise PluginError(f"indicator {iid!r} is proposed by plugins "
+                                  f"{out[iid]['provider']!r} and {impl.plugin_name!r}")
+            out[iid] = item
     return list(out.values())
 
 

@@ -583,7 +583,7 @@ class SectorPlugin:
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
-    version: ClassVar[str] = ""
+    version: str = ""  # class attribute; the manager sets the distribution's on the instance
     method: ClassVar[str] = ""
     references: ClassVar[tuple[str, ...]] = ()
     tables: ClassVar[tuple[Table, ...]] = ()
@@ -667,7 +667,7 @@ class SectorPlugin:
         module = sys.modules.get(package)
         if module is not None and not hasattr(module, "__path__") and getattr(
                 module, "__file__", None):
-            root = Path(module.__file__).parent   # a top-level module: the folder it sits in
+            root = Path(str(module.__file__)).parent   # a top-level module: its folder
         else:
             try:
                 root = resources.files(package)
@@ -840,7 +840,7 @@ class SectorPlugin:
                                     expected=f"a unit convertible to {f.unit}"))
                         if conv[(f.name, text)] is None:
                             continue
-                        scale = conv[(f.name, text)]
+                        scale = conv[(f.name, text)] or 1.0
                     col[i] = float(v) * scale
                 elif f.kind == "bool":
                     if not isinstance(v, bool):

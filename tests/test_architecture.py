@@ -10,6 +10,7 @@ in the graph too; an import from inside the package is not (the package is alrea
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -60,6 +61,7 @@ def _targets(importer: str, tree: ast.AST):
                 yield base, tuple(names), node.lineno
 
 
+@functools.cache
 def _graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {m: set() for m in MODULES}
     for mod, path in MODULES.items():

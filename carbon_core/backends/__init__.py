@@ -47,9 +47,14 @@ class MeterBackend(Protocol):
         Register rollovers detected (meter, timestamp, register maximum), for data quality.
     """
 
-    files: Sequence[Mapping[str, Any]]
-    fills: Sequence[Mapping[str, Any]]
-    rollovers: Sequence[Mapping[str, Any]]
+    @property
+    def files(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def fills(self) -> Sequence[Mapping[str, Any]]: ...
+
+    @property
+    def rollovers(self) -> Sequence[Mapping[str, Any]]: ...
 
     def monthly(self) -> tuple[list[str], np.ndarray]:
         """Meter ids and their monthly totals.

@@ -331,9 +331,11 @@ def compute_balance(inputs: BalanceInputs) -> BalanceResult:
     settings = parse_balance_table(inp.balance_raw, p, Path(inp.source_file).parent)
     if settings is None:
         p.raise_if_any()
+        raise AssertionError("parse_balance_table returns None only with problems")
     policy = settings.policy
-    kw = dict(policy=policy, reporting_year=inp.reporting_year, factory_id=inp.factory_id,
-              factory_name=inp.factory_name, source_file=inp.source_file, problems=p)
+    kw: dict[str, Any] = dict(policy=policy, reporting_year=inp.reporting_year,
+                              factory_id=inp.factory_id, factory_name=inp.factory_name,
+                              source_file=inp.source_file, problems=p)
     instruments = parse_instruments(inp.instruments_raw or [], grid_region=inp.grid_region,
                                     grid_province=inp.grid_province, **kw)
     offsets = parse_offsets(inp.offsets_raw or [], **kw)
@@ -357,7 +359,7 @@ def compute_balance(inputs: BalanceInputs) -> BalanceResult:
                                    f"balance, {mode.reason}", "matching_for_balance")])
 
     demand_mwh = float(el.demand.sum())
-    s3 = sum(scope3[c] for c in settings.scope3_categories)
+    s3 = math.fsum(scope3[c] for c in settings.scope3_categories)
     components = {
         "scope1_tco2e": float(inp.scope1_tco2e),
         "scope2_electricity_before_instruments_tco2e": demand_mwh * residual,
@@ -483,6 +485,7 @@ def _record_claims(inp: BalanceInputs, policy: Policy, instruments, offsets) -> 
     for o in offsets:
         claims.append(Claim(o.id, f"offset:{o.standard}", "offset", o.tco2e, "tCO2e",
                             o.serials, beneficiary=o.beneficiary, vintage=str(o.vintage)))
+    assert inp.ledger is not None
     with Ledger(inp.ledger) as led:
         n = led.record(inp.factory_id, inp.reporting_year, claims,
                        claimant_name=inp.factory_name, source_file=inp.source_file,

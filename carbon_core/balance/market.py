@@ -197,6 +197,7 @@ def _supply(inst: Instrument, mode: str, bins: np.ndarray, bin_fn, el: Electrici
         if mode != "monthly":
             return None
         months = (bins.astype("datetime64[M]").astype("int64") % 12)
+        assert inst.monthly_mwh is not None  # parse_instruments gives monthly volumes
         out = inst.monthly_mwh[months].astype("float64")
         # months of the year the meters do not cover cannot be matched (left as excess)
         return out

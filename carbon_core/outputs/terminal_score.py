@@ -5,7 +5,7 @@ Registered as the output ``terminal`` of kind ``score`` (:mod:`carbon_core.outpu
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -61,10 +61,12 @@ def render_evaluation(ev: Evaluation) -> Group:
                      Text(c["detail"]))
 
     inds = Table(title="指标评分 Indicator scores", expand=True, show_lines=True)
-    for col, kw in [("ID", {"no_wrap": True}), ("指标 Indicator", {"overflow": "fold"}),
-                    ("类型 Kind", {}), ("输入 Inputs", {"overflow": "fold"}),
-                    ("规则 Rule", {"overflow": "fold"}), ("状态 Status", {}),
-                    ("得分 Points", {"justify": "right", "no_wrap": True})]:
+    columns: list[tuple[str, dict[str, Any]]] = [
+        ("ID", {"no_wrap": True}), ("指标 Indicator", {"overflow": "fold"}),
+        ("类型 Kind", {}), ("输入 Inputs", {"overflow": "fold"}),
+        ("规则 Rule", {"overflow": "fold"}), ("状态 Status", {}),
+        ("得分 Points", {"justify": "right", "no_wrap": True})]
+    for col, kw in columns:
         inds.add_column(col, **kw)
     level_names = {lv["id"]: lv for lv in d["levels"]}
     current = None
@@ -82,7 +84,7 @@ def render_evaluation(ev: Evaluation) -> Group:
         status = _STATUS[r["status"]]
         if r["kind"] == "mandatory":
             status += "\n" + ("满足 met" if r["met"] else "未满足 UNMET")
-        style = "bold red" if r["kind"] == "mandatory" and not r["met"] else None
+        style = "bold red" if r["kind"] == "mandatory" and not r["met"] else ""
         inds.add_row(Text(r["id"]), Text(f"{r['name_zh']}\n{r['name_en']}"), _KIND[r["kind"]],
                      Text(_inputs(r["inputs"])), Text(r["rule"]["text"]),
                      Text(status, style=style), f"{r['points']:.2f}/{r['max_points']:.2f}")
