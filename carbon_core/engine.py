@@ -97,9 +97,27 @@ def resolve_factor(library: FactorLibrary, key: str, unit: str, *, region: str =
                    edition: str | None = None) -> tuple[float, Factor]:
     """Look up a factor and convert its value to ``unit`` (the kernel's unit).
 
+    Parameters
+    ----------
+    library : FactorLibrary
+    key : str
+        Factor key (``"fuel.natural_gas.ncv"``).
+    unit : str
+        Unit the kernel works in (``"GJ/万Nm3"``); the factor's own unit must convert to it.
+    region, rule, reporting_year, edition
+        As in :meth:`FactorLibrary.get` (no fallback to another region, year or edition).
+
     Returns
     -------
-    (value in ``unit``, Factor)
+    value : float
+        The factor's value [``unit``].
+    factor : Factor
+        The factor with its source, for the line item's citation.
+
+    Raises
+    ------
+    FactorNotFoundError
+        Naming the request and what exists for the key.
     """
     f = library.get(key, region, rule=rule, reporting_year=reporting_year, edition=edition)
     return f.value * conversion_factor(f.unit, unit), f
@@ -128,6 +146,7 @@ class _Builder:
                             "onsite_renewable": 0.0, "export": 0.0}
 
     def factor(self, key, unit, *, where, **kw) -> tuple[float, Factor] | None:
+        """A factor in ``unit`` (memoised), or None with a problem recorded at ``where``."""
         kw.setdefault("reporting_year", self.inv.reporting_year)
         memo = (key, unit, *sorted((k, str(v)) for k, v in kw.items()))
         if memo in self._resolved:  # 1,000 meters on one grid factor: one lookup
@@ -220,6 +239,8 @@ class _Builder:
                                 factors=(ncv[1],)))
 
     def grid(self, sid, category, monthly, unallocated, where, sign=1.0):
+        """Purchased (or, with ``sign=-1``, exported) electricity [kWh in, MWh on the line] x
+        the grid factor [tCO2/MWh] the inventory selects (GB/T 32150-2015 §6.3-6.4)."""
         choice = self.inv.electricity
         f = self.factor(choice.key, "tCO2/MWh", where=where, region=choice.region,
                         rule=choice.rule)
@@ -245,6 +266,9 @@ class _Builder:
 
     def heat(self, sid, carrier, category, monthly, unallocated, where, enthalpy, temperature,
              metered_as_mass, sign=1.0):
+        """Purchased (or exported) heat [GJ] x the heat factor [tCO2/GJ] (GB/T 32150-2015
+        §6.3); steam by mass x (enthalpy - 83.74 kJ/kg), hot water by mass x (T - 20 °C) x
+        4.1868 kJ/(kg K) (GB/T 32150-2015 appendix; NDRC 2015 guideline)."""
         if metered_as_mass and carrier == "steam":
             monthly, unallocated = (steam_to_gj(monthly, enthalpy),
                                     float(steam_to_gj(unallocated, enthalpy)))
@@ -649,6 +673,7 @@ def run_balance(inv: Inventory, line_items: list[LineItem], series: xr.Dataset,
             scope3[key] = scope3.get(key, 0.0) + li.emissions_tco2e
 
     def total(*categories):
+        """Exact sum of the line items of ``categories`` [tCO2e]."""
         return _fsum(li.emissions_tco2e for li in line_items if li.category in categories)
 
     inputs = BalanceInputs(

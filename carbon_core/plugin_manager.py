@@ -123,6 +123,7 @@ class SectorOutput:
     claims: dict[str, str] = field(default_factory=dict)
 
     def total_tco2e(self) -> float:
+        """Exact sum of the sectors' line items [tCO2e]."""
         return math.fsum(i.emissions_tco2e for i in self.line_items)
 
 

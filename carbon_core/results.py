@@ -113,27 +113,49 @@ class Results:
     # -- totals -------------------------------------------------------------------------------
 
     def total(self, *, scope: int | None = None, category: str | None = None) -> float:
-        """Exact sum of the line items of a scope and/or category (tCO2e)."""
+        """Exact sum (:func:`math.fsum`) of the line items of a scope and/or category.
+
+        Parameters
+        ----------
+        scope : {1, 2, 3}, optional
+        category : str, optional
+            A category of :data:`carbon_core.lineitems.CATEGORIES` (GB/T 32150-2015).
+
+        Returns
+        -------
+        float
+            [tCO2e]; exported electricity and heat count negative (GB/T 32150-2015 §6.4).
+        """
         return _fsum(li.emissions_tco2e for li in self.line_items
                      if (scope is None or li.scope == scope)
                      and (category is None or li.category == category))
 
     @property
     def scope1_tco2e(self) -> float:
+        """Scope 1 [tCO2e]: combustion, process and fugitive (GB/T 32150-2015)."""
         return self.total(scope=1)
 
     @property
     def scope2_location_tco2e(self) -> float:
+        """Location-based Scope 2 [tCO2e], exports deducted (GB/T 32150-2015 §6.3-6.4)."""
         return self.total(scope=2)
 
     @property
     def scope3_tco2e(self) -> float:
+        """Scope 3 [tCO2e] of the categories the inventory declares (GHG Protocol Scope 3)."""
         return self.total(scope=3)
 
     # -- views --------------------------------------------------------------------------------
 
     def monthly_table(self) -> list[dict]:
-        """Monthly totals by scope, plus the part not attributable to a month."""
+        """Monthly totals by scope [tCO2e], plus the part not attributable to a month.
+
+        Returns
+        -------
+        list of dict
+            Twelve rows ``{"month": "YYYY-MM", "scope1_tco2e", "scope2_location_tco2e",
+            "scope3_tco2e"}`` and one row ``"unallocated"`` (annual invoices, plugin totals).
+        """
         ds = self.dataset
         scope = ds["scope"].values
         em = ds["emissions_tco2e"].values
@@ -153,7 +175,16 @@ class Results:
         return rows
 
     def to_dict(self) -> dict:
-        """The results JSON document (see ``carbon schema results``)."""
+        """The results JSON document (``carbon schema results``), JSON-ready.
+
+        Returns
+        -------
+        dict
+            Emissions [tCO2e] by scope, category and gas; energy [tce] (当量值 and 等价值, GB/T
+            2589-2020); electricity [kWh]; intensities; monthly table; line items; metrics;
+            data quality; provenance; the balance and the sectors when present. Non-finite
+            numbers become null.
+        """
         inv = self.inventory
         by_cat = {c: self.total(category=c) for c in CATEGORIES
                   if any(li.category == c for li in self.line_items)}
@@ -210,6 +241,17 @@ class Results:
         return _jsonable(doc)
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        """The results JSON as text (UTF-8 characters unescaped); written to ``path`` if given.
+
+        Parameters
+        ----------
+        path : str or Path, optional
+        indent : int
+
+        Returns
+        -------
+        str
+        """
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
         if path is not None:
             Path(path).write_text(text + "\n", encoding="utf-8")

@@ -127,6 +127,7 @@ class Field:
     doc: str = ""
 
     def expected(self) -> str:
+        """What a valid value looks like, for the ``expected`` of a problem."""
         if self.kind == "number":
             text = "a number"
             if self.minimum is not None:
@@ -159,6 +160,7 @@ class Table:
     doc: str = ""
 
     def field_map(self) -> dict[str, Field]:
+        """Field name -> Field."""
         return {f.name: f for f in self.fields}
 
 
@@ -321,9 +323,11 @@ class SectorResult:
     claims: tuple[str, ...] = ()
 
     def total_tco2e(self) -> float:
+        """Exact sum of the line items [tCO2e]."""
         return float(math.fsum(i.emissions_tco2e for i in self.line_items))
 
     def totals_t_gas(self) -> dict[str, float]:
+        """Tonnes of each gas emitted [t gas], by gas."""
         out: dict[str, float] = {}
         for i in self.line_items:
             out[i.gas] = out.get(i.gas, 0.0) + i.emissions_t_gas
@@ -495,6 +499,7 @@ class SectorContext:
         return total
 
     def total_tco2e(self, *, tag: str | None = None) -> float:
+        """CO2e emitted so far [tCO2e] with the inventory's GWP set (only items of ``tag``)."""
         total = 0.0
         for b in self._batches:
             if tag is not None and b.tag != tag:
@@ -625,22 +630,27 @@ class SectorPlugin:
 
     @hookimpl
     def carbon_sector_plugins(self):
+        """This sector (hook :func:`carbon_core.hookspecs.carbon_sector_plugins`)."""
         return [self]
 
     @hookimpl
     def carbon_factor_tables(self):
+        """:meth:`factor_tables` (hook :func:`carbon_core.hookspecs.carbon_factor_tables`)."""
         return self.factor_tables()
 
     @hookimpl
     def carbon_metric_definitions(self):
+        """:meth:`metric_infos` (hook :func:`carbon_core.hookspecs.carbon_metric_definitions`)."""
         return self.metric_infos()
 
     @hookimpl
     def carbon_indicator_contributions(self):
+        """:attr:`indicator_contributions` (hook of the same name)."""
         return [dict(c) for c in self.indicator_contributions]
 
     @hookimpl
     def carbon_unit_definitions(self):
+        """:attr:`unit_definitions` (hook of the same name)."""
         return list(self.unit_definitions)
 
     # -- public API -----------------------------------------------------------------------------
@@ -687,6 +697,7 @@ class SectorPlugin:
         return out
 
     def metric_infos(self) -> list[MetricInfo]:
+        """The declared metrics under their published names ``sector.<name>.<short>``."""
         return [MetricInfo(name=f"sector.{self.name}.{m.name}", unit=m.unit,
                            description=m.description, higher_is_better=m.higher_is_better,
                            provider=self.name) for m in self.metric_definitions]

@@ -141,6 +141,7 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
     examples = plugin.example_inputs()
 
     def check_metadata():
+        """Name, title, method, references, claimed carriers, metric names, indicators."""
         assert isinstance(plugin, SectorPlugin), f"{plugin!r} is not a SectorPlugin"
         assert _NAME_RE.match(plugin.name or ""), f"bad sector name {plugin.name!r}"
         for attr in ("title", "method"):
@@ -162,6 +163,7 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
             parse_indicator(c, metrics=metric_names, file=f"{plugin.name} indicator {c['id']}")
 
     def check_declared_units():
+        """Every declared field, metric and factor unit parses."""
         for table in plugin.tables:
             for f in table.fields:
                 if f.unit:
@@ -173,6 +175,7 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
             assert "=" in line, f"unit definition {line!r} is not 'name = ...'"
 
     def check_citations():
+        """Every default is cited (source, table, confidence); every line item cites."""
         own = plugin_library(plugin, FactorLibrary())
         for f in own:
             assert f.key.startswith(f"sector.{plugin.name}."), \
@@ -189,6 +192,7 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
                         assert key in lib(), f"{item.id}: factor key {key} not in the library"
 
     def check_alignment():
+        """Rows in = line items out; activity x factor = emissions [t gas]."""
         for inputs in examples:
             res = run(inputs)
             data = plugin.validate(inputs)
@@ -214,6 +218,7 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
                                     rel_tol=1e-12, abs_tol=1e-12), item.id
 
     def check_non_negative():
+        """No negative emissions except declared deductions; finite metrics."""
         for inputs in examples:
             res = run(inputs)
             for item in res.line_items:
@@ -225,6 +230,7 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
                 assert value is None or math.isfinite(value), f"{name} = {value}"
 
     def check_additivity():
+        """Emissions of all rows = sum over a split of the rows (per gas)."""
         for inputs in examples:
             whole = run(inputs).totals_t_gas()
             a, b = _split(inputs, plugin)
@@ -235,6 +241,7 @@ def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
                     f"{plugin.name}: {gas} of all rows {w} != sum over a split {s}")
 
     def check_validation():
+        """A negative amount and an unknown key are refused, naming row and field."""
         inputs = copy.deepcopy(examples[0])
         table = next((t for t in plugin.tables if t.rows and inputs.get(t.name)), None)
         assert table is not None, f"{plugin.name}: the example has no row table"

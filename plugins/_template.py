@@ -38,6 +38,8 @@ from carbon_core.sector import Field, SectorPlugin, Table
 
 
 class TemplateSector(SectorPlugin):
+    """One line: what the sector emits and by which standard (fill in)."""
+
     name = "template_sector"                      # ^[a-z][a-z0-9_]*$
     title = "Template sector 模板行业"
     method = "E = activity x EF (cite: standard, edition, equation/table)"
@@ -56,6 +58,7 @@ class TemplateSector(SectorPlugin):
 
     @classmethod
     def example_inputs(cls):
+        """Inputs of the conformance suite and the docs (two rows per row table)."""
         return [{"activity": [
             {"id": "row-1", "material": "a", "amount": 10.0, "unit": "t", "emission_factor": 0.5},
             {"id": "row-2", "material": "b", "amount": 2000.0, "unit": "kg",

@@ -35,6 +35,9 @@ FOAM_AGENTS = ("HFC-245fa", "HFC-365mfc", "HFC-134a", "HFC-152a")
 
 
 class Appliances(SectorPlugin):
+    """Refrigerant charging and foam blowing of appliance makers, by mass balance (IPCC 2006
+    Vol. 3 ch. 7 §7.4-7.5)."""
+
     name = "appliances"
     title = "Household appliances and refrigeration 家用电器/制冷设备 (refrigerants, foams)"
     method = ("Mass balance of refrigerants and foam blowing agents at the factory, IPCC 2006 "
@@ -95,6 +98,7 @@ class Appliances(SectorPlugin):
 
     @classmethod
     def example_inputs(cls):
+        """Inputs of the conformance suite and the docs (two rows per row table)."""
         return [{
             "refrigerant": [
                 {"id": "R410A", "refrigerant": "R-410A", "unit": "kg", "stock_start": 2000.0,

@@ -34,6 +34,8 @@ CO2_PER_C = 44.0 / 12.0
 
 
 class Cement(SectorPlugin):
+    """Clinker calcination, kiln dust and raw-meal organic carbon (GB/T 32151.8-2015 §6)."""
+
     name = "cement"
     title = "Cement clinker 水泥熟料生产 (calcination, kiln dust, raw-meal organic carbon)"
     method = ("GB/T 32151.8-2015 §6 process emissions (clinker from CaO/MgO content, kiln and "
@@ -84,6 +86,7 @@ class Cement(SectorPlugin):
 
     @classmethod
     def example_inputs(cls):
+        """Inputs of the conformance suite and the docs (two rows per row table)."""
         return [{
             "kiln": [
                 {"id": "line-1", "clinker": 1500000.0, "unit": "t", "cao": 0.65, "mgo": 0.02,
@@ -96,6 +99,7 @@ class Cement(SectorPlugin):
 
     @classmethod
     def example_factory(cls):
+        """The factory energy the example assumes (from the core in a real inventory)."""
         # 103.5 kgce/t x 2 300 000 t clinker = 238 050 tce (当量值), e.g. of coal
         return FactoryView.from_tce({"raw_coal": 238050.0})
 

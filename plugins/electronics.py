@@ -26,6 +26,8 @@ BYPRODUCTS = ("CF4", "C2F6", "C3F8")
 
 
 class Electronics(SectorPlugin):
+    """Fluorinated gases of etch and CVD (IPCC 2006 Vol. 3 ch. 6 Eq. 6.2-6.3, Tier 2a)."""
+
     name = "electronics"
     title = "Electronics, semiconductors and display panels 电子设备制造(半导体/显示面板) F-gases"
     method = ("IPCC 2006 Guidelines Vol. 3 ch. 6 Tier 2 (Eq. 6.2 gas used, Eq. 6.3 by-products; "
@@ -85,6 +87,7 @@ class Electronics(SectorPlugin):
 
     @classmethod
     def example_inputs(cls):
+        """Inputs of the conformance suite and the docs (two rows per row table)."""
         return [{
             "gas_use": [
                 {"id": "etch-CF4", "process": "etch", "gas": "CF4", "consumed": 1000.0,

@@ -26,6 +26,8 @@ FGASES = ("SF6", "HFC-134a", "HFC-32", "HFC-125", "HFC-143a", "HFC-227ea", "CF4"
 
 
 class Machinery(SectorPlugin):
+    """CO2 shielding gas, SF6/F-gas mass balance and solvent carbon of machinery makers."""
+
     name = "machinery"
     title = "Machinery and vehicle manufacturing 机械设备制造/汽车制造 (process gases, SF6, paint lines)"
     method = ("GB/T 32151.29-2024 温室气体排放核算与报告要求 第29部分：机械设备制造企业: CO2 used as "
@@ -78,6 +80,7 @@ class Machinery(SectorPlugin):
 
     @classmethod
     def example_inputs(cls):
+        """Inputs of the conformance suite and the docs (two rows per row table)."""
         return [{
             "co2_gas": [
                 {"id": "weld-co2", "amount": 40.0, "unit": "t"},

@@ -43,6 +43,8 @@ def _flows(name, doc):
 
 
 class Steel(SectorPlugin):
+    """Carbon mass balance of iron and steel (GB/T 32151.5-2015 §6)."""
+
     name = "steel"
     title = "Iron and steel 钢铁生产 (carbon mass balance)"
     method = ("Carbon mass balance of GB/T 32151.5-2015 §6 and the NDRC 中国钢铁生产企业温室气体排放"
@@ -94,6 +96,7 @@ class Steel(SectorPlugin):
 
     @classmethod
     def example_inputs(cls):
+        """Inputs of the conformance suite and the docs (two rows per row table)."""
         return [{
             "inputs": [
                 {"id": "limestone", "material": "limestone", "amount": 200000.0, "unit": "t"},

@@ -48,13 +48,19 @@ class MeterBackend(Protocol):
     """
 
     @property
-    def files(self) -> Sequence[Mapping[str, Any]]: ...
+    def files(self) -> Sequence[Mapping[str, Any]]:
+        """Input files read, for provenance."""
+        ...
 
     @property
-    def fills(self) -> Sequence[Mapping[str, Any]]: ...
+    def fills(self) -> Sequence[Mapping[str, Any]]:
+        """Gaps filled by the gap policy, for data quality."""
+        ...
 
     @property
-    def rollovers(self) -> Sequence[Mapping[str, Any]]: ...
+    def rollovers(self) -> Sequence[Mapping[str, Any]]:
+        """Register rollovers, for data quality."""
+        ...
 
     def monthly(self) -> tuple[list[str], np.ndarray]:
         """Meter ids and their monthly totals.

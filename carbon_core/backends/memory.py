@@ -98,14 +98,17 @@ class InMemoryMeters:
 
     @property
     def files(self) -> list[dict]:
+        """Input files read (path, sha256, rows), for provenance."""
         return self.data.files
 
     @property
     def fills(self) -> list[dict]:
+        """Gaps filled by the inventory's gap policy."""
         return self.data.fills
 
     @property
     def rollovers(self) -> list[dict]:
+        """Register rollovers detected."""
         return self.data.rollovers
 
     def monthly(self) -> tuple[list[str], np.ndarray]:

@@ -206,6 +206,7 @@ class BalanceResult:
 
     @property
     def balance_mode(self) -> ModeResult:
+        """The matching mode the policy counts for the balance (``matching_for_balance``)."""
         return self.modes[self.policy.matching_for_balance]
 
     def summary_rows(self) -> list[tuple[str, float]]:

@@ -128,6 +128,8 @@ class ModeResult:
     unmatchable_by_instrument: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The mode's entry of ``balance.matching`` in the results JSON (volumes [MWh],
+        emissions [tCO2e], scores [1]); an unavailable mode gives only its reason."""
         if not self.available:
             return {"available": False, "reason": self.reason, "cfe_score": None}
         out = {k: v for k, v in self.__dict__.items() if k not in ("mode", "reason")}
