@@ -13,7 +13,8 @@ and implement hooks with the marker exported from the top package::
     def carbon_unit_definitions():
         return ["batch_of_glass = 1000 kg"]
 
-Every hook is *collecting*: pluggy calls every implementation and returns the list of their results
+An exception raised inside an implementation becomes a :class:`~carbon_core.errors.PluginError`
+naming the plugin. Every hook is *collecting*: pluggy calls every implementation and returns the list of their results
 (``None`` results are dropped); none of them is ``firstresult``. The order of the results is pluggy's
 (last registered first) and carries no meaning: the core never lets a later plugin override an earlier
 one, a name given twice is a :class:`~carbon_core.errors.PluginError` naming both plugins.
@@ -67,8 +68,9 @@ def carbon_factor_tables():
         ``list`` of factor files in the format of ``factors/README.md`` (schema
         ``carbon_core.factors/1``), each given as a path-like or ``importlib.resources`` Traversable
         to a TOML file, or as a ``(data: dict, name: str)`` pair of an already-parsed table. Keys
-        should start with ``sector.<plugin>.``. Files already present in the base library (same
-        source id and same content) are skipped, so a plugin may ship its files under ``factors/``.
+        should start with ``sector.<plugin>.``. A :class:`~carbon_core.sector.SectorPlugin` gives
+        the files of its ``factor_files``, looked up in the package of its own module. Files
+        already present in the base library (same source id and same content) are skipped.
     Results
         All implementations are called; the tables are merged into the factor library by
         :func:`carbon_core.plugin_manager.factor_library`. A source id defined twice with different content,
@@ -109,8 +111,9 @@ def carbon_metric_definitions():
         appear in ``Results.metrics`` (``None`` when the inputs needed are not given).
     Results
         All implementations are called and the lists merged by
-        :func:`carbon_core.metrics.available_metrics`; a name outside ``sector.<plugin>.`` fails the
-        conformance suite.
+        :func:`carbon_core.engine.available_metrics`; a name declared twice (by two plugins, or
+        already declared by the core or the balance) is a :class:`~carbon_core.errors.PluginError`
+        naming both; a name outside ``sector.<plugin>.`` fails the conformance suite.
     Since
         carbon_core 0.1.
     """
