@@ -1,12 +1,15 @@
 """Orchestration: inventory + meter data + factors -> :class:`~carbon_core.results.Results`.
 
-The flow is one way (see ``docs/design.md``):
+The flow is one way, and the whole of it is here (see ``docs/design.md``):
 
-1. read and validate the inventory and the meter data (units converted once, to canonical units);
+1. read and validate the inventory and the meter data (units converted once, to canonical units;
+   meter data behind :class:`carbon_core.backends.MeterBackend`);
 2. resolve every factor the inventory needs, by key, region and declared rule, with provenance;
 3. build one *activity line* per (meter or activity, gas): monthly activity x factor;
 4. compute all emissions with one vectorized multiply, then totals as exact sums of line items;
-5. energy in tce (当量值 and 等价值), intensities, the sector plugins, the net-zero balance.
+5. energy in tce (当量值 and 等价值), the sector plugins (which see the factory read-only), the
+   dataset, the electricity series by role, the net-zero balance, the metrics and provenance;
+6. hand the finished parts to :class:`~carbon_core.results.Results`, a record.
 """
 
 from __future__ import annotations
@@ -314,8 +317,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         The factory inventory (TOML path or a loaded :class:`Inventory`).
     library : FactorLibrary, optional
         Default: the shipped factor files, merged with every plugin's tables.
-    meter_data : MeterData, optional
-        Already-read meter data (e.g. from a dask pipeline); default: read the inventory's files.
+    meter_data : MeterBackend or MeterData, optional
+        Already-read meter data: anything following :class:`carbon_core.backends.MeterBackend`
+        (a chunked or dask backend), or the readers' :class:`~carbon_core.io.meters.MeterData`;
+        default: read the inventory's files.
     plugins : bool
         Run the sector plugins the inventory names (default True).
     ledger : path, optional
@@ -326,6 +331,21 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     Returns
     -------
     Results
+        The record of the computation: line items [tCO2e], energy [tce], metrics, the balance,
+        provenance.
+
+    Raises
+    ------
+    InputError
+        Every problem of the inventory, the meter files, the factors it needs, the sectors'
+        inputs and the balance's tables, each naming file, row and field.
+    PluginError
+        A sector plugin broke its contract or raised (naming the plugin).
+
+    References
+    ----------
+    GB/T 32150-2015 工业企业温室气体排放核算和报告通则; GB/T 2589-2020 综合能耗计算通则; GHG
+    Protocol Scope 2 Guidance (2015); ISO 14068-1:2023.
     """
     inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
     pm = None

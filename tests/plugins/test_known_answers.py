@@ -148,7 +148,7 @@ def test_steel_carbon_balance():
 ])
 def test_steel_quota_grades_use_the_standards_electricity_bases(calorific, equivalent, grade):
     # GB 21256-2013 blast furnace: advanced 361 (electricity at 等价值), entry 370 and limit 435
-    # (electricity at 当量值); values as shipped in factors/sectors/steel.toml [M]
+    # (electricity at 当量值); values as shipped in plugins/data/steel.toml [M]
     inp = Steel.example_inputs()[0]
     inp["energy"] = {"blast_furnace": calorific, "unit": "kgce/t"}
     if equivalent is not None:
