@@ -243,3 +243,12 @@ def test_the_patterns_catch_what_they_should():
     assert not PATTERNS["3401"].search("913401001234567890")
     assert PATTERNS["cement"].search("the Cement plugin")
     assert not PATTERNS["cement"].search("never a silent replacement")
+
+
+def test_every_subpackage_is_installed():
+    """pyproject lists packages explicitly: a new folder of the core must be listed, or a wheel
+    silently ships without it."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["tool"]["setuptools"]["packages"])
+    missing = sorted(p for p in PACKAGES if p not in listed)
+    assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {missing}"
