@@ -209,6 +209,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
+@functools.cache
 def _offences() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in sorted(CORE.rglob("*")):
