@@ -404,7 +404,7 @@ def load_system(path: str | Path | None = None, *,
         until the city's official document is loaded.
     metrics : mapping or iterable of str, optional
         The metric names an indicator may read. Default
-        :func:`carbon_core.metrics.available_metrics` (core and balance). Pass
+        :func:`carbon_core.engine.available_metrics` (core and balance). Pass
         ``available_metrics(plugin_manager)`` or the names in a result to accept plugin metrics.
         The scoring layer's :data:`~carbon_core.scoring.derived.DERIVED_METRICS` are always accepted.
 
