@@ -471,7 +471,9 @@ def factory_view(inv: Inventory, energy: dict) -> FactoryView:
     return FactoryView(reporting_year=inv.reporting_year, region=inv.factory.grid_province
                        or "CN", grid_region=inv.factory.grid_region or "", energy=view,
                        output=p.output, output_unit=p.output_unit or "",
-                       value_added_wan_cny=p.value_added_wan_cny)
+                       value_added_wan_cny=p.value_added_wan_cny,
+                       energy_totals=(energy["total_tce_calorific"],
+                                      energy["total_tce_equivalent"]))
 
 
 def _refuse_claimed_fuels(inv: Inventory, claims: dict[str, str]) -> None:

@@ -250,6 +250,9 @@ class FactoryView:
     output_unit : str
     value_added_wan_cny : float or None
         Industrial value added [万元].
+    energy_totals : (float, float) or None
+        The core's own totals [tce] (当量值, 等价值), the exact sums of its energy items; None: the
+        sums over :attr:`energy`.
     """
 
     reporting_year: int | None = None
@@ -259,6 +262,7 @@ class FactoryView:
     output: float | None = None
     output_unit: str = ""
     value_added_wan_cny: float | None = None
+    energy_totals: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "energy", MappingProxyType(dict(self.energy)))
@@ -266,11 +270,15 @@ class FactoryView:
     @property
     def total_tce_calorific(self) -> float:
         """Comprehensive energy consumption [tce], electricity at 当量值 (GB/T 2589-2020)."""
+        if self.energy_totals is not None:
+            return self.energy_totals[0]
         return float(math.fsum(e.tce_calorific for e in self.energy.values()))
 
     @property
     def total_tce_equivalent(self) -> float:
         """Comprehensive energy consumption [tce], electricity at 等价值 (GB/T 2589-2020)."""
+        if self.energy_totals is not None:
+            return self.energy_totals[1]
         return float(math.fsum(e.tce_equivalent for e in self.energy.values()))
 
     @classmethod
