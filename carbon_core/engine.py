@@ -659,7 +659,7 @@ def electricity_series(inv: Inventory, data: MeterBackend) -> xr.Dataset:
 
 
 def run_balance(inv: Inventory, line_items: list[LineItem], series: xr.Dataset,
-                library: FactorLibrary, ledger=None):
+                library: FactorLibrary, ledger=None) -> BalanceResult:
     """The net-zero balance (:func:`carbon_core.balance.compute_balance`) of a computed inventory.
 
     Always computed: without instruments it still gives market-based Scope 2 at the policy's

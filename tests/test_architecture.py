@@ -15,8 +15,6 @@ import re
 import tomllib
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).parents[1]
 CORE = ROOT / "carbon_core"
 

@@ -13,7 +13,7 @@ from carbon_core.errors import InputError, PluginError
 from carbon_core.factors import FactorLibrary
 from carbon_core.hookspecs import hookimpl
 from carbon_core.metrics import MetricInfo
-from carbon_core.sector import CarrierEnergy, FactoryView, Field, SectorPlugin, Table
+from carbon_core.sector import CarrierEnergy, Field, SectorPlugin, Table
 from carbon_core.testing import check_plugin
 from carbon_core_plugins.steel import Steel
 from factories import write_inventory
