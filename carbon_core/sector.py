@@ -463,10 +463,35 @@ class SectorContext:
              details: Sequence[dict] | dict | None = None, tag: str | None = None) -> None:
         """Record line items for whole arrays at once.
 
-        ``emissions`` (t of ``gas``) defaults to ``activity x factor_value`` converted from
-        ``activity_unit x factor_unit`` to tonnes. Scalars broadcast. ``tag`` (default: the
-        category) distinguishes several items of one row and gas in the line-item id
-        ``<plugin>:<tag>:<source>:<gas>``.
+        Parameters
+        ----------
+        category : {"process", "fugitive"}
+            GB/T 32150-2015 Scope 1 category.
+        gas : str or array of str
+            Gas as named in :data:`carbon_core.units.GASES` (``"CO2"``, ``"CF4"`` ...).
+        source, carrier : array of str
+            Input row id and what was emitted from.
+        activity : array of float
+            [``activity_unit``].
+        activity_unit, factor_unit : str
+            Units; ``activity_unit x factor_unit`` must convert to tonnes.
+        factor_value : array of float
+            [``factor_unit``].
+        factor_source : str or array of str
+            Citation of the factor.
+        emissions : array of float, optional
+            [t of ``gas``]; default ``activity x factor_value`` converted to tonnes.
+        factor_keys : sequence
+            Factor keys used (one tuple per row, or one for all).
+        confirmed : bool or array of bool
+            Whether the factors used are confirmed (confidence C).
+        formula : str
+        details : dict or sequence of dict, optional
+        tag : str, optional
+            Distinguishes several items of one row and gas in the line-item id
+            ``<plugin>:<tag>:<source>:<gas>`` (default: the category).
+
+        Scalars broadcast over the rows.
         """
         source = np.atleast_1d(np.asarray(source, dtype=object))
         n = len(source)

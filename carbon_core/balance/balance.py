@@ -126,7 +126,22 @@ class BalanceSettings:
 def parse_balance_table(raw: Mapping[str, Any], p: ProblemCollector, base_dir: Path
                         ) -> BalanceSettings | None:
     """Validate ``[balance]``: ``boundary``, ``scope3_categories``, ``policy`` or
-    ``policy_file``, ``policy_overrides``."""
+    ``policy_file``, ``policy_overrides``.
+
+    Parameters
+    ----------
+    raw : mapping
+        The ``[balance]`` table of the inventory (empty: boundary I, the default policy).
+    p : ProblemCollector
+        Receives every problem (unknown keys, boundary, categories, policy).
+    base_dir : Path
+        Folder of the inventory, for ``policy_file``.
+
+    Returns
+    -------
+    BalanceSettings or None
+        None only when ``raw`` is not a table (the problem is in ``p``).
+    """
     raw = raw or {}
     if not isinstance(raw, Mapping):
         p.add("[balance] must be a table", field="balance", found=type(raw).__name__)
@@ -320,6 +335,22 @@ def _residual(policy: Policy, lib: FactorLibrary, year: int, p: ProblemCollector
 
 def compute_balance(inputs: BalanceInputs) -> BalanceResult:
     """The balance of one factory and year; the entry point the core calls.
+
+    Parameters
+    ----------
+    inputs : BalanceInputs
+        The core's totals [tCO2e], the electricity series [kWh per interval], the raw tables.
+
+    Returns
+    -------
+    BalanceResult
+        Gross -> green electricity -> certificates -> offsets -> net [tCO2e], market-based
+        Scope 2, the matching modes, metrics and market-based line items.
+
+    References
+    ----------
+    ISO 14068-1:2023 (carbon neutrality: reductions before offsets, offsets never netted into
+    scope totals); GHG Protocol Scope 2 Guidance (2015) ch. 6-7.
 
     Raises
     ------

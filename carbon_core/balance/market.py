@@ -69,7 +69,29 @@ class ElectricityArrays:
 
 def electricity_arrays(ds: xr.Dataset, interval: np.timedelta64, source: str = "electricity"
                        ) -> ElectricityArrays:
-    """Check the dataset of the contract and derive onsite and demand (see module docstring)."""
+    """Check the electricity dataset and derive on-site self-consumption and grid demand.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        On dim ``time``: ``grid_purchase_kwh``, ``onsite_renewable_kwh``, ``export_kwh``,
+        ``consumed_kwh`` [kWh per interval] (:func:`carbon_core.engine.electricity_series`).
+    interval : numpy.timedelta64
+        Resolution of ``ds``.
+    source : str
+        Name for problems (the inventory path).
+
+    Returns
+    -------
+    ElectricityArrays
+        The series [MWh per interval] with ``onsite`` and ``demand`` as defined in the module
+        docstring (GHG Protocol Scope 2 Guidance 2015, ch. 6).
+
+    Raises
+    ------
+    InputError
+        A variable or the time dimension missing, a non-finite value, time not increasing.
+    """
     problems = []
     for v in _VARS:
         if v not in ds:
@@ -230,10 +252,26 @@ def match_modes(el: ElectricityArrays, instruments: Sequence[Instrument], policy
 
     Parameters
     ----------
+    el : ElectricityArrays
+        Demand and on-site generation [MWh per interval].
+    policy : Policy
+        Its matching modes, instrument hierarchy and on-site rule.
+    reporting_year : int
     instruments : list of Instrument
         Accepted instruments only.
     residual : float
         Residual factor [tCO2/MWh].
+
+    Returns
+    -------
+    dict of str to ModeResult
+        By mode (``annual``, ``monthly``, ``hourly``, ``15min``); a mode finer than the data is
+        present but not available, with its reason.
+
+    References
+    ----------
+    GHG Protocol Scope 2 Guidance (2015), ch. 6 (hierarchy of contractual instruments, residual
+    mix); GHG Protocol Scope 2 revision (2025 consultation) for hourly matching.
     """
     onsite_counted = (not policy.onsite_requires_instrument
                       or any(i.type == "onsite_renewable" for i in instruments))
