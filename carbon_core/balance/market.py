@@ -271,7 +271,7 @@ def match_modes(el: ElectricityArrays, instruments: Sequence[Instrument], policy
     References
     ----------
     GHG Protocol Scope 2 Guidance (2015), ch. 6 (hierarchy of contractual instruments, residual
-    mix); GHG Protocol Scope 2 revision (2025 consultation) for hourly matching.
+    mix); hourly matching as in the policy file factors/policies/ghgp-2025-hourly.toml.
     """
     onsite_counted = (not policy.onsite_requires_instrument
                       or any(i.type == "onsite_renewable" for i in instruments))
