@@ -148,3 +148,27 @@ def test_cli_format(tmp_path):
     assert "Traceback" not in r.output
     r = runner.invoke(main, ["compute", str(EXAMPLE), "--format", "terminal", "--json"])
     assert r.exit_code == 2 and "contradict" in r.output
+
+
+def test_a_new_format_is_one_new_module(tmp_path, monkeypatch):
+    """Dropping a module into carbon_core/outputs/ is the whole change (here: a folder added to
+    the package's path stands for the package folder)."""
+    import carbon_core.outputs as outputs_pkg
+    from carbon_core.outputs import registry
+
+    (tmp_path / "lines_demo.py").write_text(
+        "from carbon_core.outputs.registry import open_target, register_output\n\n"
+        "@register_output('lines_demo', suffix='.txt', description='key = value lines')\n"
+        "def write(doc, target=None, **options):\n"
+        "    with open_target(target) as out:\n"
+        "        for k in sorted(doc):\n"
+        "            out.write(f'{k} = {doc[k]}\\n')\n", encoding="utf-8")
+    monkeypatch.setattr(outputs_pkg, "__path__", [*outputs_pkg.__path__, str(tmp_path)])
+    monkeypatch.setattr(registry, "_DISCOVERED", False)
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    assert "lines_demo" in available_outputs()
+    buf = io.StringIO()
+    write("lines_demo", {"b": 1, "a": 2}, buf)
+    assert buf.getvalue() == "a = 2\nb = 1\n"
+    r = CliRunner().invoke(main, ["compute", str(EXAMPLE), "--format", "lines_demo"])
+    assert r.exit_code == 0 and "total_tco2e = " in r.output
