@@ -1,0 +1,152 @@
+"""The self-evaluation report as HTML: self-contained, Chinese first, figures equal to the JSON."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from carbon_core.outputs.document import Num, resolve_pointer
+
+
+class _Cells(HTMLParser):
+    """Every element with a ``data-path``: (source, path, scale, printed text)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self._open, self.attrs_seen = [], None, []
+        self.headings, self._h = [], None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.attrs_seen.append((tag, a))
+        if "data-path" in a:
+            self._open = [a["data-src"], a["data-path"], float(a["data-scale"]), ""]
+        if tag in ("h1", "h2"):
+            self._h = ""
+
+    def handle_data(self, data):
+        if self._open is not None:
+            self._open[3] += data
+        if self._h is not None:
+            self._h += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._open is not None:
+            self.cells.append(tuple(self._open))
+            self._open = None
+        if tag in ("h1", "h2") and self._h is not None:
+            self.headings.append(" ".join(self._h.split()))
+            self._h = None
+
+
+def parse(text):
+    p = _Cells()
+    p.feed(text)
+    return p
+
+
+def printed_equals(text: str, value: float, scale: float) -> bool:
+    """The printed figure is the JSON value rounded to the printed digits (last digit too)."""
+    t = text.replace(",", "").replace("%", "").strip().lstrip("+")
+    decimals = len(t.split(".")[1]) if "." in t else 0
+    expected = f"{value * scale:.{decimals}f}"
+    if float(expected) == 0:
+        expected = expected.lstrip("-")
+    return t == expected
+
+
+def test_every_printed_figure_is_the_json_figure(example, report_html):
+    cells = parse(report_html.read_text(encoding="utf-8")).cells
+    docs = {"results": example.results, "score": example.score}
+    assert len(cells) > 150
+    wrong = []
+    for src, path, scale, text in cells:
+        value = resolve_pointer(docs[src], path)
+        if value is None:
+            assert text.strip() == "—", (path, text)
+            continue
+        if not printed_equals(text, value, scale):
+            wrong.append((src, path, value, text))
+    assert not wrong, wrong[:10]
+    paths = {c[1] for c in cells}
+    for key in ("/scope1/total_tco2e", "/scope2/location_based_tco2e",
+                "/scope2/market_based_tco2e", "/total_tco2e", "/energy/total_tce_calorific",
+                "/energy/total_tce_equivalent", "/balance/net_tco2e", "/balance/gross_tco2e",
+                "/balance/certificates_tco2e", "/balance/offsets_tco2e", "/total_score",
+                "/metrics/balance.renewable_electricity_share",
+                "/balance/matching/hourly/cfe_score", "/monthly/0/scope1_tco2e"):
+        assert key in paths, key
+
+
+def test_key_figures_as_printed(report_html):
+    text = report_html.read_text(encoding="utf-8")
+    # the example's figures (carbon compute / carbon score on examples/hefei-appliance)
+    for figure in ("1,757.70", "14,873.33", "7,433.46", "16,631.03", "4,544.96", "9,146.33",
+                   "15,047.16", "7,691.16", "61.72", "64.77 %", "25.08 %"):
+        assert figure in text, figure
+
+
+def test_printed_equals_is_strict():
+    assert printed_equals("1,757.70", 1757.6988, 1.0)
+    assert not printed_equals("1,757.69", 1757.6988, 1.0)
+    assert not printed_equals("1,757.71", 1757.6988, 1.0)
+    assert printed_equals("64.77 %", 0.6476747, 100.0)
+    assert not printed_equals("64.78 %", 0.6476747, 100.0)
+    assert printed_equals("-164.26", -164.259131, 1.0)
+    assert not printed_equals("164.26", -164.259131, 1.0)
+
+
+def test_chinese_headings_and_sections(report_html, example):
+    p = parse(report_html.read_text(encoding="utf-8"))
+    heads = " | ".join(p.headings)
+    assert "《合肥市零碳示范工厂评价报告》" in heads
+    for zh in ("基本信息", "核算依据", "能源消费", "温室气体排放", "碳平衡", "指标评价",
+               "基本要求与否决项", "目标与趋势", "数据质量", "附录"):
+        assert zh in heads, zh
+    text = report_html.read_text(encoding="utf-8")
+    # every first- and second-level indicator, every eligibility check
+    for lv in example.score["levels"]:
+        assert lv["name_zh"] in text
+    for ind in example.score["indicators"]:
+        assert f">{ind['id']}<" in text and ind["name_zh"] in text
+    for c in example.score["eligibility"]["checks"]:
+        assert c["name_zh"] in text
+    # serials, registry, vintage, template flag, hashes
+    for s in ("GEC-2024-QH-S#5000001..5004000", "CCER-14-2024-0001#1..1500",
+              "全国温室气体自愿减排注册登记系统", "模板 TEMPLATE",
+              example.results["provenance"]["inventory"]["sha256"],
+              example.results["provenance"]["input_files"][0]["sha256"]):
+        assert s in text, s
+
+
+def test_self_contained_and_offline(report_html):
+    text = report_html.read_text(encoding="utf-8")
+    p = parse(text)
+    for tag, attrs in p.attrs_seen:
+        for k in ("src", "href", "xlink:href", "action", "poster", "data"):
+            v = attrs.get(k)
+            if v is not None:
+                assert not re.match(r"\s*(https?:)?//", v), (tag, k, v)
+                assert k == "href" and v.startswith("#"), (tag, k, v)
+        assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*https?://""", text)
+    assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", text)
+    assert "@import" not in text
+
+
+def test_charts_present_with_their_tables(report_html):
+    text = report_html.read_text(encoding="utf-8")
+    for ident in ("chart-monthly", "chart-energy-structure", "chart-waterfall", "chart-heatmap",
+                  "chart-levels"):
+        m = re.search(rf'<figure id="{ident}"[^>]*>(.*?)</figure>', text, re.S)
+        assert m, ident
+        assert "<svg" in m.group(1) and "<table" in m.group(1), ident
+    assert re.search(r'<figure id="chart-trend-[^"]+"', text)
+
+
+def test_num_formatting():
+    assert Num(-0.0001, 2).text == "0.00"
+    assert Num(12.5, 1, signed=True).text == "+12.5"
+    assert Num(float("nan")).text == "—"
