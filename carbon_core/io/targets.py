@@ -219,7 +219,7 @@ def parse_targets(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> 
         :class:`~carbon_core.errors.InputError`.
     """
     own = p is None
-    p = p or ProblemCollector("inventory")
+    p = ProblemCollector("inventory") if p is None else p
     table = raw.get("targets", {})
     if not isinstance(table, Mapping):
         p.add("[targets] must be a table", field="targets", found=type(table).__name__)
@@ -318,7 +318,7 @@ def parse_dynamic(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> 
         Where problems go; when None they are raised at once.
     """
     own = p is None
-    p = p or ProblemCollector("inventory")
+    p = ProblemCollector("inventory") if p is None else p
     table = raw.get("dynamic", {})
     if not isinstance(table, Mapping):
         p.add("[dynamic] must be a table", field="dynamic", found=type(table).__name__)

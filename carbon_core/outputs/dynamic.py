@@ -308,6 +308,11 @@ def load_dynamic_tables(paths: Sequence[str | Path]) -> list[tuple[dict, str]]:
     for p in paths:
         path = Path(p)
         label = str(path)
+        if path.suffix.lower() not in (".json", ".xlsx"):
+            problems.append(Problem(label, "unknown file type", found=path.suffix,
+                                    expected=".json or .xlsx written by carbon report "
+                                             "--kind dynamic"))
+            continue
         try:
             size = path.stat().st_size
             if size > MAX_BYTES:
@@ -316,13 +321,8 @@ def load_dynamic_tables(paths: Sequence[str | Path]) -> list[tuple[dict, str]]:
                 continue
             if path.suffix.lower() == ".xlsx":
                 doc = _read_xlsx_record(path)
-            elif path.suffix.lower() == ".json":
-                doc = json.loads(path.read_text(encoding="utf-8"))
             else:
-                problems.append(Problem(label, "unknown file type", found=path.suffix,
-                                        expected=".json or .xlsx written by carbon report "
-                                                 "--kind dynamic"))
-                continue
+                doc = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             problems.append(Problem(label, "file not found"))
             continue

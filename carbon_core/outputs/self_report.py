@@ -237,9 +237,11 @@ def hourly_matching(results: Any) -> dict[str, Any] | None:
 def _instrument_hours(results: Any, demand: np.ndarray, times: np.ndarray) -> np.ndarray:
     """Instruments with interval profiles, matched hour by hour in the policy's hierarchy."""
     from ..balance.balance import parse_balance_table
-    from ..balance.instruments import parse_instruments
-    from ..errors import ProblemCollector
     from pathlib import Path
+
+    from ..balance.instruments import parse_instruments
+    from ..balance.matching import match_hierarchy
+    from ..errors import ProblemCollector
 
     inv = results.inventory
     p = ProblemCollector(str(inv.path))

@@ -4,7 +4,8 @@ Each section of a :class:`~carbon_core.outputs.document.Document` becomes a shee
 Chinese and English on top, then its tables one below the other); a chart becomes the table of
 its numbers. A printed number is stored as the full float with a number format showing the same
 digits as the HTML (``#,##0.00``; shares as ``0.00%``), so a reader sees the report's figure and a
-formula gets the exact value. Long series (the hourly electricity of the year) get their own
+formula gets the value to 16 significant digits (openpyxl writes ``%.16g``; Excel itself keeps
+15). Long series (the hourly electricity of the year) get their own
 sheets. Documents with a machine-readable record (the dynamic table, the district summary) keep
 it as JSON in a hidden sheet ``_record``, which the district summary reads back.
 """

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from pathlib import Path
 
 import pytest
+
+# tests/factories.py (small factories written to a temporary folder), also when this folder is
+# collected alone
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hefei-appliance" / "inventory.toml"
 @pytest.fixture(scope="session")
