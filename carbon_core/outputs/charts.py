@@ -37,18 +37,18 @@ def _e(s: object) -> str:
 
 
 def nice_max(v: float) -> float:
-    """A round axis maximum >= ``v`` (1, 2, 2.5, 5 x 10^k).
+    """A round axis maximum >= ``v`` (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k).
 
     >>> nice_max(0.0), nice_max(7.3), nice_max(1234.0)
-    (1.0, 10.0, 1500.0)
+    (1.0, 8.0, 1500.0)
     """
     if not v or not math.isfinite(v) or v <= 0:
         return 1.0
     k = 10 ** math.floor(math.log10(v))
     for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if m * k >= v * (1 - 1e-12):
-            return m * k
-    return 10 * k
+            return float(m * k)
+    return float(10 * k)
 
 
 def _tick(v: float) -> str:
@@ -283,12 +283,13 @@ def heatmap(share: np.ndarray, *, day_labels: Sequence[tuple[int, str]], title: 
     height = int(top_m + hours * ch + 64)
     out = _open(width, height, title)
     cls = np.where(np.isnan(share), -1, np.clip((np.nan_to_num(share) * 10).astype(int), 0, 9))
+    xs = [f"M{left + x * cw:.1f} " for x in range(days)]
+    ys = [f"{top_m + y * ch:.0f}h{cw:.1f}v{ch:.0f}h-{cw:.1f}z" for y in range(hours)]
     for k in range(-1, 10):
         hh, dd = np.nonzero(cls == k)
         if hh.size == 0:
             continue
-        d = "".join(f"M{left + x * cw:.1f} {top_m + y * ch:.0f}h{cw:.1f}v{ch:.0f}h-{cw:.1f}z"
-                    for y, x in zip(hh.tolist(), dd.tolist()))
+        d = "".join([xs[x] + ys[y] for y, x in zip(hh.tolist(), dd.tolist())])
         colour = _NODATA if k < 0 else _HEAT[k]
         out.append(f'<path d="{d}" fill="{colour}"/>')
     for hr in range(0, hours, 3):

@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-__all__ = ["Num", "Text", "Table", "KeyValues", "Figure", "Note", "Section", "Document",
+__all__ = ["Num", "Text", "Table", "KeyValues", "Figure", "Series", "Note", "Section", "Document",
            "cell_text", "resolve_pointer", "pct", "change"]
 
 
@@ -133,6 +133,28 @@ class Figure:
 
 
 @dataclass
+class Series:
+    """A long numeric table kept as arrays (written by the XLSX writer only).
+
+    Attributes
+    ----------
+    caption, id : str
+    columns : sequence of str
+        Header of the index column, then one per array.
+    index : sequence of str
+        Row labels (time stamps).
+    arrays : sequence of numpy.ndarray
+        One float64 array per column, each ``len(index)`` long.
+    """
+
+    caption: str
+    columns: Sequence[str]
+    index: Sequence[str]
+    arrays: Sequence[Any]
+    id: str = ""
+
+
+@dataclass
 class Note:
     """A paragraph; ``level`` is ``info``, ``warning`` or ``template``."""
 
@@ -172,7 +194,7 @@ class Document:
     sections : list of Section
     data : dict
         A machine-readable record of the document (the dynamic table's JSON), if any.
-    series : list of Table
+    series : list of Series
         Long tables only the XLSX writer includes (the hourly series of a year).
     """
 

@@ -29,8 +29,8 @@ import numpy as np
 
 from ..errors import CarbonCoreError
 from . import charts
-from .document import (Document, Figure, KeyValues, Note, Num, Section, Table, Text, change,
-                       pct)
+from .document import (Document, Figure, KeyValues, Note, Num, Section, Series, Table, Text,
+                       change, pct)
 from .history import History
 
 __all__ = ["METRIC_LABELS", "report_title", "build_self_report", "hourly_matching",
@@ -665,19 +665,18 @@ def _heatmap(s: Section, hourly: dict, year: int) -> None:
         month_cols.append((int((d - t0).astype(int)), f"{mth + 1}月"))
     svg = charts.heatmap(share, day_labels=month_cols,
                          title="逐时匹配 hour of day × day of year: matched share of consumption")
-    hour = (np.arange(n) % 24)
+    by_hour = {k: hourly[k][: days * 24].reshape(shape).sum(axis=0)
+               for k in ("consumed", "onsite", "instruments", "unmatched")}
     rows = []
-    tot = {"consumed": 0.0, "matched": 0.0, "unmatched": 0.0}
     for h in range(24):
-        sel = hour == h
-        c = float(hourly["consumed"][sel].sum())
-        mt = float((hourly["onsite"] + hourly["instruments"])[sel].sum())
-        um = float(hourly["unmatched"][sel].sum())
-        tot["consumed"] += c
-        tot["matched"] += mt
-        tot["unmatched"] += um
+        c = float(by_hour["consumed"][h])
+        mt = float(by_hour["onsite"][h] + by_hour["instruments"][h])
+        um = float(by_hour["unmatched"][h])
         rows.append([f"{h:02d}:00", Num(c, 3), Num(mt, 3), Num(um, 3),
                      Num(pct(mt, c), 2, scale=100, unit="%")])
+    tot = {"consumed": float(hourly["consumed"].sum()),
+           "matched": float(hourly["onsite"].sum() + hourly["instruments"].sum()),
+           "unmatched": float(hourly["unmatched"].sum())}
     rows.append([Text("全年 year", "strong"), Num(tot["consumed"], 3), Num(tot["matched"], 3),
                  Num(tot["unmatched"], 3), Num(pct(tot["matched"], tot["consumed"]), 2,
                                                scale=100, unit="%")])
@@ -691,14 +690,12 @@ def _heatmap(s: Section, hourly: dict, year: int) -> None:
                  wide=True))
 
 
-def _hourly_table(hourly: dict) -> Table:
-    times = np.datetime_as_string(hourly["times"], unit="m")
-    cols = ("consumed", "onsite", "instruments", "unmatched")
-    arrays = [hourly[c] for c in cols]
-    rows = [[str(t)] + [Num(float(a[i]), 6) for a in arrays] for i, t in enumerate(times)]
-    return Table("逐时电量 hourly electricity [MWh]", [
+def _hourly_table(hourly: dict) -> Series:
+    times = np.datetime_as_string(hourly["times"], unit="m").tolist()
+    return Series("逐时电量 hourly electricity [MWh]", [
         "时段起点 hour start", "用电 consumed", "自发自用 on-site renewable",
-        "合同匹配 instruments matched", "未匹配 grid unmatched"], rows, id="hourly")
+        "合同匹配 instruments matched", "未匹配 grid unmatched"], times,
+        [hourly[c] for c in ("consumed", "onsite", "instruments", "unmatched")], id="hourly")
 
 
 def _indicators(doc: Document, r: _R) -> None:

@@ -148,7 +148,11 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
             ws.column_dimensions[col].width = 18
     for t in doc.series:
         ws = wb.create_sheet(sheet_name(t.id or t.caption, taken))
-        _table(ws, 1, t, styles)
+        ws.append([t.caption])
+        ws.append(list(t.columns))
+        columns = [a.tolist() for a in t.arrays]
+        for i, label in enumerate(t.index):
+            ws.append([label] + [c[i] for c in columns])
         ws.freeze_panes = "A3"
         ws.column_dimensions["A"].width = 20
     if doc.data:

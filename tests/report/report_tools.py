@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from html.parser import HTMLParser
 
 import pytest
 
@@ -26,3 +27,50 @@ def require(tool: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+class _Cells(HTMLParser):
+    """Every element with a ``data-path``: (source, path, scale, printed text)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self._open, self.attrs_seen = [], None, []
+        self.headings, self._h = [], None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.attrs_seen.append((tag, a))
+        if "data-path" in a:
+            self._open = [a["data-src"], a["data-path"], float(a["data-scale"]), ""]
+        if tag in ("h1", "h2"):
+            self._h = ""
+
+    def handle_data(self, data):
+        if self._open is not None:
+            self._open[3] += data
+        if self._h is not None:
+            self._h += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._open is not None:
+            self.cells.append(tuple(self._open))
+            self._open = None
+        if tag in ("h1", "h2") and self._h is not None:
+            self.headings.append(" ".join(self._h.split()))
+            self._h = None
+
+
+def parse(text):
+    p = _Cells()
+    p.feed(text)
+    return p
+
+
+def printed_equals(text: str, value: float, scale: float) -> bool:
+    """The printed figure is the JSON value rounded to the printed digits (last digit too)."""
+    t = text.replace(",", "").replace("%", "").strip().lstrip("+")
+    decimals = len(t.split(".")[1]) if "." in t else 0
+    expected = f"{value * scale:.{decimals}f}"
+    if float(expected) == 0:
+        expected = expected.lstrip("-")
+    return t == expected

@@ -15,7 +15,10 @@ from carbon_core.outputs.history import History
 from carbon_core.outputs.html import render_html
 from carbon_core.outputs.xlsx import write_xlsx
 
+from carbon_core.outputs.document import resolve_pointer
+
 from conftest import previous_results, write_json
+from report_tools import parse, printed_equals
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,12 @@ def test_this_year_against_last(record, example):
     html = render_html(doc)
     # change of total emissions: (x - 1.25x) / 1.25x = -20.00 %
     assert "-20.00 %" in html
+    cells = parse(html).cells
+    assert len(cells) > 30
+    for src, path, scale, text in cells:
+        assert src == "dynamic"
+        value = resolve_pointer(record, path)
+        assert (text == "—") if value is None else printed_equals(text, value, scale), path
     for zh in ("动态管理表", "主要指标本年与上年对比", "目标完成情况", "节能降碳项目",
                "名称变更与重组", "存在问题与下一年度计划", "空压站群控与余热回收改造"):
         assert zh in html, zh
