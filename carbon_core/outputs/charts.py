@@ -273,7 +273,8 @@ def heatmap(share: np.ndarray, *, day_labels: Sequence[tuple[int, str]], title: 
     day_labels : sequence of (column index, label)
         Where to write day-axis labels (month starts).
 
-    Cells of one colour class are drawn as one ``<path>``, so a year of hours stays small.
+    Runs of cells of one colour class along an hour's row are one sub-path, and each class is one
+    ``<path>``, so a year of hours stays small.
     """
     share = np.asarray(share, dtype=float)
     hours, days = share.shape
@@ -283,15 +284,23 @@ def heatmap(share: np.ndarray, *, day_labels: Sequence[tuple[int, str]], title: 
     height = int(top_m + hours * ch + 64)
     out = _open(width, height, title)
     cls = np.where(np.isnan(share), -1, np.clip((np.nan_to_num(share) * 10).astype(int), 0, 9))
-    xs = [f"M{left + x * cw:.1f} " for x in range(days)]
-    ys = [f"{top_m + y * ch:.0f}h{cw:.1f}v{ch:.0f}h-{cw:.1f}z" for y in range(hours)]
-    for k in range(-1, 10):
-        hh, dd = np.nonzero(cls == k)
-        if hh.size == 0:
-            continue
-        d = "".join([xs[x] + ys[y] for y, x in zip(hh.tolist(), dd.tolist())])
+    # runs of equal class along each hour's row: one sub-path per run, one path per class
+    change = np.ones(cls.shape, dtype=bool)
+    change[:, 1:] = cls[:, 1:] != cls[:, :-1]
+    rows, starts = np.nonzero(change)
+    ends = np.append(starts[1:], 0)
+    ends[np.append(rows[1:] != rows[:-1], True)] = days
+    # every coordinate is on the cell grid: format each once, then only concatenate
+    xs = [f"M{left + a * cw:.1f} " for a in range(days)]
+    ys = [f"{top_m + y * ch:.0f}" for y in range(hours)]
+    ws = [""] + [f"h{n * cw:.1f}v{ch:.0f}h-{n * cw:.1f}z" for n in range(1, days + 1)]
+    paths: dict[int, list[str]] = {}
+    for y, a, b, k in zip(rows.tolist(), starts.tolist(), ends.tolist(),
+                          cls[rows, starts].tolist()):
+        paths.setdefault(k, []).append(xs[a] + ys[y] + ws[b - a])
+    for k in sorted(paths):
         colour = _NODATA if k < 0 else _HEAT[k]
-        out.append(f'<path d="{d}" fill="{colour}"/>')
+        out.append(f'<path d="{"".join(paths[k])}" fill="{colour}"/>')
     for hr in range(0, hours, 3):
         out.append(f'<text x="{left - 4}" y="{top_m + hr * ch + ch - 1:.0f}" text-anchor="end" '
                    f'class="tick">{hr:02d}:00</text>')

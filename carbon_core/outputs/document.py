@@ -141,8 +141,8 @@ class Series:
     caption, id : str
     columns : sequence of str
         Header of the index column, then one per array.
-    index : sequence of str
-        Row labels (time stamps).
+    index : sequence of str or numpy.ndarray of datetime64
+        Row labels (time stamps are written to the minute).
     arrays : sequence of numpy.ndarray
         One float64 array per column, each ``len(index)`` long.
     """

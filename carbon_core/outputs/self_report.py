@@ -207,7 +207,11 @@ def hourly_matching(results: Any) -> dict[str, Any] | None:
     mode = (balance.get("matching") or {}).get("hourly") or {}
     if not mode.get("available"):
         return None
-    series = results.electricity_series()
+    # the series the balance matched: a field of the Results record, or a method rebuilding it
+    series = getattr(results, "electricity_series", None)
+    series = series() if callable(series) else series
+    if series is None:
+        return None
     interval = series.attrs.get("interval")
     k = {"15min": 4, "1h": 1}.get(interval)
     if k is None:
@@ -691,10 +695,9 @@ def _heatmap(s: Section, hourly: dict, year: int) -> None:
 
 
 def _hourly_table(hourly: dict) -> Series:
-    times = np.datetime_as_string(hourly["times"], unit="m").tolist()
     return Series("逐时电量 hourly electricity [MWh]", [
         "时段起点 hour start", "用电 consumed", "自发自用 on-site renewable",
-        "合同匹配 instruments matched", "未匹配 grid unmatched"], times,
+        "合同匹配 instruments matched", "未匹配 grid unmatched"], hourly["times"],
         [hourly[c] for c in ("consumed", "onsite", "instruments", "unmatched")], id="hourly")
 
 

@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .document import Document, Figure, KeyValues, Note, Num, Table, Text, cell_text
 
 __all__ = ["write_xlsx", "sheet_name"]
@@ -151,7 +153,10 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
         ws.append([t.caption])
         ws.append(list(t.columns))
         columns = [a.tolist() for a in t.arrays]
-        for i, label in enumerate(t.index):
+        index = t.index
+        if isinstance(index, np.ndarray) and np.issubdtype(index.dtype, np.datetime64):
+            index = np.datetime_as_string(index, unit="m").tolist()
+        for i, label in enumerate(index):
             ws.append([label] + [c[i] for c in columns])
         ws.freeze_panes = "A3"
         ws.column_dimensions["A"].width = 20

@@ -51,7 +51,11 @@ def test_heatmap_groups_cells_by_colour_class():
     svg = charts.heatmap(share, day_labels=[], title="t")
     paths = list(_parse(svg).iter(f"{NS}path"))
     assert len(paths) == 10  # ten colour classes, not 8,784 elements
-    assert sum(p.get("d").count("M") for p in paths) == 24 * 366
+    # each hour's row runs through the ten classes once: ten runs per row
+    assert sum(p.get("d").count("M") for p in paths) == 24 * 10
+    # the runs tile the row: their widths add up to the 366 days
+    widths = [float(w) for p in paths for w in re.findall(r"h([0-9.]+)v", p.get("d"))]
+    assert abs(sum(widths) - 24 * 366 * 1.6) < 24 * 10 * 0.1
 
 
 def test_nice_max_and_ticks():
