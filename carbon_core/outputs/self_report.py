@@ -791,8 +791,9 @@ def _targets(doc: Document, r: _R, history: History, targets: Any) -> None:
     years = sorted(set(history.years()) | {year} | ({base_year} if base_year else set())
                    | {t.year for t in annual if t.year <= year})
     metrics = list(dict.fromkeys([t.metric for t in annual] + list(base_values)))
-    if not metrics:
-        metrics = ["intensity.tco2e_per_wan_cny", "intensity.tce_per_wan_cny"]
+    if not any(m.startswith("intensity.") for m in metrics):
+        metrics += ["intensity.tco2e_per_wan_cny", "intensity.tce_per_wan_cny"]
+    metrics.sort(key=lambda m: not m.startswith("intensity."))  # intensities first, stable
 
     def actual(m: str, y: int) -> tuple[float | None, str]:
         if y == year:
@@ -826,7 +827,7 @@ def _targets(doc: Document, r: _R, history: History, targets: Any) -> None:
                                                               "目标 target", "说明 note"],
                     [[str(t.year), metric_label(t.metric), metric_num(t.metric, t.value),
                       t.note] for t in future], id="future-targets"))
-    for m in metrics[:3]:
+    for m in metrics[:4]:
         vals = [actual(m, y)[0] for y in years]
         tg = [next((t.value for t in annual if t.year == y and t.metric == m), None)
               for y in years]

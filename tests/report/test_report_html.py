@@ -84,6 +84,7 @@ def test_self_contained_and_offline(report_html):
                 assert k == "href" and v.startswith("#"), (tag, k, v)
         assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*https?://""", text)
+    assert "http://" not in text and "https://" not in text  # no URL at all, not even as text
     assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", text)
     assert "@import" not in text
 
