@@ -395,12 +395,12 @@ def trend(years: Sequence[int], series: Sequence[tuple[str, Sequence[float | Non
         legend.append((label, colour))
     for k, (label, vs) in enumerate(targets):
         colour = PALETTE[k % len(PALETTE)]
-        pts = [(x_of(i), y_of(v), v) for i, v in enumerate(vs) if v is not None]
-        if len(pts) > 1:
+        marks = [(x_of(i), y_of(v), v) for i, v in enumerate(vs) if v is not None]
+        if len(marks) > 1:
             out.append('<polyline fill="none" stroke="%s" stroke-width="1.5" '
                        'stroke-dasharray="5 4" points="%s"/>' % (
-                           colour, " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in pts)))
-        for x, y, v in pts:
+                           colour, " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in marks)))
+        for x, y, v in marks:
             out.append(f'<path d="M{x:.1f} {y - 6:.1f}l6 6l-6 6l-6 -6z" fill="#fff" '
                        f'stroke="{colour}" stroke-width="2"><title>{_e(label)}: {v:.6g} '
                        f"{_e(unit)}</title></path>")

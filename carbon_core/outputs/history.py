@@ -105,12 +105,12 @@ class History:
                                         expected="a results, score or dynamic-table JSON"))
                 continue
             docs.append((doc, str(path), hashlib.sha256(data).hexdigest()))
+        out = cls()
         try:
             out = cls.from_documents(docs, reporting_year=reporting_year,
                                      credit_code=credit_code)
         except InputError as exc:
             problems.extend(exc.problems)
-            out = None
         if problems:
             raise InputError(problems, title=f"{len(problems)} problem(s) in the previous-year "
                              "files (--previous)")

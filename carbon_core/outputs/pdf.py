@@ -37,8 +37,9 @@ def find_chromium() -> str:
     """
     env = os.environ.get("CARBON_CHROMIUM")
     if env:
-        if shutil.which(env):
-            return shutil.which(env)
+        path = shutil.which(env)
+        if path:
+            return path
         raise CarbonCoreError(f"CARBON_CHROMIUM={env!r} is not an executable")
     for name in _NAMES:
         found = shutil.which(name)

@@ -250,6 +250,9 @@ def _instrument_hours(results: Any, demand: np.ndarray, times: np.ndarray) -> np
     inv = results.inventory
     p = ProblemCollector(str(inv.path))
     settings = parse_balance_table(dict(inv.sections("balance")), p, Path(inv.path).parent)
+    if settings is None:  # the engine validated [balance] already; not reachable after compute
+        p.raise_if_any()
+        raise CarbonCoreError("the [balance] table could not be read again")
     insts = parse_instruments(list(inv.sections("instruments")), policy=settings.policy,
                               reporting_year=inv.reporting_year,
                               factory_id=inv.factory.credit_code,

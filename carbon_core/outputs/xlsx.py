@@ -60,7 +60,8 @@ def _put(ws, row: int, col: int, cell: Any, styles: dict) -> None:
             c.alignment = styles["right"]
             return
         # shares are stored as the fraction with a % format; other scales as the printed value
-        c.value = float(cell.value) if (cell.scale == 100 and cell.unit == "%") else cell.scaled
+        exact = float(cell.value) if cell.value is not None else None
+        c.value = exact if (cell.scale == 100 and cell.unit == "%") else cell.scaled
         c.number_format = _number_format(cell)
         return
     if isinstance(cell, Text):
