@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import InputError, Problem
-from .document import Document, KeyValues, Note, Num, Table, Text, change
+from . import charts
+from .document import Document, Figure, KeyValues, Note, Num, Table, Text, change
 from .history import DYNAMIC_SCHEMA, History
 from .self_report import metric_label, metric_num, report_title
 
@@ -453,6 +454,25 @@ def build_district(rec: dict) -> Document:
         "单位增加值碳排放 [tCO2e/万元]", "可再生电力占比 renewable share", "净排放 net [tCO2e]",
         "得分 score", "未完成/已评目标 targets missed / judged", "结论 verdict"], rows,
         id="factories"))
+    names = [fct["name"][:24] for fct in rec["factories"]]
+    cur = [fct["figures"].get("emissions.total_tco2e") or 0.0 for fct in rec["factories"]]
+    last = [(fct["previous_figures"] or {}).get("emissions.total_tco2e") or 0.0
+            for fct in rec["factories"]]
+    s.add(Figure("各企业排放本年与上年 emissions by factory, this year and last", charts.grouped_hbars(
+        names, [("本年 this year", cur), ("上年 last year", last)], unit="tCO2e",
+        title="各企业排放 emissions by factory"),
+        Table("各企业排放 emissions by factory [tCO2e]", ["企业 factory", "本年 this year",
+                                                         "上年 last year", "变化率 change %"],
+              [[fct["name"], metric_num("emissions.total_tco2e", fct["figures"].get(
+                  "emissions.total_tco2e"), source="district",
+                  path=f"/factories/{i}/figures/emissions.total_tco2e"),
+                metric_num("emissions.total_tco2e", (fct["previous_figures"] or {}).get(
+                    "emissions.total_tco2e")),
+                Num(change(fct["figures"].get("emissions.total_tco2e"),
+                           (fct["previous_figures"] or {}).get("emissions.total_tco2e"))[1], 2,
+                    scale=100, unit="%", signed=True)]
+               for i, fct in enumerate(rec["factories"])], id="factory-emissions"),
+        id="chart-factory-emissions"))
     s = doc.section("missed", "未完成目标的企业", "Factories that missed targets")
     rows = [[fct["name"], str(t["year"]), metric_label(t["metric"]),
              metric_num(t["metric"], t["target"]), metric_num(t["metric"], t["actual"])]

@@ -108,8 +108,13 @@ def test_district_totals_changes_and_missed(record, tmp_path):
     assert rec["previous_totals"]["emissions.total_tco2e"] == e * 1.25
     assert rec["missed_targets"] == ["第二工厂"]
     html = render_html(build_district(rec))
-    for s in ("动态管理汇总表", "第二工厂", "旧名称", "未完成目标的企业", "-20.00 %"):
+    for s in ("动态管理汇总表", "第二工厂", "旧名称", "未完成目标的企业", "-20.00 %", "<svg"):
         assert s in html, s
+    cells = parse(html).cells
+    assert len(cells) > 20
+    for src, path, scale, text in cells:
+        value = resolve_pointer(rec, path)
+        assert (text == "—") if value is None else printed_equals(text, value, scale), path
 
 
 def test_district_refuses_bad_tables(record, tmp_path):
