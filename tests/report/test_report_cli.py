@@ -79,3 +79,16 @@ def test_title_comes_from_the_programme():
                                   "National zero-carbon factory evaluation report")
     assert report_title(meta, "dynamic")[0] == "国家级零碳工厂动态管理表"
     assert report_title(dict(meta, report_title_zh="零碳工厂自评价报告"))[0] == "零碳工厂自评价报告"
+
+
+def test_ledger_status_and_system_file(tmp_path):
+    from carbon_core.programmes import get_programme
+
+    out = tmp_path / "r.html"
+    system = get_programme().file("indicator_system")
+    r = run("report", EXAMPLE, "--ledger", tmp_path / "ledger.db", "--system", system, "-o", out)
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert "已登记 3 项声明" in text and "ledger.db" in text  # 2 certificate claims + 1 offset
+    r = run("report", EXAMPLE, "-o", tmp_path / "again.html", "--ledger", tmp_path / "ledger.db")
+    assert r.exit_code == 0, r.output  # the same factory and year again is not a double claim
