@@ -76,14 +76,14 @@ def prepare(inventory: str | Path, *, previous: Sequence[str | Path] = (),
     """
     from ..engine import compute
     from ..io.targets import parse_dynamic, parse_targets
-    from ..metrics import available_metrics
     from ..programmes import DEFAULT_PROGRAMME, get_programme
     from ..scoring import evaluate, load_system, loads_system
+    from .self_report import metric_infos
 
     prog = get_programme(programme or DEFAULT_PROGRAMME)
     res = compute(inventory, plugins=plugins, ledger=ledger)
     doc = res.to_dict()
-    names = set(available_metrics()) | set(res.metrics)
+    names = set(metric_infos()) | set(res.metrics)
     if system is not None:
         ind = load_system(system, metrics=names)
     else:

@@ -37,7 +37,7 @@ from ..errors import InputError, Problem
 from . import charts
 from .document import Document, Figure, KeyValues, Note, Num, Table, Text, change
 from .history import DYNAMIC_SCHEMA, History
-from .self_report import metric_label, metric_num, report_title
+from .self_report import metric_direction, metric_label, metric_num, report_title
 
 __all__ = ["DYNAMIC_FIGURES", "DISTRICT_SCHEMA", "dynamic_record", "build_dynamic",
            "load_dynamic_tables", "district_record", "build_district", "write_json"]
@@ -61,15 +61,8 @@ _ADDITIVE = ("energy.total_tce_calorific", "energy.total_tce_equivalent",
 MAX_BYTES = 16 * 1024 * 1024
 
 
-def _direction(metric: str) -> bool | None:
-    from ..metrics import available_metrics
-
-    info = available_metrics().get(metric)
-    return None if info is None else info.higher_is_better
-
-
 def _judge(metric: str, actual: float | None, target: float) -> bool | None:
-    hib = _direction(metric)
+    hib = metric_direction(metric)
     if actual is None or hib is None:
         return None
     return actual >= target if hib else actual <= target

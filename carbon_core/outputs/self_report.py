@@ -34,7 +34,7 @@ from .document import (Document, Figure, KeyValues, Note, Num, Section, Series, 
 from .history import History
 
 __all__ = ["METRIC_LABELS", "report_title", "build_self_report", "hourly_matching",
-           "metric_label", "metric_num"]
+           "metric_label", "metric_num", "metric_infos", "metric_direction"]
 
 #: metric -> (中文, English, unit, decimals, scale). The figures the reports compare by year.
 METRIC_LABELS: dict[str, tuple[str, str, str, int, float]] = {
@@ -125,6 +125,21 @@ def report_title(meta: Mapping[str, Any], kind: str = "self") -> tuple[str, str]
     base_en = re.sub(r"\s*\([^)]*\)\s*$", "", str(meta.get("title_en", ""))).strip()
     base_en = re.sub(r"\s+programme$", "", base_en)
     return (zh or f"{base_zh}{suffix_zh}", en or f"{base_en} {suffix_en}".strip())
+
+
+def metric_infos() -> dict:
+    """Every metric the engine and balance define (name -> MetricInfo)."""
+    try:  # the engine's registry of metrics (issue 8 moves it there)
+        from ..engine import available_metrics  # type: ignore[attr-defined]
+    except ImportError:
+        from ..metrics import available_metrics
+    return available_metrics()
+
+
+def metric_direction(name: str) -> bool | None:
+    """True when higher is better, False when lower is, None without a direction."""
+    info = metric_infos().get(name)
+    return None if info is None else info.higher_is_better
 
 
 def metric_label(name: str) -> str:
@@ -854,10 +869,7 @@ def _targets(doc: Document, r: _R, history: History, targets: Any) -> None:
 def _met_cell(metric: str, value: float | None, target: float | None, res: dict) -> Any:
     if value is None or target is None:
         return "—"
-    from ..metrics import available_metrics
-
-    info = available_metrics().get(metric)
-    hib = None if info is None else info.higher_is_better
+    hib = metric_direction(metric)
     if hib is None:
         return Text("无方向 no direction", "muted")
     ok = value >= target if hib else value <= target
