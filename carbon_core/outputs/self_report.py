@@ -900,14 +900,16 @@ def _quality(doc: Document, r: _R) -> None:
                       r.num(f"/data_quality/rollovers/{i}/modulus", 0),
                       r.num(f"/data_quality/rollovers/{i}/consumption", 3)]
                      for i, x in enumerate(ro)], id="rollovers"))
-    warnings = []
-    for key in ("warnings", "plausibility", "plausibility_warnings", "checks"):
-        val = dq.get(key)
-        if isinstance(val, list):
-            warnings += [w if isinstance(w, str) else "; ".join(f"{k}: {v}" for k, v in w.items())
-                         for w in val]
-    s.add(Table("合理性检查提示 plausibility warnings", ["提示 warning"],
-                [[w] for w in warnings] or [["无 none"]], id="plausibility"))
+    warnings = [w for w in dq.get("warnings") or [] if w]  # the meter checks' findings
+    keys = list(dict.fromkeys(k for w in warnings if isinstance(w, dict) for k in w))
+    if keys:
+        s.add(Table("合理性检查提示 plausibility warnings", keys,
+                    [[Text(str(w.get(k, "")), "mono" if k == "meter" else "")
+                      if isinstance(w, dict) else str(w) for k in keys] for w in warnings],
+                    id="plausibility"))
+    else:
+        s.add(Table("合理性检查提示 plausibility warnings", ["提示 warning"],
+                    [[str(w)] for w in warnings] or [["无 none"]], id="plausibility"))
     unconf = res["provenance"].get("unconfirmed_factors", [])
     s.add(Table("未确认的因子 unconfirmed factors", ["因子 factor"],
                 [[Text(u, "mono")] for u in unconf] or [["无 none"]], id="unconfirmed-factors"))

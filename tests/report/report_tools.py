@@ -74,3 +74,20 @@ def printed_equals(text: str, value: float, scale: float) -> bool:
     if float(expected) == 0:
         expected = expected.lstrip("-")
     return t == expected
+
+
+def key_figures(example) -> list[str]:
+    """The example's key figures as the report prints them, formatted here from the JSON.
+
+    (The example's values as of this writing: 1,757.70 / 14,873.33 / 7,433.46 / 16,631.03 tCO2e,
+    4,544.96 / 9,146.33 tce, 15,047.16 gross and 7,691.16 net, 61.72 points, 64.77 % renewable,
+    25.08 % hourly CFE.)
+    """
+    r, s = example.results, example.score
+    two = [r["scope1"]["total_tco2e"], r["scope2"]["location_based_tco2e"],
+           r["scope2"]["market_based_tco2e"], r["total_tco2e"], r["energy"]["total_tce_calorific"],
+           r["energy"]["total_tce_equivalent"], r["balance"]["gross_tco2e"],
+           r["balance"]["net_tco2e"], s["total_score"]]
+    shares = [r["metrics"]["balance.renewable_electricity_share"],
+              r["balance"]["matching"]["hourly"]["cfe_score"]]
+    return [f"{v:,.2f}" for v in two] + [f"{100 * v:.2f} %" for v in shares]

@@ -13,10 +13,8 @@ import pytest
 
 from carbon_core.outputs.pdf import chromium_command, html_to_pdf
 
-from report_tools import require
+from report_tools import key_figures, require
 
-KEY_FIGURES = ("1,757.70", "14,873.33", "7,433.46", "16,631.03", "4,544.96", "9,146.33",
-               "15,047.16", "7,691.16", "61.72")
 HEADINGS = ("合肥市零碳示范工厂评价报告", "基本信息", "核算依据", "能源消费", "温室气体排放",
             "碳平衡", "指标评价", "数据质量", "附录")
 
@@ -45,14 +43,14 @@ def test_screenshot_in_headless_chromium(report_html, tmp_path):
     assert shot.stat().st_size > 100_000, shot.stat().st_size
 
 
-def test_dom_holds_key_figures_and_chinese_headings(report_html, tmp_path):
+def test_dom_holds_key_figures_and_chinese_headings(report_html, example, tmp_path):
     done = _run(["--dump-dom", report_html.as_uri()], tmp_path)
     dom = done.stdout
     assert "</html>" in dom, done.stderr[-2000:]
     heads = " ".join(re.findall(r"<h[12][^>]*>(.*?)</h[12]>", dom, re.S))
     for h in HEADINGS:
         assert h in heads, h
-    for fig in KEY_FIGURES:
+    for fig in key_figures(example):
         assert fig in dom, fig
     assert dom.count("<svg") >= 6
 
@@ -63,7 +61,7 @@ def report_pdf(report_html, tmp_path_factory):
     return html_to_pdf(report_html, tmp_path_factory.mktemp("pdf") / "report.pdf")
 
 
-def test_pdf_pages_and_text(report_pdf, tmp_path):
+def test_pdf_pages_and_text(report_pdf, example, tmp_path):
     pdftoppm, pdftotext = require("pdftoppm"), require("pdftotext")
     assert report_pdf.read_bytes()[:5] == b"%PDF-"
     subprocess.run([pdftoppm, "-r", "40", "-png", "-f", "1", "-l", "3", str(report_pdf),
@@ -78,5 +76,5 @@ def test_pdf_pages_and_text(report_pdf, tmp_path):
                           text=True, check=True, timeout=120).stdout
     for h in HEADINGS:
         assert h in text, h
-    for fig in KEY_FIGURES:
+    for fig in key_figures(example):
         assert fig in text, fig

@@ -6,7 +6,7 @@ import re
 
 from carbon_core.outputs.document import Num, resolve_pointer
 
-from report_tools import parse, printed_equals
+from report_tools import key_figures, parse, printed_equals
 
 
 def test_every_printed_figure_is_the_json_figure(example, report_html):
@@ -32,11 +32,9 @@ def test_every_printed_figure_is_the_json_figure(example, report_html):
         assert key in paths, key
 
 
-def test_key_figures_as_printed(report_html):
+def test_key_figures_as_printed(report_html, example):
     text = report_html.read_text(encoding="utf-8")
-    # the example's figures (carbon compute / carbon score on examples/hefei-appliance)
-    for figure in ("1,757.70", "14,873.33", "7,433.46", "16,631.03", "4,544.96", "9,146.33",
-                   "15,047.16", "7,691.16", "61.72", "64.77 %", "25.08 %"):
+    for figure in key_figures(example):
         assert figure in text, figure
 
 
@@ -103,3 +101,19 @@ def test_num_formatting():
     assert Num(-0.0001, 2).text == "0.00"
     assert Num(12.5, 1, signed=True).text == "+12.5"
     assert Num(float("nan")).text == "—"
+
+
+def test_plausibility_warnings_listed(example):
+    import copy
+
+    from carbon_core.outputs.html import render_html
+    from carbon_core.outputs.self_report import build_self_report
+
+    res = copy.deepcopy(example.results)
+    res["data_quality"]["warnings"] = [
+        {"kind": "implausible_reading", "meter": "grid-incomer-1", "row": 17,
+         "found": 9.9e9, "expected": "below 1e6 kWh per interval"}]
+    text = render_html(build_self_report(res, example.score, programme=example.programme.meta))
+    table = re.search(r'<table id="plausibility">(.*?)</table>', text, re.S).group(1)
+    for s in ("implausible_reading", "grid-incomer-1", "9900000000.0", "below 1e6 kWh"):
+        assert s in table, s
