@@ -15,6 +15,7 @@ object for the matching heatmap).
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -43,6 +44,18 @@ class Prepared:
     targets: Any
     dynamic: Any
     generator: str
+
+
+@functools.lru_cache(maxsize=16)
+def _system(text: str, label: str, names: frozenset):
+    """A programme's indicator system, parsed once per process for the same text and metrics.
+
+    An indicator system is immutable data; the cache is keyed by the file's whole text, so an
+    edited file is parsed again.
+    """
+    from ..scoring import loads_system
+
+    return loads_system(text, file=label, metrics=names)
 
 
 def _generator() -> str:
@@ -77,7 +90,7 @@ def prepare(inventory: str | Path, *, previous: Sequence[str | Path] = (),
     from ..engine import compute
     from ..io.targets import parse_dynamic, parse_targets
     from ..programmes import DEFAULT_PROGRAMME, get_programme
-    from ..scoring import evaluate, load_system, loads_system
+    from ..scoring import evaluate, load_system
     from .self_report import metric_infos
 
     prog = get_programme(programme or DEFAULT_PROGRAMME)
@@ -87,8 +100,8 @@ def prepare(inventory: str | Path, *, previous: Sequence[str | Path] = (),
     if system is not None:
         ind = load_system(system, metrics=names)
     else:
-        ind = loads_system(prog.file("indicator_system").read_text(encoding="utf-8"),
-                           file=prog.label("indicator_system"), metrics=names)
+        ind = _system(prog.file("indicator_system").read_text(encoding="utf-8"),
+                      prog.label("indicator_system"), frozenset(names))
     history = History.load(previous, reporting_year=doc["reporting_year"],
                            credit_code=doc["factory"]["credit_code"])
     prev = history.previous_metrics(doc["reporting_year"] - 1)
