@@ -18,59 +18,69 @@ True
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape as _html_escape
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .document import Document, Figure, KeyValues, Note, Num, Table, Text, cell_text
 
 __all__ = ["render_html", "write_html"]
 
 
-def _cell(cell: Any, tag: str = "td") -> Markup:
+def _esc(text: Any) -> str:
+    return _html_escape(str(text), quote=True)
+
+
+def _cell_str(cell: Any, tag: str = "td") -> str:
     if isinstance(cell, Num):
         attrs = ' class="num"'
         if cell.path:
-            attrs += (f' data-src="{escape(cell.source)}" data-path="{escape(cell.path)}"'
+            attrs += (f' data-src="{_esc(cell.source)}" data-path="{_esc(cell.path)}"'
                       f' data-scale="{cell.scale:g}"')
         if cell.value is not None:
             attrs += f' data-value="{cell.value!r}"'
-        return Markup(f"<{tag}{attrs}>{escape(cell.text)}</{tag}>")
+        return f"<{tag}{attrs}>{_esc(cell.text)}</{tag}>"
     if isinstance(cell, Text):
-        css = f' class="{escape(cell.css)}"' if cell.css else ""
-        return Markup(f"<{tag}{css}>{escape(cell.text)}</{tag}>")
-    return Markup(f"<{tag}>{escape(cell_text(cell))}</{tag}>")
+        css = f' class="{_esc(cell.css)}"' if cell.css else ""
+        return f"<{tag}{css}>{_esc(cell.text)}</{tag}>"
+    return f"<{tag}>{_esc(cell_text(cell))}</{tag}>"
 
 
-def _table(t: Table) -> Markup:
-    out = [f'<table id="{escape(t.id)}">' if t.id else "<table>",
-           f"<caption>{escape(t.caption)}</caption>", "<thead><tr>"]
-    out += [f"<th>{escape(c)}</th>" for c in t.columns]
+def _cell(cell: Any, tag: str = "td") -> Markup:
+    return Markup(_cell_str(cell, tag))
+
+
+def _table(t: Table) -> str:
+    out = [f'<table id="{_esc(t.id)}">' if t.id else "<table>",
+           f"<caption>{_esc(t.caption)}</caption>", "<thead><tr>"]
+    out += [f"<th>{_esc(c)}</th>" for c in t.columns]
     out.append("</tr></thead><tbody>")
     for row in t.rows:
-        out.append("<tr>" + "".join(_cell(c) for c in row) + "</tr>")
+        out.append("<tr>" + "".join([_cell_str(c) for c in row]) + "</tr>")
     out.append("</tbody></table>")
     if t.note:
-        out.append(f'<p class="tnote">{escape(t.note)}</p>')
-    return Markup("".join(out))
+        out.append(f'<p class="tnote">{_esc(t.note)}</p>')
+    return "".join(out)
 
 
 def _block(b: Any) -> Markup:
     if isinstance(b, Table):
-        return _table(b)
+        return Markup(_table(b))
     if isinstance(b, KeyValues):
-        rows = "".join(f"<tr><th>{escape(k)}</th>{_cell(v)}</tr>" for k, v in b.rows)
-        ident = f' id="{escape(b.id)}"' if b.id else ""
-        return Markup(f'<table class="kv"{ident}><caption>{escape(b.caption)}</caption>'
+        rows = "".join(f"<tr><th>{_esc(k)}</th>{_cell_str(v)}</tr>" for k, v in b.rows)
+        ident = f' id="{_esc(b.id)}"' if b.id else ""
+        return Markup(f'<table class="kv"{ident}><caption>{_esc(b.caption)}</caption>'
                       f"{rows}</table>")
     if isinstance(b, Figure):
-        ident = f' id="{escape(b.id)}"' if b.id else ""
+        ident = f' id="{_esc(b.id)}"' if b.id else ""
         wide = ' class="wide"' if b.wide else ""
-        return Markup(f"<figure{ident}{wide}><figcaption>{escape(b.caption)}</figcaption>"
+        # the SVG is markup built by carbon_core.outputs.charts, which escapes every text it holds
+        return Markup(f"<figure{ident}{wide}><figcaption>{_esc(b.caption)}</figcaption>"
                       f'<div class="svg">{b.svg}</div><div>{_table(b.table)}</div></figure>')
     if isinstance(b, Note):
-        return Markup(f'<p class="note {escape(b.level)}">{escape(b.text)}</p>')
+        return Markup(f'<p class="note {_esc(b.level)}">{_esc(b.text)}</p>')
     raise TypeError(f"unknown block {type(b).__name__}")
 
 

@@ -117,3 +117,18 @@ def test_plausibility_warnings_listed(example):
     table = re.search(r'<table id="plausibility">(.*?)</table>', text, re.S).group(1)
     for s in ("implausible_reading", "grid-incomer-1", "9900000000.0", "below 1e6 kWh"):
         assert s in table, s
+
+
+def test_inventory_text_is_escaped(example):
+    """Names and evidence come from the factory's files: they are text, never markup."""
+    import copy
+
+    from carbon_core.outputs.html import render_html
+    from carbon_core.outputs.self_report import build_self_report
+
+    res = copy.deepcopy(example.results)
+    res["factory"]["name"] = '<script>alert("x")</script><img src=x onerror=1>'
+    res["balance"]["offsets"][0]["project"] = "</td></table><b>bold</b>"
+    text = render_html(build_self_report(res, example.score, programme=example.programme.meta))
+    assert "<script" not in text and "<img" not in text and "<b>bold" not in text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text
