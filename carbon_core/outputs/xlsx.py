@@ -52,6 +52,20 @@ def _number_format(n: Num) -> str:
     return f"+{fmt};-{fmt};0" if n.signed else fmt
 
 
+def _text(c, text: str) -> None:
+    """Set a text cell; text starting with ``=`` stays text, never a formula."""
+    c.value = text
+    if text.startswith("="):
+        c.data_type = "s"
+
+
+def _write(ws, row: int, col: int, text: str):
+    """A text cell at (row, col), never a formula; returns the cell."""
+    c = ws.cell(row=row, column=col)
+    _text(c, str(text))
+    return c
+
+
 def _put(ws, row: int, col: int, cell: Any, styles: dict) -> None:
     c = ws.cell(row=row, column=col)
     if isinstance(cell, Num):
@@ -65,7 +79,7 @@ def _put(ws, row: int, col: int, cell: Any, styles: dict) -> None:
         c.number_format = _number_format(cell)
         return
     if isinstance(cell, Text):
-        c.value = cell.text
+        _text(c, cell.text)
         if cell.css == "bad":
             c.font = styles["bad"]
         elif cell.css == "ok":
@@ -73,14 +87,14 @@ def _put(ws, row: int, col: int, cell: Any, styles: dict) -> None:
         elif cell.css == "strong":
             c.font = styles["bold"]
         return
-    c.value = cell_text(cell)
+    _text(c, cell_text(cell))
 
 
 def _table(ws, row: int, t: Table, styles: dict) -> int:
-    ws.cell(row=row, column=1, value=t.caption).font = styles["caption"]
+    _write(ws, row, 1, t.caption).font = styles["caption"]
     row += 1
     for j, h in enumerate(t.columns, start=1):
-        c = ws.cell(row=row, column=j, value=h)
+        c = _write(ws, row, j, h)
         c.font = styles["bold"]
         c.fill = styles["head"]
         c.alignment = styles["wrap"]
@@ -90,7 +104,7 @@ def _table(ws, row: int, t: Table, styles: dict) -> int:
             _put(ws, row, j, cell, styles)
         row += 1
     if t.note:
-        ws.cell(row=row, column=1, value=t.note).font = styles["muted"]
+        _write(ws, row, 1, t.note).font = styles["muted"]
         row += 1
     return row + 1
 
@@ -116,23 +130,23 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
     taken: set[str] = set()
     ws = wb.active
     ws.title = sheet_name("封面 Cover", taken)
-    ws.cell(row=1, column=1, value=f"{doc.title_zh} {doc.title_en}").font = styles["title"]
-    ws.cell(row=2, column=1, value=doc.subtitle)
+    _write(ws, 1, 1, f"{doc.title_zh} {doc.title_en}").font = styles["title"]
+    _write(ws, 2, 1, doc.subtitle)
     row = 3
     if doc.banner:
-        ws.cell(row=row, column=1, value=doc.banner).font = styles["banner"]
+        _write(ws, row, 1, doc.banner).font = styles["banner"]
         row += 1
     row += 1
     for label, value in doc.meta:
-        ws.cell(row=row, column=1, value=label).font = styles["bold"]
+        _write(ws, row, 1, label).font = styles["bold"]
         _put(ws, row, 2, value, styles)
         row += 1
-    ws.cell(row=row + 1, column=1, value=doc.generator).font = styles["muted"]
+    _write(ws, row + 1, 1, doc.generator).font = styles["muted"]
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 70
     for i, s in enumerate(doc.sections, start=1):
         ws = wb.create_sheet(sheet_name(f"{i} {s.title_zh} {s.title_en}", taken))
-        ws.cell(row=1, column=1, value=f"{i} {s.title_zh} {s.title_en}").font = styles["title"]
+        _write(ws, 1, 1, f"{i} {s.title_zh} {s.title_en}").font = styles["title"]
         row = 3
         for b in s.blocks:
             if isinstance(b, Table):
@@ -143,7 +157,7 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
                 row = _table(ws, row, Table(b.caption, ["项目 item", "值 value"],
                                             [[k, v] for k, v in b.rows]), styles)
             elif isinstance(b, Note):
-                ws.cell(row=row, column=1, value=b.text).font = (
+                _write(ws, row, 1, b.text).font = (
                     styles["banner"] if b.level in ("warning", "template") else styles["muted"])
                 row += 2
         ws.column_dimensions["A"].width = 34
@@ -165,7 +179,7 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
         ws = wb.create_sheet("_record")
         text = json.dumps(doc.data, ensure_ascii=False, sort_keys=True)
         for k in range(0, len(text), _CHUNK):
-            ws.cell(row=k // _CHUNK + 1, column=1, value=text[k:k + _CHUNK])
+            _write(ws, k // _CHUNK + 1, 1, text[k:k + _CHUNK])
         ws.sheet_state = "hidden"
     path = Path(path)
     wb.save(path)

@@ -76,3 +76,18 @@ def test_sheet_names():
     assert sheet_name("a" * 40, taken) == "a" * 31
     assert sheet_name("a" * 40, taken) == "a" * 27 + " (2)"
     assert sheet_name("x:y/z?", taken) == "x y z"
+
+
+def test_text_never_becomes_a_formula(tmp_path):
+    from carbon_core.outputs.document import Document, KeyValues, Text
+
+    doc = Document("dynamic", "表", "table", subtitle="=HYPERLINK(\"x\",\"y\") · 2024",
+                   data={"a": "=1+1"})
+    doc.section("s", "节", "section").add(KeyValues("k", [("=cmd|' /C calc'!A0", Text("=2+2")),
+                                                          ("plain", "=SUM(A1:A2)")]))
+    wb = openpyxl.load_workbook(write_xlsx(doc, tmp_path / "f.xlsx"))
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+    assert wb.worksheets[0]["A2"].value.startswith("=HYPERLINK")
