@@ -47,6 +47,11 @@ ACTIVE_STAGES = frozenset({"applied", "in_plan", "submitted", "reviewed", "recom
                            "in_city_review", "city_passed", "in_notice"})
 
 
+#: Stages in which an application ended without the title (falsification found later still
+#: disqualifies it and bans the enterprise).
+_FAILED_STAGES = frozenset({"refused", "review_failed", "city_failed", "rejected"})
+
+
 @dataclass
 class Application:
     """One year's application of one enterprise."""
@@ -474,6 +479,10 @@ def _rereview(ctx, e, ev):
 def _revoke(ctx, e, ev):
     g = ctx.p.ground(ev.payload["ground"])
     app = e.active_application()
+    if app is None and g.disqualifies_application and e.applications:
+        last = e.applications[max(e.applications)]
+        if last.stage in _FAILED_STAGES:  # falsification found after a refusal still bans
+            app = last
     if e.listed is None and not (g.disqualifies_application and app is not None):
         extra = " or an application in progress" if g.disqualifies_application else ""
         raise ctx.refuse(ev, "revoke", e.status(ev.on), f"{e.credit_code} holds no title"
