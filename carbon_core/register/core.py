@@ -553,8 +553,11 @@ class Register:
         day = self._as_of(as_of)
         return city_summary(self.state(day), self.procedure, day)
 
-    def verify(self, actor=None) -> dict[str, Any]:
+    def verify(self, actor=None, *, expected_head: str | None = None) -> dict[str, Any]:
         """Walk the hash chain and replay the whole log.
+
+        ``expected_head``: a head hash published earlier (``log_head`` of an export); the log
+        must still contain it (detects a log cut short).
 
         Raises
         ------
@@ -563,7 +566,7 @@ class Register:
         """
         if actor is not None:
             self._permit(_actor(actor), "verify", None, None)
-        n = self.store.verify()
+        n = self.store.verify(expected_head)
         states = self.state()
         head = self.store.head()
         return {"events": n, "enterprises": len(states), "head_hash": head[1], "ok": True}
@@ -602,7 +605,10 @@ class Register:
         if kind not in docs:
             raise RegisterError(f"export: unknown document {kind!r}; expected one of "
                                 f"{sorted(docs)}")
-        return render(docs[kind](as_of=as_of), fmt)
+        doc = docs[kind](as_of=as_of)
+        seq, head, _ = self.store.head()
+        doc["log_head"] = {"seq": seq, "hash": head}
+        return render(doc, fmt)
 
 
 # ------------------------------------------------------------------------------ aggregation

@@ -146,7 +146,12 @@ def _html(doc: Mapping[str, Any]) -> str:
     if not doc["entries"]:
         parts.append(f'<tr><td colspan="{len(cols)}">无 none</td></tr>')
     parts.append(f"</tbody></table><p class=\"note\">共 {len(doc['entries'])} 家 "
-                 f"<span lang=\"en\">{len(doc['entries'])} entries</span></p></body></html>")
+                 f"<span lang=\"en\">{len(doc['entries'])} entries</span></p>")
+    head = doc.get("log_head")
+    if head:
+        parts.append(f"<p class=\"note\">登记簿校验值 register log head #{head['seq']}: "
+                     f"<code>{e(head['hash'])}</code></p>")
+    parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 

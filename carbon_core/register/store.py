@@ -272,8 +272,11 @@ class EventStore:
 
     # -- checking -----------------------------------------------------------------------------
 
-    def verify(self) -> int:
+    def verify(self, expected_head: str | None = None) -> int:
         """Walk the chain and recompute every hash.
+
+        A chain alone cannot show that its newest events were cut off; pass the head hash of a
+        published document (``log_head`` of every export) as ``expected_head`` to check that.
 
         Returns
         -------
@@ -301,6 +304,11 @@ class EventStore:
                                   "its stored content does not match its hash (changed after "
                                   "it was recorded)")
             prev = h
+            if h == expected_head:
+                expected_head = None
+        if expected_head is not None:
+            raise TamperError(f"event log truncated: the head {expected_head[:16]}… of a "
+                              f"published document is not in the log ({n} events)")
         return n
 
 
