@@ -205,6 +205,13 @@ class Register:
             raise RegisterError(f"year: expected a calendar year, got {year!r}")
         return year
 
+    def _indicator_system(self):
+        if getattr(self, "_system", None) is None:
+            from .submission import _programme_system
+
+            self._system = _programme_system(self.programme)
+        return self._system
+
     def _docs(self, documents) -> dict:
         return hash_documents(documents, max_bytes=self.procedure.max_document_bytes)
 
@@ -261,7 +268,7 @@ class Register:
         summary, json_docs = check_submission(
             procedure=self.procedure, programme=self.programme, credit_code=code, year=y,
             score=score, results=results, inventory=inventory, revocations=e.revocations,
-            on=self._on(on))
+            on=self._on(on), system=self._indicator_system())
         docs = {**json_docs, **self._docs(documents)}
         summary["bundle_root"] = bundle_root
         return self._command(a, "submit", [(code, y, summary, docs)], on)

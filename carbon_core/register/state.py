@@ -40,12 +40,17 @@ STATUS: dict[str, tuple[str, str]] = {
     "rejected": ("异议成立，未列入", "rejected after an objection"),
     "disqualified": ("取消资格", "disqualified"),
     "revoked": ("已撤销", "revoked"),
+    "lapsed": ("未推荐，年度结束", "lapsed: not recommended in its year"),
 }
 
 #: Stages in which an application is still in progress.
 ACTIVE_STAGES = frozenset({"applied", "in_plan", "submitted", "reviewed", "recommended",
                            "in_city_review", "city_passed", "in_notice"})
 
+
+#: Stages at the city, which may run into the next year; earlier stages lapse when the
+#: enterprise applies again in a later year (the cultivation plan is yearly).
+_CITY_STAGES = frozenset({"recommended", "in_city_review", "city_passed", "in_notice"})
 
 #: Stages in which an application ended without the title (falsification found later still
 #: disqualifies it and bans the enterprise).
@@ -217,10 +222,13 @@ def _apply(ctx: _Ctx, e: Enterprise, ev: Event) -> None:
         raise ctx.refuse(ev, "apply", a.status, f"{e.credit_code} already applied for {ev.year} "
                          f"on {a.applied_on}")
     active = e.active_application()
-    if active is not None:
+    if active is not None and active.stage in _CITY_STAGES:
         raise ctx.refuse(ev, "apply", active.status, f"the {active.year} application of "
-                         f"{e.credit_code} is still in progress")
+                         f"{e.credit_code} is still in progress at the city")
     ctx.p.district(p["district"])
+    if active is not None:  # an earlier year's application never recommended: it lapsed
+        active.stage = "lapsed"
+        active.outcome = f"lapsed: applied again for {ev.year}"
     if not e.name:
         e.names.append({"on": ev.on.isoformat(), "name": p["name"], "why": "apply"})
     elif p["name"] != e.name:

@@ -135,8 +135,8 @@ def _programme_system(programme):
 
 def check_submission(*, procedure: Procedure, programme, credit_code: str, year: int,
                      score: Any = None, results: Any = None, inventory: Any = None,
-                     revocations: list[dict] | None = None, on: dt.date | None = None
-                     ) -> tuple[dict[str, Any], dict[str, dict]]:
+                     revocations: list[dict] | None = None, on: dt.date | None = None,
+                     system=None) -> tuple[dict[str, Any], dict[str, dict]]:
     """Check a submission; return the summary to record and the hashes of the JSON inputs.
 
     Parameters
@@ -153,6 +153,8 @@ def check_submission(*, procedure: Procedure, programme, credit_code: str, year:
         The inventory TOML: recomputed by the engine.
     revocations : list of dict
         The register's revocations of this enterprise.
+    system : IndicatorSystem, optional
+        The programme's indicator system, when the caller has it loaded already.
 
     Returns
     -------
@@ -194,7 +196,7 @@ def check_submission(*, procedure: Procedure, programme, credit_code: str, year:
                                 + "; ".join(errs))
         checked.append("results schema")
 
-    system = _programme_system(programme)
+    system = system if system is not None else _programme_system(programme)
     if inventory is not None:
         from ..engine import compute
         from ..scoring.evaluate import evaluate

@@ -291,19 +291,26 @@ def test_submission_recomputed_from_the_inventory(reg):
         reg.submit(f"enterprise:{A}", inventory=EXAMPLE, on=DAY(2025, 1, 8))
 
 
-def test_register_knows_its_revocations_at_submission(tmp_path):
-    reg = Register(tmp_path / "r.sqlite",
-                   clock=lambda: dt.datetime(2030, 6, 1, tzinfo=dt.timezone.utc))
-    to_notice(reg, A)
-    reg.list(CITY, [A], on=DAY(2024, 1, 26))
-    reg.revoke(CITY, A, ground="own_request", evidence="企业申请函", on=DAY(2024, 3, 1))
-    reg.apply(f"enterprise:{A}", name="企业", district="经开区", on=DAY(2028, 1, 5))
-    reg.approve(JKQ, A, on=DAY(2028, 1, 6))
-    # the score claims no removal from a list in 2025-2027; the register knows 2024 only, so the
-    # window (2025-2027) does not include it: accepted. Reporting year 2027 -> window 2025-2027.
-    with pytest.raises(RegisterError):   # 2027 is outside the calendar-free scoring? no: evidence
-        reg.submit(f"enterprise:{A}", score=score_for(A, 2025), on=DAY(2028, 1, 7))
-    reg.close()
+def test_register_knows_its_revocations_at_submission():
+    """A score whose exclusion check says 'never removed from a list' contradicts a revocation
+    the register holds inside the exclusion window (here a 2023 revocation, score of 2024)."""
+    from carbon_core.programmes import get_programme
+    from carbon_core.register import load_procedure
+    from carbon_core.register.submission import check_submission
+
+    kw = dict(procedure=load_procedure("hefei-template"),
+              programme=get_programme("hefei-template"), credit_code=A, year=2025)
+    revoked = [{"on": "2023-05-10", "ground": "own_request"}]
+    with pytest.raises(RegisterError, match="the register revoked this enterprise on 2023-05-10"):
+        check_submission(score=score_for(A, 2024), revocations=revoked, **kw)
+    # outside the three-year record (2022-2024 for reporting year 2024): accepted
+    summary, _ = check_submission(score=score_for(A, 2024),
+                                  revocations=[{"on": "2021-05-10", "ground": "own_request"}],
+                                  **kw)
+    assert summary["verdict"] == "qualified"
+    # a score that declares the removal is ineligible anyway
+    with pytest.raises(RegisterError, match="not eligible"):
+        check_submission(score=score_for(A, 2024, removed=True), revocations=revoked, **kw)
 
 
 def test_procedure_file_change_is_refused(tmp_path, monkeypatch):
