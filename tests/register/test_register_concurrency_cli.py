@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from carbon_core.cli import main
 from carbon_core.register import Register
 
-from conftest import A, CITY, CLOCK, score_for
+from register_helpers import A, CITY, CLOCK, score_for
 
 _WRITER = r"""
 import datetime as dt, sys

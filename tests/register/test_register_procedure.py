@@ -12,7 +12,7 @@ from carbon_core.errors import InputError
 from carbon_core.programmes import get_programme
 from carbon_core.register import Register, load_procedure, loads_procedure
 
-from conftest import A, CITY, CLOCK, to_notice
+from register_helpers import A, CITY, CLOCK, to_notice
 
 TEXT = get_programme("hefei-template").file("procedure").read_text(encoding="utf-8")
 

@@ -10,7 +10,7 @@ import pytest
 from carbon_core.register import (CalendarError, PermissionDenied, ProcedureError, Register,
                                   RegisterError)
 
-from conftest import A, B, C, CITY, CLOCK, D, E, F, GXQ, JKQ, score_for, to_notice
+from register_helpers import A, B, C, CITY, CLOCK, D, E, F, GXQ, JKQ, score_for, to_notice
 
 DAY = dt.date
 
@@ -259,7 +259,7 @@ def test_submission_is_checked_by_the_engine(reg):
 
 
 def test_submission_results_must_match_the_score(reg, tmp_path):
-    from conftest import example_results
+    from register_helpers import example_results
 
     results = example_results()
     score = score_for("91340100MA2N0K1X3U", 2024)
@@ -282,7 +282,7 @@ def test_submission_results_must_match_the_score(reg, tmp_path):
 
 
 def test_submission_recomputed_from_the_inventory(reg):
-    from conftest import EXAMPLE
+    from register_helpers import EXAMPLE
 
     reg.apply(f"enterprise:{A}", name="企业", district="经开区", on=DAY(2025, 1, 6))
     reg.approve(JKQ, A, on=DAY(2025, 1, 7))

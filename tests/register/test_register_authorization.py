@@ -16,7 +16,7 @@ import pytest
 from carbon_core.register import (Actor, PermissionDenied, ProcedureError, Register,
                                   RegisterError, load_procedure, permission_allowed)
 
-from conftest import A, B, CITY, CLOCK, score_for, to_notice
+from register_helpers import A, B, CITY, CLOCK, score_for, to_notice
 
 X, L = B, A
 DAY = dt.date(2024, 3, 1)

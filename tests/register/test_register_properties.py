@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from carbon_core.register import Register, RegisterError, TamperError, replay
 
-from conftest import A, B, C, CITY, CLOCK, score_for
+from register_helpers import A, B, C, CITY, CLOCK, score_for
 
 CODES = (A, B, C)
 DIST = {A: "经开区", B: "经开区", C: "高新区"}
@@ -174,7 +174,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="module")
 def tampered_db(tmp_path_factory):
-    from conftest import to_notice
+    from register_helpers import to_notice
 
     path = tmp_path_factory.mktemp("tamper") / "base.sqlite"
     reg = Register(path, clock=lambda: CLOCK)
