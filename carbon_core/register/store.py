@@ -39,6 +39,9 @@ __all__ = ["Event", "Draft", "EventStore", "GENESIS_HASH", "REGISTER_ENV",
            "default_register_url", "event_hash", "canonical_json"]
 
 REGISTER_ENV = "CARBON_REGISTER"
+#: SQLite ``PRAGMA synchronous`` (default FULL, as the claims ledger). Only throwaway registers
+#: (the test suite) set it to OFF, to spare a disk flush per command.
+SYNC_ENV = "CARBON_REGISTER_SQLITE_SYNCHRONOUS"
 GENESIS_HASH = "0" * 64
 
 metadata = MetaData()
@@ -156,7 +159,11 @@ class EventStore:
         elif sqlite:
             self.engine = create_engine(self.url, connect_args={"timeout": 30.0})
             self._writer = create_engine(self.url, connect_args={"timeout": 30.0})
-            _immediate(self._writer)
+            sync = os.environ.get(SYNC_ENV, "FULL").upper()
+            if sync not in ("FULL", "NORMAL", "OFF", "EXTRA"):
+                raise RegisterError(f"${SYNC_ENV}: expected FULL, NORMAL, EXTRA or OFF, got "
+                                    f"{sync!r}")
+            _immediate(self._writer, sync)
         else:
             self.engine = self._writer = create_engine(self.url)
         try:
@@ -307,17 +314,18 @@ class EventStore:
             if h == expected_head:
                 expected_head = None
         if expected_head is not None:
-            raise TamperError(f"event log truncated: the head {expected_head[:16]}… of a "
+            raise TamperError(f"event log broken: truncated, the head {expected_head[:16]}… of a "
                               f"published document is not in the log ({n} events)")
         return n
 
 
-def _immediate(engine) -> None:
+def _immediate(engine, synchronous: str = "FULL") -> None:
     """SQLite: take the write lock when the write transaction begins (``BEGIN IMMEDIATE``)."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, record):  # pragma: no cover - trivial
         dbapi_conn.isolation_level = None
+        dbapi_conn.execute(f"PRAGMA synchronous = {synchronous}")
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # pragma: no cover - trivial

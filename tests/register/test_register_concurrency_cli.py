@@ -35,16 +35,16 @@ def test_two_processes_appending_at_once(tmp_path):
     path = tmp_path / "r.sqlite"
     Register(path, clock=lambda: CLOCK).close()
     env = dict(os.environ)
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), p, "25"],
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), p, "15"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
              for p in ("AA", "BB")]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1].decode()[-2000:] for o in outs]
     reg = Register(path, clock=lambda: CLOCK)
     report = reg.verify()
-    assert report["events"] == 1 + 50 and report["enterprises"] == 50   # opening + 50 apply
+    assert report["events"] == 1 + 30 and report["enterprises"] == 30   # opening + 30 apply
     seqs = [e.seq for e in reg.store.events()]
-    assert seqs == list(range(1, 52))
+    assert seqs == list(range(1, 32))
     reg.close()
 
 
