@@ -24,6 +24,9 @@ __all__ = ["programme"]
 
 AS_ENV = "CARBON_AS"
 
+#: Commands that only read: they never create a register file.
+_READ_ONLY = {"status", "history", "rank", "summary", "city", "export", "verify"}
+
 
 def _fail(exc: Exception) -> None:
     click.echo(f"error: {exc}", err=True)
@@ -72,10 +75,15 @@ def _command(fn):
         from ..register.store import default_register_url
 
         actor = actor or os.environ.get(AS_ENV)
+        target = db or default_register_url()
+        if fn.__name__ in _READ_ONLY and "://" not in target and target != ":memory:" \
+                and not Path(target).is_file():
+            _fail(FileNotFoundError(f"no register at {target} (give --db or set "
+                                    "$CARBON_REGISTER)"))
         try:
             from ..register import Register
 
-            reg = Register(db or default_register_url(), programme=programme)
+            reg = Register(target, programme=programme)
             try:
                 out = fn(reg, actor, on, **kw)
             finally:

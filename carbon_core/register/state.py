@@ -229,9 +229,7 @@ def _apply(ctx: _Ctx, e: Enterprise, ev: Event) -> None:
     if active is not None:  # an earlier year's application never recommended: it lapsed
         active.stage = "lapsed"
         active.outcome = f"lapsed: applied again for {ev.year}"
-    if not e.name:
-        e.names.append({"on": ev.on.isoformat(), "name": p["name"], "why": "apply"})
-    elif p["name"] != e.name:
+    if p["name"] != e.name:
         e.names.append({"on": ev.on.isoformat(), "name": p["name"], "why": "apply"})
     e.name, e.district, e.sector = p["name"], p["district"], p.get("sector", "")
     e.applications[ev.year] = Application(ev.year, p["district"], "applied", ev.on)

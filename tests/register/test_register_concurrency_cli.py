@@ -85,3 +85,9 @@ def test_cli_walk_and_one_line_refusals(tmp_path):
     r = _cli(["apply", "--name", "x", "--district", "经开区", "--on", "2026-13-01"], db,
              f"enterprise:{A}")
     assert r.exit_code == 2 and "not a date" in r.output
+
+
+def test_cli_reading_a_missing_register(tmp_path):
+    r = _cli(["status", A], tmp_path / "nothing.sqlite", CITY)
+    assert r.exit_code == 2 and "no register at" in r.output
+    assert not (tmp_path / "nothing.sqlite").exists()
