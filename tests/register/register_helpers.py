@@ -57,7 +57,7 @@ def _evidence() -> dict:
 
 @functools.lru_cache(maxsize=64)
 def _score(code: str, reporting_year: int, district: str, ineligible: bool,
-           removed: bool) -> dict:
+           removed: bool, metrics_extra: tuple = ()) -> dict:
     from carbon_core.scoring import evaluate
 
     ev = copy.deepcopy(_evidence())
@@ -68,15 +68,19 @@ def _score(code: str, reporting_year: int, district: str, ineligible: bool,
         ev["record"]["removed_from_lists"] = {"occurred": True, "note": "revoked"}
     metrics = dict(example_results()["metrics"])
     metrics["balance.net_tco2e"] = 0.0
+    metrics.update(dict(metrics_extra))
     return evaluate(metrics, evidence=ev, reporting_year=reporting_year,
                     factory={"name": f"企业 {code[-4:]}", "credit_code": code,
                              "district": district}).to_dict()
 
 
 def score_for(code: str, reporting_year: int, *, district: str = "经开区",
-              ineligible: bool = False, removed: bool = False) -> dict:
-    """A score JSON (dict) of a qualifying (or ineligible) factory."""
-    return copy.deepcopy(_score(code, reporting_year, district, ineligible, removed))
+              ineligible: bool = False, removed: bool = False, **metrics) -> dict:
+    """A score JSON (dict) of a qualifying (or ineligible) factory; ``metrics`` override the
+    example's (``renewable=0.9`` sets balance.renewable_electricity_share)."""
+    extra = tuple(sorted(("balance.renewable_electricity_share" if k == "renewable" else k, v)
+                         for k, v in metrics.items()))
+    return copy.deepcopy(_score(code, reporting_year, district, ineligible, removed, extra))
 
 
 def to_notice(reg: Register, codes, *, district: str = "经开区", year: int = 2024,

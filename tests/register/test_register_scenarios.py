@@ -333,3 +333,44 @@ def test_procedure_file_change_is_refused(tmp_path, monkeypatch):
     monkeypatch.undo()
     with pytest.raises(RegisterError, match="runs the programme 'hefei-template'"):
         Register(tmp_path / "r.sqlite", programme="national-template", clock=lambda: CLOCK)
+
+
+def test_forged_score_arithmetic_is_refused(reg):
+    reg.apply(f"enterprise:{A}", name="企业", district="经开区", on=DAY(2024, 1, 8))
+    reg.approve(JKQ, A, on=DAY(2024, 1, 9))
+    forged = score_for(A, 2023)
+    forged["total_score"] = 99.0
+    with pytest.raises(RegisterError, match="not the sum of the indicators' points"):
+        reg.submit(f"enterprise:{A}", score=forged, on=DAY(2024, 1, 10))
+    forged = score_for(A, 2023)
+    forged["indicators"] = [i for i in forged["indicators"] if i["id"] != "F1"]
+    with pytest.raises(RegisterError, match=r"missing: \['F1'\]"):
+        reg.submit(f"enterprise:{A}", score=forged, on=DAY(2024, 1, 10))
+    forged = score_for(A, 2023, ineligible=True)
+    forged["eligible"], forged["verdict"] = True, "qualified"
+    with pytest.raises(RegisterError, match="eligible does not match"):
+        reg.submit(f"enterprise:{A}", score=forged, on=DAY(2024, 1, 10))
+
+
+def test_district_ranking_never_mixes_districts(reg):
+    d = DAY(2024, 1, 8)
+    firms = {A: ("经开区", "appliances", 0.95), B: ("经开区", "appliances", 0.40),
+             C: ("经开区", "machinery", 0.30), D: ("高新区", "appliances", 0.99)}
+    for code, (dist, sector, _) in firms.items():
+        reg.apply(f"enterprise:{code}", name=code[-3:], district=dist, sector=sector, on=d)
+    for code, (dist, _, _) in firms.items():
+        reg.approve(f"district:{dist}", code, on=d)
+    for code, (dist, _, share) in firms.items():
+        reg.submit(f"enterprise:{code}", score=score_for(code, 2023, district=dist,
+                                                         renewable=share), on=d)
+    for code, (dist, _, _) in firms.items():
+        reg.district_review(f"district:{dist}", code, passed=True, on=d)
+    ranking = reg.ranking(JKQ, "经开区", year=2024)
+    assert [r["credit_code"] for r in ranking] == [A, C, B]     # each sector's best, then score
+    scores = {r["credit_code"]: r["score"] for r in ranking}
+    assert scores[A] > scores[B] > scores[C]
+    assert "best score of sector machinery" in ranking[1]["reason"]
+    with pytest.raises(PermissionDenied):
+        reg.ranking(JKQ, "高新区", year=2024)
+    ev = reg.recommend(JKQ, [A, C], on=DAY(2024, 1, 9))
+    assert [e["payload"]["rank"] for e in ev] == [1, 2]
