@@ -91,7 +91,7 @@ def _command(fn):
         except CarbonCoreError as exc:
             _fail(exc)
             return
-        _print(out, as_json)
+        _print(out, as_json, verb="" if fn.__name__ == "history" else "recorded ")
 
     return wrapper
 
@@ -102,7 +102,7 @@ def _need_actor(actor):
     return actor
 
 
-def _print(out, as_json: bool) -> None:
+def _print(out, as_json: bool, verb: str = "recorded ") -> None:
     if isinstance(out, str):
         click.echo(out, nl=not out.endswith("\n"))
         return
@@ -114,7 +114,7 @@ def _print(out, as_json: bool) -> None:
         extra = ""
         if ev["action"] == "notice":
             extra = f": notice ends {ev['payload']['ends']}"
-        click.echo(f"recorded #{ev['seq']} {ev['action']} {ev['subject']}{year} on {ev['on']} "
+        click.echo(f"{verb}#{ev['seq']} {ev['action']} {ev['subject']}{year} on {ev['on']} "
                    f"by {ev['role']}:{ev['actor']}{extra}")
 
 

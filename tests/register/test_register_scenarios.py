@@ -374,3 +374,28 @@ def test_district_ranking_never_mixes_districts(reg):
         reg.ranking(JKQ, "高新区", year=2024)
     ev = reg.recommend(JKQ, [A, C], on=DAY(2024, 1, 9))
     assert [e["payload"]["rank"] for e in ev] == [1, 2]
+
+
+def test_exports_are_self_contained_and_bilingual(reg):
+    to_notice(reg, [A, B])
+    reg.revoke(CITY, B, ground="false_materials", evidence="核查报告", on=DAY(2024, 1, 17))
+    for kind in ("notice", "revocations"):
+        page = reg.export(kind, "html", as_of=DAY(2024, 1, 17))
+        assert page.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in page
+        for external in ("<script", "<link", "src=", "http://", "https://", "@import"):
+            assert external not in page
+        assert page.index("公示" if kind == "notice" else "撤销") < page.index(
+            "Public notice" if kind == "notice" else "Revocations")
+        doc = json.loads(reg.export(kind, "json", as_of=DAY(2024, 1, 17)))
+        assert doc["log_head"]["seq"] == reg.store.count()
+    notice = json.loads(reg.export("notice", "json", as_of=DAY(2024, 1, 17)))
+    assert [e["credit_code"] for e in notice["entries"]] == [A]     # B was disqualified
+    assert notice["entries"][0]["ends"] == "2024-01-25"
+    rev = json.loads(reg.export("revocations", "json"))["entries"][0]
+    assert (rev["credit_code"], rev["ground_en"], rev["ban_ends"]) == (
+        B, "false materials or data", "2027-01-17")
+    assert reg.verify(CITY, expected_head=notice["log_head"]["hash"])["ok"]
+    with pytest.raises(RegisterError, match="unknown document"):
+        reg.export("secrets", "json")
+    with pytest.raises(RegisterError, match="expected json or html"):
+        reg.export("list", "pdf")
