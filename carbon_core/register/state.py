@@ -18,7 +18,8 @@ from .procedure import Procedure
 from .store import Event
 from .workdays import add_years
 
-__all__ = ["Application", "Enterprise", "HANDLERS", "STATUS", "replay", "apply_event",
+__all__ = ["Application", "Enterprise", "HANDLERS", "STATUS", "replay", "replay_into",
+           "apply_event",
            "ACTIVE_STAGES"]
 
 #: Status of an application: id -> (中文, English).
@@ -558,8 +559,13 @@ def replay(events: Iterable[Event], procedure: Procedure) -> dict[str, Enterpris
     RegisterError
         A stored event that does not replay (the log or the procedure changed underneath).
     """
+    return replay_into({}, events, procedure)
+
+
+def replay_into(out: dict[str, Enterprise], events: Iterable[Event],
+                procedure: Procedure) -> dict[str, Enterprise]:
+    """Apply ``events`` to the states ``out`` (changed in place and returned)."""
     ctx = _Ctx(procedure)
-    out: dict[str, Enterprise] = {}
     for ev in events:
         if ev.action == "open":
             continue

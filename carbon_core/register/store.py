@@ -195,7 +195,7 @@ class EventStore:
 
     def rows(self, *, subject: str | None = None, until: dt.date | None = None,
              actions: Sequence[str] | None = None, year: int | None = None,
-             conn=None) -> list[tuple]:
+             after: int | None = None, conn=None) -> list[tuple]:
         """Raw rows in sequence order (the floor the benchmark compares against)."""
         q = select(*_COLS).order_by(events_table.c.seq)
         if subject is not None:
@@ -206,6 +206,8 @@ class EventStore:
             q = q.where(events_table.c.action.in_(list(actions)))
         if year is not None:
             q = q.where(events_table.c.year == year)
+        if after is not None:
+            q = q.where(events_table.c.seq > after)
         if conn is None:
             with self.engine.connect() as c:
                 return c.execute(q).all()

@@ -399,3 +399,14 @@ def test_exports_are_self_contained_and_bilingual(reg):
         reg.export("secrets", "json")
     with pytest.raises(RegisterError, match="expected json or html"):
         reg.export("list", "pdf")
+
+
+def test_views_follow_appends_from_another_process(reg, tmp_path):
+    to_notice(reg, A)
+    assert reg.city_view(CITY)["goal"]["listed_now"] == 0       # fills the view cache
+    other = Register(reg.store.url.removeprefix("sqlite:///"), clock=lambda: CLOCK)
+    other.list(CITY, [A], on=DAY(2024, 1, 26))
+    other.close()
+    assert reg.city_view(CITY)["goal"]["listed_now"] == 1       # extended, not stale
+    assert reg.published_list()["entries"][0]["credit_code"] == A
+    assert reg.city_view(CITY, as_of=DAY(2024, 1, 20))["goal"]["listed_now"] == 0
