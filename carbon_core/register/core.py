@@ -29,7 +29,7 @@ import datetime as dt
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from .auth import Actor, check_permission, permission_allowed
+from .auth import Actor, permission_allowed
 from .errors import PermissionDenied, ProcedureError, RegisterError
 from .procedure import Procedure, load_procedure
 from .state import Enterprise, _Ctx, _filing_window, apply_event, replay, replay_into

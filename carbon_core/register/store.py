@@ -26,7 +26,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import (Column, Index, Integer, MetaData, String, Table, Text, create_engine,
                         event, func, select)
