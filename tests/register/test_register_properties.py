@@ -66,7 +66,7 @@ def _run(reg: Register, ops) -> None:
             pass  # refused: out of turn, banned, ineligible... the log is unchanged
 
 
-_settings = settings(max_examples=20, deadline=None,
+_settings = settings(max_examples=15, deadline=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture,
                                             HealthCheck.too_slow])
 
@@ -122,7 +122,7 @@ COLUMNS = ("on_date", "role", "actor", "action", "subject", "year", "payload", "
            "recorded_at", "prev_hash", "hash")
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(which=st.integers(0, 10_000), column=st.sampled_from(COLUMNS),
        delete=st.booleans())
