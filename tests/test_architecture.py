@@ -143,15 +143,37 @@ def test_no_import_cycles():
     assert not cycles, "import cycles: " + "; ".join(_path_in(c, graph) for c in cycles)
 
 
-def test_no_private_names_cross_modules():
-    offenders = []
+#: Private names still imported across modules, each with why it is allowed for now; the lead
+#: removes an entry when the owner makes the name public (an entry no longer needed fails).
+ALLOWED_PRIVATE = {
+    # register (issue 11), merged into main as this test landed: the register's core uses helpers
+    # of its own state and submission modules; to become public names of those modules
+    ("carbon_core.register.core", "carbon_core.register.state", "_Ctx"),
+    ("carbon_core.register.core", "carbon_core.register.state", "_filing_window"),
+    ("carbon_core.register.core", "carbon_core.register.submission", "_programme_system"),
+}
+
+
+def _private_imports() -> set[tuple[str, str, str, str]]:
+    found = set()
     files = list(MODULES.items()) + [(_module_name(p), p) for p in (ROOT / "plugins").glob("*.py")]
     for mod, path in files:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for target, names, line in _targets(mod, tree):
             for n in names:
                 if n.startswith("_") and not (n.startswith("__") and n.endswith("__")):
-                    offenders.append(f"{path.relative_to(ROOT)}:{line} imports {n} from {target}")
+                    found.add((mod, target, n, f"{path.relative_to(ROOT)}:{line}"))
+    return found
+
+
+def test_private_allowances_are_still_needed():
+    found = {(m, t, n) for m, t, n, _ in _private_imports()}
+    assert not ALLOWED_PRIVATE - found, f"remove from ALLOWED_PRIVATE: {ALLOWED_PRIVATE - found}"
+
+
+def test_no_private_names_cross_modules():
+    offenders = [f"{where} imports {n} from {t}" for m, t, n, where in sorted(_private_imports())
+                 if (m, t, n) not in ALLOWED_PRIVATE]
     assert not offenders, "\n".join(offenders)
 
 
