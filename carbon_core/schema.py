@@ -539,10 +539,9 @@ def _validate_rows(table: Table, raw: Sequence, ctx: _Ctx, where: str) -> list[d
         row = f"{where}[{i}]"
         if not isinstance(r, Mapping):
             ctx.add("not a table", row=row, found=r, expected=f"a [[{where}]] table")
+            out.append(None)  # keep the positions: row i of the result is row i of the input
             continue
-        rec = _validate(table, r, ctx.at(row))
-        if rec is not None:
-            out.append(rec)
+        out.append(_validate(table, r, ctx.at(row)))
     return out
 
 
@@ -550,8 +549,9 @@ def validate_into(table: Table, raw: Any, problems: list[Problem], *, file: str,
                   where: str | None = None) -> dict[str, Any] | list[dict[str, Any]] | None:
     """Like :func:`validate`, collecting problems into ``problems`` instead of raising.
 
-    Returns the validated table (or rows, for ``table.rows``), with every declared key present
-    (given, default, or None when invalid); None when ``raw`` is not a table at all.
+    Returns the validated table (or rows, for ``table.rows``: one entry per input row, None for
+    an entry that is not a table), with every declared key present (given, default, or None when
+    invalid); None when ``raw`` is not a table at all.
     """
     ctx = _Ctx(file, where, problems)
     if table.rows:
