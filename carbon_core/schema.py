@@ -546,15 +546,17 @@ def _validate_rows(table: Table, raw: Sequence, ctx: _Ctx, where: str) -> list[d
 
 
 def validate_into(table: Table, raw: Any, problems: list[Problem], *, file: str,
-                  where: str | None = None) -> dict[str, Any] | list[dict[str, Any]] | None:
+                  where: str | None = None, rows: bool | None = None
+                  ) -> dict[str, Any] | list[dict[str, Any]] | None:
     """Like :func:`validate`, collecting problems into ``problems`` instead of raising.
 
     Returns the validated table (or rows, for ``table.rows``: one entry per input row, None for
     an entry that is not a table), with every declared key present (given, default, or None when
-    invalid); None when ``raw`` is not a table at all.
+    invalid); None when ``raw`` is not a table at all. ``rows`` overrides ``table.rows`` (validate
+    one row of a row table: ``rows=False``).
     """
     ctx = _Ctx(file, where, problems)
-    if table.rows:
+    if table.rows if rows is None else rows:
         name = where or table.name
         if not isinstance(raw, list):
             ctx.add(f"[[{name}]] must be an array of tables", row=None, field=name,
