@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from carbon_core.errors import ProblemCollector
+from carbon_core.schema import unknown_key_problems
 
 __all__ = [
     "Certification",
@@ -335,10 +336,7 @@ def _str(t, key, problems, row, *, required=True):
 
 
 def _unknown(t, allowed, problems, row):
-    for key in t:
-        if key not in allowed:
-            problems.add("unknown key", row=row, field=key, found=key,
-                         expected="one of " + ", ".join(sorted(allowed)))
+    problems.extend(unknown_key_problems(t, allowed, file=problems.file, row=row))
 
 
 def _table(value, problems, row):

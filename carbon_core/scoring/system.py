@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from carbon_core.errors import InputError, ProblemCollector
+from carbon_core.schema import unknown_key_problems
 from carbon_core.metrics import MetricInfo, available_metrics
 
 from .derived import DERIVED_METRICS
@@ -189,11 +190,7 @@ def _text(table, key, problems, row, *, required=True):
 
 
 def _unknown(table, allowed, problems, row):
-    for key in table:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            problems.add("unknown key", row=row, field=key, found=key,
-                         expected=f"{close[0]!r}" if close else "one of " + ", ".join(sorted(allowed)))
+    problems.extend(unknown_key_problems(table, allowed, file=problems.file, row=row))
 
 
 def _points(value, problems, row, key, *, positive):
