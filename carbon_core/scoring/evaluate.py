@@ -308,7 +308,8 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
         if evidence is None and inventory is not None:
             raw = getattr(inventory, "raw", {}) or {}
             evidence = raw.get("evidence", {})
-        evidence = parse_evidence(evidence or {}, file=inv_path or "evidence", as_of=as_of)
+        evidence = parse_evidence(evidence or {}, file=inv_path or "evidence", as_of=as_of,
+                                  gate=system.eligibility)
 
     prev = load_previous(previous)
     notes: list[str] = []

@@ -9,7 +9,7 @@ evidence, malformed rules, duplicate identifiers. The format is described in
 
 Examples
 --------
->>> system = load_system()            # the shipped Hefei template
+>>> system = load_system()            # the default programme's indicator system (a template)
 >>> system.is_template, round(sum(level.weight for level in system.levels), 9)
 (True, 100.0)
 >>> system.indicator("F1").mandatory
@@ -32,7 +32,7 @@ from carbon_core.schema import unknown_key_problems
 from carbon_core.metrics import MetricInfo, available_metrics
 
 from .derived import DERIVED_METRICS
-from .evidence import EVIDENCE_KEYS, EligibilityConfig, evidence_key_kind, normalise_standard
+from .evidence import EVIDENCE_KEYS, EligibilityConfig, evidence_key_kind, load_gate
 from .rules import RULES, Rule, RuleContext
 
 __all__ = [
@@ -40,12 +40,9 @@ __all__ = [
     "FirstLevel",
     "IndicatorSystem",
     "load_system",
-    "DEFAULT_SYSTEM",
     "WHEN_MISSING",
 ]
 
-#: File name of the shipped template (package data under ``carbon_core/scoring/systems``).
-DEFAULT_SYSTEM = "hefei-template.toml"
 
 #: What an indicator does when its value is missing: ``zero`` scores 0 (recorded as missing);
 #: ``not_applicable`` (optional items only) removes the item and redistributes its points within its
@@ -135,6 +132,8 @@ class IndicatorSystem:
     eligibility: EligibilityConfig
     sources: tuple[dict[str, Any], ...] = ()
     path: str = ""
+    programme: str = ""
+    programme_template: bool = True
     _by_id: dict[str, Indicator] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -153,17 +152,17 @@ class IndicatorSystem:
         """What a score records about the system it used."""
         return {"id": self.id, "title_zh": self.title_zh, "title_en": self.title_en,
                 "version": self.version, "status": self.status, "template": self.is_template,
-                "notice": self.notice, "path": self.path, "pass_score": self.pass_score}
+                "notice": self.notice, "path": self.path, "pass_score": self.pass_score,
+                "programme": {"name": self.programme, "template": self.programme_template}}
 
 
 # ------------------------------------------------------------------------------------- loading
 
 _META_KEYS = {"id", "title_zh", "title_en", "version", "status", "notice", "city"}
-_TOP_KEYS = {"meta", "source", "verdict", "eligibility", "level1"}
+_TOP_KEYS = {"meta", "source", "verdict", "level1"}
 _LEVEL_KEYS = {"id", "name_zh", "name_en", "weight", "indicators", "basis", "description"}
 _IND_KEYS = {"id", "name_zh", "name_en", "points", "kind", "metric", "metric_any", "evidence",
              "rule", "when_missing", "combine", "unit", "basis", "assumption", "description"}
-_ELIG_KEYS = {"city_zh", "city_en", "division_prefix", "certifications", "record_years"}
 
 
 def _metric_names(metrics) -> set[str]:
@@ -348,56 +347,19 @@ def _parse_indicator(t, level_id, row, problems, metric_names) -> Indicator | No
                      when_missing=when_missing, combine=combine, assumption=assumption, **extra)
 
 
-def _parse_eligibility(t, problems) -> EligibilityConfig:
-    if not isinstance(t, dict):
-        problems.add("not a table", field="eligibility", found=t, expected="[eligibility]")
-        return EligibilityConfig()
-    _unknown(t, _ELIG_KEYS, problems, "eligibility")
-    base = EligibilityConfig()
-    kw: dict[str, Any] = {}
-    for key in ("city_zh", "city_en", "division_prefix"):
-        if key in t:
-            kw[key] = _text(t, key, problems, "eligibility")
-    if "division_prefix" in t and not re.fullmatch(r"\d{2,6}", str(t["division_prefix"])):
-        problems.add("division prefix is not 2 to 6 digits", row="eligibility",
-                     field="division_prefix", found=t["division_prefix"],
-                     expected="the start of the administrative division code, e.g. '3401'")
-    if "certifications" in t:
-        certs = t["certifications"]
-        norm = []
-        if not isinstance(certs, list):
-            problems.add("not a list", row="eligibility", field="certifications", found=certs,
-                         expected='["ISO 9001", ...]')
-        else:
-            for c in certs:
-                n = normalise_standard(c) if isinstance(c, str) else None
-                if n is None:
-                    problems.add("unknown certification standard", row="eligibility",
-                                 field="certifications", found=c,
-                                 expected="ISO 9001, ISO 14001, ISO 45001 or ISO 50001")
-                else:
-                    norm.append(n)
-        kw["certifications"] = tuple(norm)
-    if "record_years" in t:
-        y = t["record_years"]
-        if isinstance(y, bool) or not isinstance(y, int) or y < 1:
-            problems.add("not a positive integer", row="eligibility", field="record_years",
-                         found=y, expected="e.g. 3")
-        else:
-            kw["record_years"] = y
-    return EligibilityConfig(**{**base.__dict__, **{k: v for k, v in kw.items() if v}})
-
-
 def load_system(path: str | Path | None = None, *,
-                metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None
-                ) -> IndicatorSystem:
-    """Load and validate an indicator-system file.
+                metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None,
+                programme: Any = None) -> IndicatorSystem:
+    """Load and validate an indicator-system file, with its programme's eligibility gate.
 
     Parameters
     ----------
     path : str or Path, optional
-        The TOML file. None: the shipped Hefei template (``hefei-template.toml``), a *template*
-        until the city's official document is loaded.
+        The TOML file. None: the indicator system of the programme bundle (a *template* until
+        the programme's official document is loaded with ``path``).
+    programme : str or Programme, optional
+        The programme whose bundle gives the default indicator system and, always, the
+        eligibility gate. Default :data:`carbon_core.programmes.DEFAULT_PROGRAMME`.
     metrics : mapping or iterable of str, optional
         The metric names an indicator may read. Default
         :func:`carbon_core.metrics.available_metrics` (core and balance). Pass
@@ -409,10 +371,11 @@ def load_system(path: str | Path | None = None, *,
     InputError
         Every problem in the file at once.
     """
-    if path is None:
-        from carbon_core.programmes import get_programme
+    from carbon_core.programmes import Programme, get_programme
 
-        programme = get_programme()
+    if not isinstance(programme, Programme):
+        programme = get_programme() if programme is None else get_programme(programme)
+    if path is None:
         text = programme.file("indicator_system").read_text(encoding="utf-8")
         label = programme.label("indicator_system")
     else:
@@ -422,7 +385,7 @@ def load_system(path: str | Path | None = None, *,
         except FileNotFoundError:
             raise InputError([_problem(label, "indicator-system file not found",
                                        expected="a TOML file")]) from None
-    return loads_system(text, file=label, metrics=metrics)
+    return loads_system(text, file=label, metrics=metrics, programme=programme)
 
 
 def _problem(file, message, **kw):
@@ -432,8 +395,8 @@ def _problem(file, message, **kw):
 
 
 def loads_system(text: str, *, file: str = "<string>",
-                 metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None
-                 ) -> IndicatorSystem:
+                 metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None,
+                 programme: Any = None) -> IndicatorSystem:
     """Like :func:`load_system`, from TOML text (``file`` names it in problems)."""
     try:
         doc = tomllib.loads(text)
@@ -480,7 +443,10 @@ def loads_system(text: str, *, file: str = "<string>",
             else:
                 pass_score = float(ps)
 
-    elig = _parse_eligibility(doc.get("eligibility", {}), problems)
+    if "eligibility" in doc:
+        problems.add("the eligibility gate is a file of the programme bundle, not of the indicator "
+                     "system", field="eligibility", expected="no [eligibility] table here; the "
+                     "programme's eligibility.toml (carbon score --programme NAME)")
 
     levels_raw = doc.get("level1")
     levels: list[FirstLevel] = []
@@ -556,7 +522,13 @@ def loads_system(text: str, *, file: str = "<string>",
                                 f"{'s' if len(problems.problems) != 1 else ''} in indicator "
                                 f"system {file}")
     by_id = {ind.id: ind for level in levels for ind in level.indicators}
+    from carbon_core.programmes import Programme, get_programme
+
+    prog = programme if isinstance(programme, Programme) else (
+        get_programme() if programme is None else get_programme(programme))
+    gate = load_gate(prog)
     return IndicatorSystem(id=sys_id, title_zh=title_zh, title_en=title_en, version=version,
                            status=status, notice=notice, levels=tuple(levels),
-                           pass_score=pass_score, eligibility=elig, sources=tuple(sources),
+                           pass_score=pass_score, eligibility=gate, sources=tuple(sources),
+                           programme=prog.name, programme_template=prog.is_template,
                            path=file, _by_id=by_id)
