@@ -3,8 +3,9 @@
 A policy says which contractual instruments are accepted and in what order, the market boundary,
 the vintage window, which residual factor values uncovered consumption, which temporal matching
 counts for the balance, which offsets are accepted and whether they are capped. Policies are TOML
-files under ``factors/policies/`` (schema ``carbon_core.balance_policy/1``); the default is
-``hefei-template``. An inventory picks one in ``[balance] policy = "..."`` and may override single
+files (schema ``carbon_core.balance_policy/1``) in a programme bundle (``programmes/<name>/``,
+named after the programme) or under ``factors/policies/``; the default is the default programme's
+(:data:`carbon_core.programmes.DEFAULT_PROGRAMME`). An inventory picks one in ``[balance] policy = "..."`` and may override single
 parameters in ``[balance.policy_overrides]``; every result records the policy name, its parameters
 and what was overridden.
 
@@ -16,11 +17,13 @@ proposal (2025) (the example ``ghgp-2025-hourly``).
 
 Examples
 --------
->>> p = load_policy("hefei-template")
->>> p.name, p.matching_for_balance, p.offset_cap_share
-('hefei-template', 'annual', None)
+>>> p = load_policy("shanghai-2023")
+>>> p.name
+'shanghai-2023'
 >>> p.with_overrides({"offset_cap_share": 0.1}).name
-'hefei-template+overrides'
+'shanghai-2023+overrides'
+>>> load_policy().name == DEFAULT_POLICY
+True
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import InputError, Problem
+from ..programmes import DEFAULT_PROGRAMME
 from ..schema import Field, Table, validate_into
 
 __all__ = [
@@ -46,7 +50,8 @@ __all__ = [
     "OVERRIDES_TABLE",
 ]
 
-DEFAULT_POLICY = "hefei-template"
+#: The default programme's policy (a bundle's policy carries the programme's name).
+DEFAULT_POLICY = DEFAULT_PROGRAMME
 
 #: Instrument types of the inventory's ``[[instruments]]`` table.
 INSTRUMENT_TYPES = (
@@ -73,7 +78,8 @@ class Policy:
     Attributes
     ----------
     name : str
-        Policy name (``hefei-template``); ``<name>+overrides`` when an inventory overrides a
+        Policy name (a programme's name, or a file of ``factors/policies/``);
+        ``<name>+overrides`` when an inventory overrides a
         parameter.
     hierarchy : tuple of str
         Instrument types in the order they are applied to consumption.
@@ -278,7 +284,7 @@ def _policy_root():
 def available_policies() -> list[str]:
     """Names of the policies shipped under ``factors/policies/``.
 
-    >>> "hefei-template" in available_policies()
+    >>> DEFAULT_POLICY in available_policies()
     True
     """
     from ..programmes import programme_registry

@@ -253,7 +253,7 @@ def _as_results(obj):
 def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = None,
              evidence: Evidence | Mapping[str, Any] | None = None, previous: Any = None,
              as_of: datetime.date | None = None, factory: Any = None,
-             reporting_year: int | None = None) -> Evaluation:
+             reporting_year: int | None = None, programme: Any = None) -> Evaluation:
     """Evaluate one factory.
 
     Parameters
@@ -262,7 +262,7 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
         The engine's ``Results`` (``.metrics``, ``.inventory`` with ``.raw``, ``.path``,
         ``.reporting_year``, ``.factory``) or a plain mapping ``{metric name: number or None}``.
     system : IndicatorSystem or path, optional
-        Default: the shipped Hefei template (labelled as a template in the result).
+        Default: the default programme's system (labelled as a template in the result).
     evidence : Evidence or mapping, optional
         Parsed evidence or a raw ``[evidence]`` table. Default: the inventory's ``[evidence]``
         (none when scoring a plain mapping: every basic requirement then fails).
@@ -275,6 +275,9 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
         ``name``, ``credit_code``, ``district``; default the inventory's ``[factory]``.
     reporting_year : int, optional
         Default the inventory's.
+    programme : str or Programme, optional
+        The programme bundle giving the default system and the eligibility gate; default
+        :data:`carbon_core.programmes.DEFAULT_PROGRAMME`.
 
     Raises
     ------
@@ -284,8 +287,11 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
     """
     metrics, inventory = _as_results(results_or_metrics)
     if system is None or not isinstance(system, IndicatorSystem):
-        system = _default_system() if system is None else load_system(
-            system, metrics=set(metrics) | set(_default_metric_names()))
+        if system is None and programme is None:
+            system = _default_system()
+        else:
+            system = load_system(system, metrics=set(metrics) | set(_default_metric_names()),
+                                 programme=programme)
     if inventory is not None:
         reporting_year = reporting_year or getattr(inventory, "reporting_year", None)
         factory = factory if factory is not None else getattr(inventory, "factory", None)
