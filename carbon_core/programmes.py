@@ -217,6 +217,8 @@ def load_programme(folder, *, origin: str = "shipped") -> Programme:
 def _shipped() -> Iterable:
     root = resources.files("carbon_core_programmes")
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.startswith("_"):  # programmes/_template: the fill-in example, not loaded
+            continue
         if entry.is_dir() and (entry / "programme.toml").is_file():
             yield entry
 

@@ -55,6 +55,7 @@ __all__ = [
     "ELIGIBILITY_CHECKS",
     "load_gate",
     "loads_gate",
+    "known_exclusions",
     "EVIDENCE_KEYS",
     "parse_evidence",
     "check_eligibility",
@@ -494,8 +495,11 @@ def _parse_record(r, gate, problems) -> tuple[dict[str, RecordItem], str]:
         period = ""
     items = {k: v for k, v in r.items() if k != "period"}
     if gate is not None:
-        allowed = [e.id for e in gate.exclusions] + ["period"]
-        problems.extend(unknown_key_problems(items, allowed, file=problems.file, row=row))
+        # an exclusion of another known programme is a fact of the record, not a typo: accepted
+        # (and read by that programme's gate); anything else is refused with a suggestion
+        allowed = list(dict.fromkeys([e.id for e in gate.exclusions] + known_exclusions()))
+        problems.extend(unknown_key_problems(items, allowed + ["period"], file=problems.file,
+                                             row=row))
         items = {k: v for k, v in items.items() if k in allowed}
     for key, v in items.items():
         if not re.fullmatch(_NAME_RE, key):
@@ -751,6 +755,18 @@ def _gate_of(prog) -> EligibilityConfig:
 
 
 _GATES: dict[tuple, EligibilityConfig] = {}
+
+
+def known_exclusions() -> list[str]:
+    """The exclusion ids of every shipped programme's gate (the keys ``[evidence.record]`` may
+    hold, besides those of the gate it is judged by)."""
+    from carbon_core.programmes import programme_registry
+
+    out: list[str] = []
+    for prog in programme_registry().values():
+        if prog.has("eligibility"):
+            out += [e.id for e in _gate_of(prog).exclusions]
+    return list(dict.fromkeys(out))
 
 
 @dataclass(frozen=True)
