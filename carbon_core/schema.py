@@ -683,7 +683,7 @@ def rows_to_arrays(table: Table, raw: list, where: str, file: str, problems: lis
 
 def _type_text(f: Field) -> str:
     if f.kind == "choice":
-        return " \\| ".join(f"`{c}`" for c in f.choices)
+        return " | ".join(f"`{c}`" for c in f.choices)
     if f.kind in ("number", "integer"):
         text = KINDS[f.kind].type_name
         bounds = _bounds_text(f)
@@ -703,7 +703,7 @@ def _type_text(f: Field) -> str:
 def _default_text(f: Field) -> str:
     if f.required:
         return "**required**"
-    if f.default is None or f.default == "" or f.default == [] or f.default == ():
+    if f.default is None or f.default in ("", [], (), {}):
         return ""
     if isinstance(f.default, bool):
         return "`true`" if f.default else "`false`"
@@ -714,37 +714,40 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(table: Table, path: str, *, level: int = 3, skip: Iterable[str] = ()) -> str:
+def to_markdown(table: Table, title: str, *, path: str = "", level: int = 3,
+                skip: Iterable[str] = ()) -> str:
     """The field reference of ``table`` as Markdown: one section per (nested) table.
 
     Parameters
     ----------
     table : Table
+    title : str
+        The section heading (``"[[meters]]"``, ``"Top level"``).
     path : str
-        How the table is written in TOML (``"[[meters]]"``, ``"top level"``).
+        The table's dotted TOML path (``"evidence"``; ``""`` for the top level), for the headings
+        of nested tables.
     level : int
         Heading level of the first section.
     skip : iterable of str
         Field names documented elsewhere (their row still appears, without a sub-section).
     """
     skip = set(skip)
-    lines = [f"{'#' * level} {path}", ""]
+    lines = [f"{'#' * level} {title}", ""]
     if table.doc:
         lines += [table.doc, ""]
     lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
-    nested: list[tuple[str, Field]] = []
+    nested: list[Field] = []
     for f in table.fields:
-        typ = _type_text(f)
-        meaning = f.doc
+        meaning = f.doc or (f.table.doc if f.table is not None else "")
         if f.unit_key:
             meaning += f" (unit in `{f.unit_key}`)"
-        lines.append(f"| `{f.name}` | {_cell(typ)} | {_default_text(f)} | {_cell(meaning)} |")
+        lines.append(f"| `{f.name}` | {_cell(_type_text(f))} | {_default_text(f)} | "
+                     f"{_cell(meaning)} |")
         if f.kind in ("table", "rows", "map") and f.table is not None and f.name not in skip:
-            nested.append((f.name, f))
-    for name, f in nested:
-        inner = path.strip("[]")
-        inner = "" if inner == "top level" else inner + "."
-        sub = {"table": f"[{inner}{name}]", "rows": f"[[{inner}{name}]]",
-               "map": f"[{inner}{name}.<name>]"}[f.kind]
-        lines += ["", to_markdown(f.table, sub, level=level + 1).rstrip()]
+            nested.append(f)
+    for f in nested:
+        sub = f"{path}.{f.name}" if path else f.name
+        head = {"table": f"[{sub}]", "rows": f"[[{sub}]]", "map": f"[{sub}.<name>]"}[f.kind]
+        inner = f"{sub}.<name>" if f.kind == "map" else sub
+        lines += ["", to_markdown(f.table, head, path=inner, level=level + 1).rstrip()]
     return "\n".join(lines) + "\n"
