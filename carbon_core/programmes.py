@@ -71,7 +71,7 @@ _META = Table("programme", (
     Field("title_zh", kind="text"),
     Field("title_en", kind="text"),
     Field("status", kind="text", doc="'template' (official documents not public) or 'official'"),
-    Field("jurisdiction", kind="text", **_O, doc="where it applies, e.g. CN or CN-AH-3401"),
+    Field("jurisdiction", kind="text", **_O, doc="where it applies, e.g. CN or a province and division code"),
     Field("issuer", kind="text", **_O, doc="who issues the programme"),
     Field("issued", kind="date", **_O, doc="date of the programme document"),
     Field("source", kind="text", **_O, doc="the published documents the bundle encodes"),
