@@ -315,7 +315,7 @@ def _expected_choice(f: Field) -> str:
 def _check_choice(f: Field, v: Any, ctx: _Ctx, key: str):
     if not isinstance(v, str) or v not in f.choices:
         close = difflib.get_close_matches(v, list(f.choices), n=1) if isinstance(v, str) else []
-        ctx.add("not one of the choices" + (f"; did you mean {close[0]!r}?" if close else ""),
+        ctx.add(f"unknown {key}" + (f"; did you mean {close[0]!r}?" if close else ""),
                 field=key, found=v, expected=f.expected())
         return _BAD
     return v

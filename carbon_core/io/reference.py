@@ -33,6 +33,7 @@ def _sections() -> list[tuple[Table, str, str]]:
     from ..balance.policy import POLICY_TABLE
     from .. import programmes
     from ..scoring.evidence import ELIGIBILITY_TABLE, EVIDENCE
+    from ..scoring.system import SYSTEM_TABLE
     from .inventory import inventory_schema
 
     return [
@@ -42,6 +43,8 @@ def _sections() -> list[tuple[Table, str, str]]:
         (EVIDENCE, "[evidence]", "evidence"),
         (programmes.PROGRAMME_TABLE, "Programme bundle: programmes/<name>/programme.toml", ""),
         (ELIGIBILITY_TABLE, "Programme bundle: programmes/<name>/eligibility.toml", ""),
+        (SYSTEM_TABLE, "Programme bundle: programmes/<name>/indicators.toml (indicator system; "
+         "rows counted from 1)", ""),
         (POLICY_TABLE, "Balance policy: programmes/<name>/policy.toml (or factors/policies/)",
          ""),
     ]
