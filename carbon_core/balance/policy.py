@@ -259,6 +259,11 @@ _RULES: tuple[Field, ...] = (
     Field("require_offset_retirement", kind="bool", **_O),
 )
 
+# the documented default of each rule is the dataclass default (what an absent key means)
+_DEFAULTS = {f.name: f.default for f in fields(Policy)}
+_RULES = tuple(replace(f, default=list(d) if isinstance(d, tuple) else d)
+               for f in _RULES for d in [_DEFAULTS.get(f.name)])
+
 #: A balance policy file (``carbon_core.balance_policy/1``).
 POLICY_TABLE = Table("policy", (
     Field("schema", kind="choice", choices=(_SCHEMA,), **_O),

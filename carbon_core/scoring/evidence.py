@@ -92,10 +92,6 @@ def normalise_standard(text: str) -> str | None:
     return None
 
 
-def _cert_key(standard: str) -> str:
-    return "certification.iso" + standard.split()[1]
-
-
 #: Evidence keys an indicator may read (besides ``qualitative.<name>``): key -> value kind.
 EVIDENCE_KEYS: dict[str, str] = {
     "certification.iso9001": "bool",
