@@ -320,3 +320,15 @@ def test_every_declared_inventory_key_is_documented():
 def test_markdown_of_nested_tables():
     md = to_markdown(T, "[t]", path="t")
     assert "#### [t.sub]" in md and "#### [[t.rows]]" in md and "#### [t.named.<name>]" in md
+
+
+def test_balance_table_and_rule_parameters_suggest_too(tmp_path):
+    import carbon_core
+
+    with pytest.raises(InputError, match=r"unknown key 'boundry'; did you mean 'boundary'\?"):
+        carbon_core.compute(_write(tmp_path, _example_text().replace('boundary = "I"',
+                                                                     'boundry = "I"')))
+    text = (ROOT / "programmes" / "hefei-template" / "indicators.toml").read_text("utf-8")
+    with pytest.raises(InputError, match="did you mean 'baseline'"):
+        loads_system(text.replace("baseline = 0.30, leading = 1.00",
+                                  "baselin = 0.30, leading = 1.00"))
