@@ -54,7 +54,6 @@ def _default_name() -> str:
 #: ``programmes/default.toml``, not a rule of the core.
 DEFAULT_PROGRAMME = _default_name()
 
-_O = dict(required=False)
 
 #: Roles of the files a bundle may name (``[files]``); later layers add theirs with
 #: :func:`register_programme_file`.
@@ -71,18 +70,18 @@ _META = Table("programme", (
     Field("title_zh", kind="text"),
     Field("title_en", kind="text"),
     Field("status", kind="text", doc="'template' (official documents not public) or 'official'"),
-    Field("jurisdiction", kind="text", **_O, doc="where it applies, e.g. CN or a province and division code"),
-    Field("issuer", kind="text", **_O, doc="who issues the programme"),
-    Field("issued", kind="date", **_O, doc="date of the programme document"),
-    Field("source", kind="text", **_O, doc="the published documents the bundle encodes"),
-    Field("references", kind="list", item=Field("reference", kind="text"), default=[], **_O,
+    Field("jurisdiction", kind="text", required=False, doc="where it applies, e.g. CN or a province and division code"),
+    Field("issuer", kind="text", required=False, doc="who issues the programme"),
+    Field("issued", kind="date", required=False, doc="date of the programme document"),
+    Field("source", kind="text", required=False, doc="the published documents the bundle encodes"),
+    Field("references", kind="list", item=Field("reference", kind="text"), default=[], required=False,
           doc="published sources, one citation each"),
-    Field("note", kind="text", allow_empty=True, **_O),
+    Field("note", kind="text", allow_empty=True, required=False),
 ), rows=False)
 
 
 def _files_table() -> Table:
-    return Table("files", tuple(Field(role, kind="text", **_O, doc=doc)
+    return Table("files", tuple(Field(role, kind="text", required=False, doc=doc)
                                 for role, doc in _FILE_ROLES.items()), rows=False,
                  doc="Paths relative to the bundle folder.")
 
@@ -91,7 +90,7 @@ def _programme_table() -> Table:
     return Table("programme.toml", (
         Field("schema", kind="choice", choices=(SCHEMA,)),
         Field("programme", kind="table", table=_META),
-        Field("files", kind="table", table=_files_table(), default={}, **_O),
+        Field("files", kind="table", table=_files_table(), default={}, required=False),
     ), rows=False, doc="The bundle's index: metadata and the files it holds.")
 
 

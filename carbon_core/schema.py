@@ -407,6 +407,7 @@ def _check_table(f: Field, v: Any, ctx: _Ctx, key: str):
     if not isinstance(v, Mapping):
         ctx.add("not a table", field=key, found=v, expected=f"a [{_sub(ctx, key)}] table")
         return _BAD
+    assert f.table is not None, f"field {f.name!r} of kind 'table' declares no table"
     return _validate(f.table, v, ctx.at(_sub(ctx, key)))
 
 
@@ -416,6 +417,7 @@ def _check_rows(f: Field, v: Any, ctx: _Ctx, key: str):
         ctx.add("not an array of tables", field=key, found=type(v).__name__,
                 expected=f"[[{where}]] entries")
         return _BAD
+    assert f.table is not None, f"field {f.name!r} of kind 'rows' declares no table"
     return _validate_rows(f.table, v, ctx, where)
 
 
@@ -434,6 +436,7 @@ def _check_map(f: Field, v: Any, ctx: _Ctx, key: str):
         if not isinstance(item, Mapping):
             ctx.add("not a table", row=row, found=item, expected=f"a [{row}] table")
             continue
+        assert f.table is not None, f"field {f.name!r} of kind 'map' declares no table"
         rec = _validate(f.table, item, ctx.at(row))
         if rec is not None:
             out[name] = rec
@@ -520,6 +523,8 @@ def _validate(table: Table, raw: Mapping, ctx: _Ctx) -> dict[str, Any] | None:
 def _unit_scale(f: Field, text: Any, ctx: _Ctx, cache: dict | None = None) -> float | None:
     from . import units as _units
 
+    assert f.unit is not None
+
     if cache is not None and (f.name, text) in cache:
         return cache[(f.name, text)]
     try:
@@ -533,8 +538,9 @@ def _unit_scale(f: Field, text: Any, ctx: _Ctx, cache: dict | None = None) -> fl
     return scale
 
 
-def _validate_rows(table: Table, raw: Sequence, ctx: _Ctx, where: str) -> list[dict[str, Any]]:
-    out = []
+def _validate_rows(table: Table, raw: Sequence, ctx: _Ctx, where: str
+                   ) -> list[dict[str, Any] | None]:
+    out: list[dict[str, Any] | None] = []
     for i, r in enumerate(raw):
         row = f"{where}[{i}]"
         if not isinstance(r, Mapping):
@@ -546,8 +552,7 @@ def _validate_rows(table: Table, raw: Sequence, ctx: _Ctx, where: str) -> list[d
 
 
 def validate_into(table: Table, raw: Any, problems: list[Problem], *, file: str,
-                  where: str | None = None, rows: bool | None = None
-                  ) -> dict[str, Any] | list[dict[str, Any]] | None:
+                  where: str | None = None, rows: bool | None = None) -> Any:
     """Like :func:`validate`, collecting problems into ``problems`` instead of raising.
 
     Returns the validated table (or rows, for ``table.rows``: one entry per input row, None for
@@ -598,7 +603,7 @@ def validate(table: Table, raw: Any, *, file: str = "input", where: str | None =
 
 
 def validate_rows(table: Table, raw: Sequence, *, file: str, where: str,
-                  problems: list[Problem]) -> list[dict[str, Any]]:
+                  problems: list[Problem]) -> list[dict[str, Any] | None]:
     """Validate an array of tables (rows labelled ``where[i]``), collecting problems."""
     return _validate_rows(table, raw, _Ctx(file, None, problems), where)
 
@@ -746,6 +751,7 @@ def to_markdown(table: Table, title: str, *, path: str = "", level: int = 3,
         if f.kind in ("table", "rows", "map") and f.table is not None and f.name not in skip:
             nested.append(f)
     for f in nested:
+        assert f.table is not None
         sub = f"{path}.{f.name}" if path else f.name
         head = {"table": f"[{sub}]", "rows": f"[[{sub}]]", "map": f"[{sub}.<name>]"}[f.kind]
         inner = f"{sub}.<name>" if f.kind == "map" else sub

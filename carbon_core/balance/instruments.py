@@ -203,46 +203,44 @@ class Offset:
 
 # -- declarations (carbon_core.schema) --------------------------------------------------------
 
-_O = dict(required=False)
-_TEXT_O = dict(kind="text", required=False)
 _CLAIM = (
-    Field("beneficiary", **_TEXT_O,
+    Field("beneficiary", kind="text", required=False,
           doc="who it was retired (核销/注销) for: this factory's credit code or name"),
-    Field("retired_on", kind="date", **_O, doc="retirement date"),
+    Field("retired_on", kind="date", required=False, doc="retirement date"),
     Field("evidence", kind="text", doc="the documents proving the claim (contract, settlement, "
           "certificate or retirement record)"),
-    Field("note", kind="text", allow_empty=True, **_O, doc="free text"),
-    Field("description", **_TEXT_O, doc="free text"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
+    Field("description", kind="text", required=False, doc="free text"),
 )
 
 #: ``[[instruments]]``: contractual instruments, each with its evidence.
 INSTRUMENT = Table("instruments", (
     Field("id", kind="text", doc="unique within [[instruments]]"),
     Field("type", kind="choice", choices=INSTRUMENT_TYPES, doc="the instrument"),
-    Field("technology", **_TEXT_O, doc="one of " + ", ".join(RENEWABLE_TECHNOLOGIES) +
+    Field("technology", kind="text", required=False, doc="one of " + ", ".join(RENEWABLE_TECHNOLOGIES) +
           "; required except for supplier_specific and onsite_renewable"),
-    Field("country", **_TEXT_O, default="CN", doc="country of generation (ISO 3166-1)"),
-    Field("province", **_TEXT_O, doc="generation province, ISO 3166-2, e.g. CN-AH"),
-    Field("grid_region", **_TEXT_O, doc="generation grid region, e.g. CN-GRID-EAST "
+    Field("country", kind="text", required=False, default="CN", doc="country of generation (ISO 3166-1)"),
+    Field("province", kind="text", required=False, doc="generation province, ISO 3166-2, e.g. CN-AH"),
+    Field("grid_region", kind="text", required=False, doc="generation grid region, e.g. CN-GRID-EAST "
           "(market_boundary = grid_region)"),
-    Field("volume_mwh", kind="number", minimum=0.0, **_O,
+    Field("volume_mwh", kind="number", minimum=0.0, required=False,
           doc="annual volume; exactly one of volume_mwh, monthly_mwh, profile_file "
               "(unbundled certificates: default the certificate count)"),
     Field("monthly_mwh", kind="list", length=12, item=Field("mwh", minimum=0.0, unit="MWh"),
-          **_O, doc="volumes of January..December of the reporting year"),
-    Field("profile_file", **_TEXT_O,
+          required=False, doc="volumes of January..December of the reporting year"),
+    Field("profile_file", kind="text", required=False,
           doc="CSV of timestamp, kwh (or mwh) per interval start, China time"),
-    Field("certificates", kind="any", **_O,
+    Field("certificates", kind="any", required=False,
           doc="serial ranges 'PREFIX#FIRST..LAST' (or {prefix, first, last}); 1 GEC = 1 MWh"),
-    Field("generation_start", kind="month", **_O, doc="first month of generation, YYYY-MM"),
-    Field("generation_end", kind="month", **_O, doc="last month of generation, YYYY-MM"),
-    Field("supplier", **_TEXT_O, doc="supplier_specific: the supplier whose factor is used"),
-    Field("factor_tco2_per_mwh", kind="number", minimum=0.0, unit="tCO2/MWh", **_O,
+    Field("generation_start", kind="month", required=False, doc="first month of generation, YYYY-MM"),
+    Field("generation_end", kind="month", required=False, doc="last month of generation, YYYY-MM"),
+    Field("supplier", kind="text", required=False, doc="supplier_specific: the supplier whose factor is used"),
+    Field("factor_tco2_per_mwh", kind="number", minimum=0.0, unit="tCO2/MWh", required=False,
           doc="supplier_specific: the supplier's emission factor"),
-    Field("seller", **_TEXT_O, doc="evidence: the seller"),
-    Field("exchange", **_TEXT_O, doc="evidence: the trading centre 电力交易中心"),
-    Field("contract_number", **_TEXT_O, doc="evidence: the contract"),
-    Field("registry", **_TEXT_O, doc="evidence: the certificate registry"),
+    Field("seller", kind="text", required=False, doc="evidence: the seller"),
+    Field("exchange", kind="text", required=False, doc="evidence: the trading centre 电力交易中心"),
+    Field("contract_number", kind="text", required=False, doc="evidence: the contract"),
+    Field("registry", kind="text", required=False, doc="evidence: the certificate registry"),
     *_CLAIM,
 ), doc="Green-power contracts, PPAs, supplier-specific electricity, GECs, I-RECs, on-site "
        "renewables (docs/balance.md).")
@@ -253,7 +251,7 @@ OFFSET = Table("offsets", (
     Field("standard", kind="text", doc="the crediting standard, e.g. CCER, CDM, VCS, GS"),
     Field("registry", kind="text", doc="the registry holding the credits"),
     Field("project", kind="text", doc="the project"),
-    Field("project_id", **_TEXT_O, doc="the project's registry id"),
+    Field("project_id", kind="text", required=False, doc="the project's registry id"),
     Field("serials", kind="any", doc="serial ranges 'PREFIX#FIRST..LAST'; 1 CCER = 1 tCO2e"),
     Field("vintage", kind="integer", minimum=1990, maximum=2100,
           doc="the year of the reductions"),

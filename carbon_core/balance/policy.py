@@ -195,7 +195,8 @@ class Policy:
                     for q in problems]
         if problems:
             raise InputError(problems)
-        changes = {k: tuple(rec[k]) if isinstance(rec[k], list) else rec[k] for k in overrides}
+        changes: dict[str, Any] = {k: tuple(rec[k]) if isinstance(rec[k], list) else rec[k]
+                                   for k in overrides}
         new = replace(self, **changes, name=f"{self.base or self.name}+overrides",
                       overridden=tuple(sorted(set(self.overridden) | set(changes))))
         found = new.validate(file)
@@ -218,45 +219,43 @@ class Policy:
         return out
 
 
-_O = dict(required=False)
-_MONTHS = dict(kind="integer", minimum=0, required=False)
 _RULES: tuple[Field, ...] = (
     Field("hierarchy", kind="list", item=Field("type", kind="choice", choices=INSTRUMENT_TYPES),
-          **_O, doc="instrument types in the order they are applied to consumption"),
+          required=False, doc="instrument types in the order they are applied to consumption"),
     Field("accepted_types", kind="list",
-          item=Field("type", kind="choice", choices=INSTRUMENT_TYPES), **_O,
+          item=Field("type", kind="choice", choices=INSTRUMENT_TYPES), required=False,
           doc="instrument types accepted at all (others are excluded, with the reason)"),
-    Field("accept_unbundled", kind="bool", **_O, doc="unbundled certificates (gec, irec)"),
-    Field("market_boundary", kind="choice", choices=MARKET_BOUNDARIES, **_O,
+    Field("accept_unbundled", kind="bool", required=False, doc="unbundled certificates (gec, irec)"),
+    Field("market_boundary", kind="choice", choices=MARKET_BOUNDARIES, required=False,
           doc="where generation must be"),
-    Field("irec_outside_china_only", kind="bool", **_O, doc="refuse I-RECs for generation in "
+    Field("irec_outside_china_only", kind="bool", required=False, doc="refuse I-RECs for generation in "
           "China"),
-    Field("certificate_validity_months", **_MONTHS, doc="validity from the generation month "
+    Field("certificate_validity_months", kind="integer", minimum=0, required=False, doc="validity from the generation month "
           "[months]"),
-    Field("vintage_window_months", **_MONTHS, doc="generation at most this many months before "
+    Field("vintage_window_months", kind="integer", minimum=0, required=False, doc="generation at most this many months before "
           "the reporting year [months]; absent: no window"),
-    Field("require_certificate_retirement", kind="bool", **_O),
-    Field("require_serials", kind="bool", **_O),
-    Field("onsite_requires_instrument", kind="bool", **_O),
-    Field("residual_factor_key", kind="text", **_O, doc="library key of the residual factor"),
-    Field("residual_factor_region", kind="text", **_O),
-    Field("residual_factor_rule", kind="text", **_O, doc="selection rule, e.g. latest:Y-2"),
-    Field("residual_factor_value", kind="number", minimum=0.0, unit="tCO2/MWh", **_O,
+    Field("require_certificate_retirement", kind="bool", required=False),
+    Field("require_serials", kind="bool", required=False),
+    Field("onsite_requires_instrument", kind="bool", required=False),
+    Field("residual_factor_key", kind="text", required=False, doc="library key of the residual factor"),
+    Field("residual_factor_region", kind="text", required=False),
+    Field("residual_factor_rule", kind="text", required=False, doc="selection rule, e.g. latest:Y-2"),
+    Field("residual_factor_value", kind="number", minimum=0.0, unit="tCO2/MWh", required=False,
           doc="a fixed residual factor instead of a library lookup"),
-    Field("residual_factor_unit", kind="choice", choices=("tCO2/MWh",), **_O),
-    Field("residual_factor_citation", kind="text", **_O),
-    Field("matching_for_balance", kind="choice", choices=MATCHING_MODES, **_O,
+    Field("residual_factor_unit", kind="choice", choices=("tCO2/MWh",), required=False),
+    Field("residual_factor_citation", kind="text", required=False),
+    Field("matching_for_balance", kind="choice", choices=MATCHING_MODES, required=False,
           doc="the matching mode whose result counts (one of matching_modes)"),
     Field("matching_modes", kind="list",
-          item=Field("mode", kind="choice", choices=MATCHING_MODES), **_O,
+          item=Field("mode", kind="choice", choices=MATCHING_MODES), required=False,
           doc="modes reported side by side"),
-    Field("accepted_offset_standards", kind="list", item=Field("standard", kind="text"), **_O),
-    Field("offset_vintage_window_years", kind="integer", minimum=0, **_O,
+    Field("accepted_offset_standards", kind="list", item=Field("standard", kind="text"), required=False),
+    Field("offset_vintage_window_years", kind="integer", minimum=0, required=False,
           doc="offsets older than reporting year minus this are excluded [years]"),
-    Field("removals_only", kind="bool", **_O),
-    Field("offset_cap_share", kind="number", minimum=0.0, maximum=1.0, unit="1", **_O,
+    Field("removals_only", kind="bool", required=False),
+    Field("offset_cap_share", kind="number", minimum=0.0, maximum=1.0, unit="1", required=False,
           doc="maximum offsets as a share of gross emissions; absent: no cap"),
-    Field("require_offset_retirement", kind="bool", **_O),
+    Field("require_offset_retirement", kind="bool", required=False),
 )
 
 # the documented default of each rule is the dataclass default (what an absent key means)
@@ -266,13 +265,13 @@ _RULES = tuple(replace(f, default=list(d) if isinstance(d, tuple) else d)
 
 #: A balance policy file (``carbon_core.balance_policy/1``).
 POLICY_TABLE = Table("policy", (
-    Field("schema", kind="choice", choices=(_SCHEMA,), **_O),
+    Field("schema", kind="choice", choices=(_SCHEMA,), required=False),
     Field("name", kind="text", doc="the policy's name"),
-    Field("title", kind="text", **_O),
-    Field("title_en", kind="text", **_O),
-    Field("status", kind="text", **_O, doc="'template: ...' for declared assumptions"),
+    Field("title", kind="text", required=False),
+    Field("title_en", kind="text", required=False),
+    Field("status", kind="text", required=False, doc="'template: ...' for declared assumptions"),
     *_RULES,
-    Field("references", kind="list", item=Field("reference", kind="any"), **_O,
+    Field("references", kind="list", item=Field("reference", kind="any"), required=False,
           doc="[[references]] text = ... (or plain strings)"),
 ), rows=False, doc="Balance rules of a programme (docs/balance.md).")
 

@@ -281,49 +281,48 @@ def _fugitive_activity(p: ProblemCollector, row: Mapping, given: Mapping, where:
 # Declarations (carbon_core.schema): every key of every core table; unknown keys are refused
 # --------------------------------------------------------------------------------------------------
 
-_OPT = dict(required=False)
 
 FACTORY = Table("factory", (
     Field("name", kind="text", doc="the legal entity's name"),
     Field("credit_code", kind="text",
           doc="an 18-character unified social credit code 统一社会信用代码 (GB 32100-2015, "
               "check digit verified)"),
-    Field("district", kind="text", allow_empty=True, default="", **_OPT,
+    Field("district", kind="text", allow_empty=True, default="", required=False,
           doc="district or park, as the programme names it"),
-    Field("sectors", kind="list", item=Field("sector", kind="text"), default=[], **_OPT,
+    Field("sectors", kind="list", item=Field("sector", kind="text"), default=[], required=False,
           doc="sector plugins to run (`carbon plugins`); their inputs are `[process.<sector>]`"),
-    Field("grid_province", kind="text", allow_empty=True, default="", **_OPT,
+    Field("grid_province", kind="text", allow_empty=True, default="", required=False,
           doc="ISO 3166-2 province of the grid connection, e.g. CN-AH"),
-    Field("grid_region", kind="text", allow_empty=True, default="", **_OPT,
+    Field("grid_region", kind="text", allow_empty=True, default="", required=False,
           doc="regional grid, e.g. CN-GRID-EAST"),
 ), rows=False, required=True, doc="Who reports.")
 
 ELECTRICITY = Table("electricity", (
     Field("factor", kind="choice", choices=tuple(sorted(GRID_FACTOR_KINDS)), default="average",
-          **_OPT, doc="which grid factor location-based Scope 2 uses"),
-    Field("region", kind="text", **_OPT, doc="factor region; default: factory.grid_province, "
+          required=False, doc="which grid factor location-based Scope 2 uses"),
+    Field("region", kind="text", required=False, doc="factor region; default: factory.grid_province, "
           "else CN"),
-    Field("selection", kind="text", default="latest:Y-2", **_OPT,
+    Field("selection", kind="text", default="latest:Y-2", required=False,
           doc="data-year selection rule (carbon_core.factors.SelectionRule), e.g. latest:Y-2"),
 ), rows=False, doc="The location-based Scope 2 factor choice.")
 
 FUELS = Table("fuels", (
-    Field("edition", kind="text", **_OPT,
+    Field("edition", kind="text", required=False,
           doc="default fuel factor edition (optional if only one matches)"),
 ), rows=False)
 
 DATA = Table("data", (
-    Field("files", kind="list", item=Field("file", kind="text"), default=[], **_OPT,
+    Field("files", kind="list", item=Field("file", kind="text"), default=[], required=False,
           doc="meter data files, long format timestamp, meter, value (CSV or Parquet), "
               "relative to the inventory"),
     Field("gap_policy", kind="choice", choices=("error", "zero", "linear"), default="error",
-          **_OPT, doc="what to do with missing intervals"),
+          required=False, doc="what to do with missing intervals"),
 ), rows=False)
 
 _HEAT = (
-    Field("enthalpy_kj_per_kg", kind="number", minimum=0.0, exclusive_minimum=True, **_OPT,
+    Field("enthalpy_kj_per_kg", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
           doc="steam measured by mass: its specific enthalpy (else [steam])"),
-    Field("temperature_c", kind="number", minimum=0.0, **_OPT,
+    Field("temperature_c", kind="number", minimum=0.0, required=False,
           doc="hot water measured by mass: its temperature"),
 )
 
@@ -334,60 +333,60 @@ METER = Table("meters", (
     Field("role", kind="choice", choices=tuple(sorted(ROLES)),
           doc="submeters are informational, never counted twice"),
     Field("reading", kind="choice", choices=("interval", "cumulative"), default="interval",
-          **_OPT, doc="consumption per interval, or register values"),
-    Field("interval", kind="choice", choices=tuple(INTERVALS), default="15min", **_OPT,
+          required=False, doc="consumption per interval, or register values"),
+    Field("interval", kind="choice", choices=tuple(INTERVALS), default="15min", required=False,
           doc="1MS = monthly"),
-    Field("rollover", kind="number", minimum=0.0, exclusive_minimum=True, **_OPT,
+    Field("rollover", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
           doc="cumulative registers: the modulus (an 8-digit register wraps at 100000000)"),
-    Field("renewable", kind="bool", default=False, **_OPT,
+    Field("renewable", kind="bool", default=False, required=False,
           doc="onsite_generation from renewable sources"),
     *_HEAT,
-    Field("description", kind="text", **_OPT, doc="free text"),
-    Field("note", kind="text", allow_empty=True, **_OPT, doc="free text"),
+    Field("description", kind="text", required=False, doc="free text"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
 ), doc="One time series in the data files.")
 
 ACTIVITY = Table("activities", (
     Field("id", kind="text", doc="unique among meters and activities"),
     Field("role", kind="choice", choices=tuple(sorted(ROLES)),
           doc="`fugitive` for refrigerant / SF6 top-ups"),
-    Field("carrier", kind="choice", choices=tuple(sorted(CARRIERS)), **_OPT,
+    Field("carrier", kind="choice", choices=tuple(sorted(CARRIERS)), required=False,
           doc="required except for fugitive top-ups"),
-    Field("gas", kind="text", **_OPT,
+    Field("gas", kind="text", required=False,
           doc="fugitive: a gas of carbon_core.units.GASES (blends: one row per component)"),
     Field("amount", kind="number", minimum=0.0,
           doc="the amount; exports are declared with role 'export'"),
     Field("unit", kind="unit", doc="unit of amount (fugitive: kg or t)"),
-    Field("period", kind="text", **_OPT,
+    Field("period", kind="text", required=False,
           doc="'YYYY' (the reporting year, default) or a month 'YYYY-MM'"),
-    Field("evidence", kind="text", allow_empty=True, default="", **_OPT,
+    Field("evidence", kind="text", allow_empty=True, default="", required=False,
           doc="invoice, bill or log the amount comes from"),
     *_HEAT,
-    Field("description", kind="text", **_OPT, doc="free text"),
-    Field("note", kind="text", allow_empty=True, **_OPT, doc="free text"),
+    Field("description", kind="text", required=False, doc="free text"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
 ), doc="Activity not metered: fuel by invoice, heat by bill, refrigerant top-ups.")
 
 MEASURED_FACTOR = Table("measured_factors", (
     Field("key", kind="text", doc="the factor key it overrides, e.g. fuel.natural_gas.ncv"),
     Field("value", kind="number", minimum=0.0, doc="the measured value"),
     Field("unit", kind="unit", doc="unit of value"),
-    Field("region", kind="text", default="CN", **_OPT, doc="region of the overridden factor"),
+    Field("region", kind="text", default="CN", required=False, doc="region of the overridden factor"),
     Field("evidence", kind="text", doc="the lab report or certificate the value comes from"),
-    Field("note", kind="text", allow_empty=True, **_OPT, doc="free text"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
 ), doc="实测 values that override defaults.")
 
 STEAM = Table("steam", (
-    Field("enthalpy_kj_per_kg", kind="number", minimum=0.0, exclusive_minimum=True, **_OPT,
+    Field("enthalpy_kj_per_kg", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
           doc="default specific enthalpy of purchased steam metered in t"),
 ), rows=False)
 
 PRODUCTION = Table("production", (
-    Field("output", kind="number", minimum=0.0, exclusive_minimum=True, **_OPT,
+    Field("output", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
           doc="physical output of the year (denominator of intensities)"),
-    Field("output_unit", kind="text", allow_empty=True, default="", **_OPT,
+    Field("output_unit", kind="text", allow_empty=True, default="", required=False,
           doc="unit of output, e.g. 台, t"),
-    Field("value_added", kind="number", minimum=0.0, exclusive_minimum=True, **_OPT,
+    Field("value_added", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
           doc="industrial value added"),
-    Field("value_added_unit", kind="unit", unit="wan_CNY", default="万元", **_OPT,
+    Field("value_added_unit", kind="unit", unit="wan_CNY", default="万元", required=False,
           doc="万元, 元 or 亿元"),
 ), rows=False)
 
@@ -400,40 +399,40 @@ SCOPE3 = Table("scope3", (
     Field("factor", kind="number", minimum=0.0, doc="emission factor, declared here"),
     Field("factor_unit", kind="text", doc="e.g. tCO2e/t"),
     Field("factor_source", kind="text", doc="where the factor comes from (EPD, database, year)"),
-    Field("region", kind="text", default="CN", **_OPT),
-    Field("confidence", kind="choice", choices=("C", "S", "M", "X"), default="S", **_OPT,
+    Field("region", kind="text", default="CN", required=False),
+    Field("confidence", kind="choice", choices=("C", "S", "M", "X"), default="S", required=False,
           doc="confidence mark of the declared factor"),
-    Field("description", kind="text", **_OPT, doc="free text"),
-    Field("note", kind="text", allow_empty=True, **_OPT, doc="free text"),
+    Field("description", kind="text", required=False, doc="free text"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
 ), doc="Scope 3 with the factor and its source declared in the inventory.")
 
 _CORE_TABLES: tuple[Field, ...] = (
-    Field("schema", kind="choice", choices=(SCHEMA,), default=SCHEMA, **_OPT,
+    Field("schema", kind="choice", choices=(SCHEMA,), default=SCHEMA, required=False,
           doc="the file format"),
     Field("reporting_year", kind="integer", minimum=2000, maximum=2100,
           doc="a year such as 2024"),
     Field("gwp_set", kind="choice", choices=tuple(GWP_SETS), doc="recorded in every result"),
     Field("factory", kind="table", table=FACTORY, doc="who reports"),
-    Field("electricity", kind="table", table=ELECTRICITY, default={}, **_OPT,
+    Field("electricity", kind="table", table=ELECTRICITY, default={}, required=False,
           doc="location-based Scope 2 factor choice"),
-    Field("fuels", kind="table", table=FUELS, default={}, **_OPT),
-    Field("data", kind="table", table=DATA, default={}, **_OPT, doc="meter data files"),
-    Field("meters", kind="rows", table=METER, default=[], **_OPT),
-    Field("activities", kind="rows", table=ACTIVITY, default=[], **_OPT),
-    Field("measured_factors", kind="rows", table=MEASURED_FACTOR, default=[], **_OPT),
-    Field("steam", kind="table", table=STEAM, default={}, **_OPT),
-    Field("production", kind="table", table=PRODUCTION, default={}, **_OPT),
-    Field("scope3", kind="rows", table=SCOPE3, default=[], **_OPT),
-    Field("process", kind="any", **_OPT,
+    Field("fuels", kind="table", table=FUELS, default={}, required=False),
+    Field("data", kind="table", table=DATA, default={}, required=False, doc="meter data files"),
+    Field("meters", kind="rows", table=METER, default=[], required=False),
+    Field("activities", kind="rows", table=ACTIVITY, default=[], required=False),
+    Field("measured_factors", kind="rows", table=MEASURED_FACTOR, default=[], required=False),
+    Field("steam", kind="table", table=STEAM, default={}, required=False),
+    Field("production", kind="table", table=PRODUCTION, default={}, required=False),
+    Field("scope3", kind="rows", table=SCOPE3, default=[], required=False),
+    Field("process", kind="any", required=False,
           doc="sector inputs `[process.<sector>]`, validated by each sector plugin "
               "(docs/plugins.md)"),
-    Field("balance", kind="any", **_OPT,
+    Field("balance", kind="any", required=False,
           doc="boundary and policy, validated by carbon_core.balance (docs/balance.md)"),
-    Field("instruments", kind="any", **_OPT,
+    Field("instruments", kind="any", required=False,
           doc="`[[instruments]]`: green-power contracts, GECs ... (reference below)"),
-    Field("offsets", kind="any", **_OPT, doc="`[[offsets]]`: CCER and other credits "
+    Field("offsets", kind="any", required=False, doc="`[[offsets]]`: CCER and other credits "
           "(reference below)"),
-    Field("evidence", kind="any", **_OPT,
+    Field("evidence", kind="any", required=False,
           doc="`[evidence]`: certifications, organisation, plan, record (reference below)"),
 )
 
@@ -668,6 +667,7 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
     gap_policy = data.get("gap_policy") or "error"
 
     p.raise_if_any(title=f"{len(p.problems)} problem(s) in inventory {path}")
+    assert isinstance(year, int) and isinstance(gwp_set, str)  # else a problem was raised
     return Inventory(
         path=path, raw=raw, reporting_year=year, gwp_set=gwp_set, factory=factory,
         electricity=electricity, meters=tuple(meters), activities=tuple(activities),

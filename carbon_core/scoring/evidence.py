@@ -297,7 +297,6 @@ class Evidence:
 
 # ------------------------------------------------------------------------------ declarations
 
-_O = dict(required=False)
 
 CERTIFICATION = Table("certifications", (
     Field("standard", kind="text", doc="ISO 9001, 14001, 45001 or 50001, or the national "
@@ -306,59 +305,59 @@ CERTIFICATION = Table("certifications", (
     Field("issuer", kind="text", doc="certification body"),
     Field("valid_from", kind="date"),
     Field("valid_until", kind="date"),
-    Field("scope", kind="text", allow_empty=True, default="", **_O, doc="certified scope"),
+    Field("scope", kind="text", allow_empty=True, default="", required=False, doc="certified scope"),
 ), doc="One management-system certificate.")
 
 ORGANISATION = Table("organisation", (
     Field("name", kind="text"),
     Field("established", kind="date"),
     Field("head", kind="text"),
-    Field("reference", kind="text", allow_empty=True, default="", **_O,
+    Field("reference", kind="text", allow_empty=True, default="", required=False,
           doc="the founding document"),
 ), rows=False, doc="The dedicated zero-carbon organisation.")
 
 TARGET = Table("targets", (
     Field("year", kind="integer", minimum=1990, maximum=2100),
-    Field("metric", kind="text", **_O, doc="a metric name; quantified targets give metric and "
+    Field("metric", kind="text", required=False, doc="a metric name; quantified targets give metric and "
           "value (judged with the metric's direction)"),
-    Field("value", kind="number", minimum=None, **_O, doc="the target value of metric"),
-    Field("description", kind="text", **_O, doc="a descriptive target"),
+    Field("value", kind="number", minimum=None, required=False, doc="the target value of metric"),
+    Field("description", kind="text", required=False, doc="a descriptive target"),
 ), doc="One annual target: metric + value, or a description.")
 
 PLAN = Table("plan", (
     Field("title", kind="text"),
     Field("adopted", kind="date"),
-    Field("reference", kind="text", allow_empty=True, default="", **_O),
-    Field("targets", kind="rows", table=TARGET, default=[], **_O),
+    Field("reference", kind="text", allow_empty=True, default="", required=False),
+    Field("targets", kind="rows", table=TARGET, default=[], required=False),
 ), rows=False, doc="The zero-carbon plan with annual targets.")
 
 RECORD_ITEM = Table("record item", (
     Field("occurred", kind="bool", doc="true = it happened"),
-    Field("note", kind="text", allow_empty=True, default="", **_O),
-    Field("date", kind="date", **_O),
+    Field("note", kind="text", allow_empty=True, default="", required=False),
+    Field("date", kind="date", required=False),
 ), rows=False, doc="One exclusion of the programme's gate (eligibility.toml), written "
    "`key = false` or `key = { occurred = false, note = \"...\" }`; `period = \"2022-2024\"` "
    "states the years the record covers.")
 
 QUALITATIVE = Table("qualitative item", (
     Field("in_place", kind="bool"),
-    Field("date", kind="date", **_O, doc="in place since"),
-    Field("valid_until", kind="date", **_O),
-    Field("reference", kind="text", **_O, doc="the evidence document (required when in place)"),
-    Field("note", kind="text", allow_empty=True, default="", **_O),
+    Field("date", kind="date", required=False, doc="in place since"),
+    Field("valid_until", kind="date", required=False),
+    Field("reference", kind="text", required=False, doc="the evidence document (required when in place)"),
+    Field("note", kind="text", allow_empty=True, default="", required=False),
 ), rows=False, doc="A qualitative item an indicator reads (`evidence = \"qualitative.<name>\"`).")
 
 #: The inventory's ``[evidence]`` table.
 EVIDENCE = Table("evidence", (
-    Field("registered_city", kind="text", allow_empty=True, default="", **_O,
+    Field("registered_city", kind="text", allow_empty=True, default="", required=False,
           doc="注册地 of the legal entity"),
-    Field("certifications", kind="rows", table=CERTIFICATION, default=[], **_O),
-    Field("organisation", kind="table", table=ORGANISATION, **_O),
-    Field("plan", kind="table", table=PLAN, **_O),
-    Field("record", kind="map", table=RECORD_ITEM, **_O,
+    Field("certifications", kind="rows", table=CERTIFICATION, default=[], required=False),
+    Field("organisation", kind="table", table=ORGANISATION, required=False),
+    Field("plan", kind="table", table=PLAN, required=False),
+    Field("record", kind="map", table=RECORD_ITEM, required=False,
           doc="the record of the programme's window, one entry per exclusion"),
     Field("qualitative", kind="map", table=QUALITATIVE, pattern=r"[a-z][a-z0-9_]*", default={},
-          **_O, doc="lower-case letters, digits and '_'"),
+          required=False, doc="lower-case letters, digits and '_'"),
 ), rows=False, doc="Evidence for the eligibility gate and the qualitative indicators "
    "(docs/indicator-system.md).")
 
@@ -617,43 +616,43 @@ REQUIREMENT = Table("requirements", (
     Field("check", kind="choice", choices=tuple(ELIGIBILITY_CHECKS), doc="the requirement kind"),
     Field("name_zh", kind="text"),
     Field("name_en", kind="text", doc="`{as_of}` is replaced by the evaluation date"),
-    Field("division_prefix", kind="text", pattern=r"\d{2,6}", **_O,
+    Field("division_prefix", kind="text", pattern=r"\d{2,6}", required=False,
           doc="registered_in: start of the administrative division code (2 to 6 digits)"),
-    Field("names", kind="list", item=Field("name", kind="text"), **_O,
+    Field("names", kind="list", item=Field("name", kind="text"), required=False,
           doc="registered_in: names of the area accepted in registered_city"),
-    Field("evidence", kind="text", **_O, doc="evidence: the evidence key (organisation, plan, "
+    Field("evidence", kind="text", required=False, doc="evidence: the evidence key (organisation, plan, "
           "qualitative.<name> ...)"),
-    Field("standard", kind="text", **_O, doc="certification: ISO 9001, 14001, 45001 or 50001"),
-    Field("basis", kind="text", **_O, doc="where the requirement comes from"),
-    Field("assumption", kind="text", **_O, doc="why it is a template assumption, if it is"),
+    Field("standard", kind="text", required=False, doc="certification: ISO 9001, 14001, 45001 or 50001"),
+    Field("basis", kind="text", required=False, doc="where the requirement comes from"),
+    Field("assumption", kind="text", required=False, doc="why it is a template assumption, if it is"),
 ), doc="One basic requirement.")
 
 EXCLUSION = Table("exclusions", (
     Field("id", kind="text", pattern=_NAME_RE, doc="the key in [evidence.record]"),
     Field("name_zh", kind="text"),
     Field("name_en", kind="text"),
-    Field("basis", kind="text", **_O),
-    Field("assumption", kind="text", **_O),
+    Field("basis", kind="text", required=False),
+    Field("assumption", kind="text", required=False),
 ), doc="One exclusion of the record window.")
 
 GATE = Table("gate", (
-    Field("title_zh", kind="text", **_O),
-    Field("title_en", kind="text", **_O),
-    Field("status", kind="text", **_O, doc="'template' when the official text is not public"),
-    Field("source", kind="text", **_O, doc="the published documents the gate encodes"),
-    Field("record_years", kind="integer", minimum=1, maximum=20, default=3, **_O,
+    Field("title_zh", kind="text", required=False),
+    Field("title_en", kind="text", required=False),
+    Field("status", kind="text", required=False, doc="'template' when the official text is not public"),
+    Field("source", kind="text", required=False, doc="the published documents the gate encodes"),
+    Field("record_years", kind="integer", minimum=1, maximum=20, default=3, required=False,
           doc="the window of the record [years]"),
-    Field("record_name_zh", kind="text", default="{name}", **_O,
+    Field("record_name_zh", kind="text", default="{name}", required=False,
           doc="how an exclusion check is named; {years} and {name} are filled in"),
-    Field("record_name_en", kind="text", default="{name}", **_O),
+    Field("record_name_en", kind="text", default="{name}", required=False),
 ), rows=False)
 
 #: A programme's ``eligibility.toml``.
 ELIGIBILITY_TABLE = Table("eligibility", (
     Field("schema", kind="choice", choices=(ELIGIBILITY_SCHEMA,)),
-    Field("gate", kind="table", table=GATE, default={}, **_O),
-    Field("requirements", kind="rows", table=REQUIREMENT, default=[], **_O),
-    Field("exclusions", kind="rows", table=EXCLUSION, default=[], **_O),
+    Field("gate", kind="table", table=GATE, default={}, required=False),
+    Field("requirements", kind="rows", table=REQUIREMENT, default=[], required=False),
+    Field("exclusions", kind="rows", table=EXCLUSION, default=[], required=False),
 ), rows=False, doc="The eligibility gate of a programme bundle: basic requirements, exclusions "
    "and their window.")
 

@@ -158,8 +158,6 @@ class IndicatorSystem:
 
 # ------------------------------------------------------------------------------------- loading
 
-_O = dict(required=False)
-_TXT = dict(kind="text", allow_empty=True, default="", required=False)
 _ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
 
 #: A second-level indicator ``[[level1.indicators]]``.
@@ -169,19 +167,19 @@ INDICATOR = Table("indicators", (
     Field("name_en", kind="text"),
     Field("kind", kind="choice", choices=tuple(_KINDS), doc="必选 mandatory or 可选 optional"),
     Field("points", kind="number", minimum=0.0, doc="nominal full points (optional items: > 0)"),
-    Field("metric", kind="text", **_O, doc="the metric read (exactly one of metric, metric_any, "
+    Field("metric", kind="text", required=False, doc="the metric read (exactly one of metric, metric_any, "
           "evidence)"),
-    Field("metric_any", kind="text", **_O, doc="a dotted pattern with '*' for a whole segment"),
-    Field("evidence", kind="text", **_O, doc="an evidence key"),
+    Field("metric_any", kind="text", required=False, doc="a dotted pattern with '*' for a whole segment"),
+    Field("evidence", kind="text", required=False, doc="an evidence key"),
     Field("rule", kind="any", doc="{ type = ..., parameters } (carbon_core.scoring.rules)"),
-    Field("when_missing", kind="text", **_O,
+    Field("when_missing", kind="text", required=False,
           doc="optional items: zero (default) or not_applicable; mandatory items are unmet"),
-    Field("combine", kind="choice", choices=("worst", "best"), **_O, doc="metric_any only"),
-    Field("unit", **_TXT),
-    Field("basis", **_TXT),
-    Field("assumption", kind="any", **_O, doc="why a value is a template assumption (text, or "
+    Field("combine", kind="choice", choices=("worst", "best"), required=False, doc="metric_any only"),
+    Field("unit", kind="text", allow_empty=True, default="", required=False),
+    Field("basis", kind="text", allow_empty=True, default="", required=False),
+    Field("assumption", kind="any", required=False, doc="why a value is a template assumption (text, or "
           "true)"),
-    Field("description", **_TXT),
+    Field("description", kind="text", allow_empty=True, default="", required=False),
 ), doc="A second-level indicator 二级指标.")
 
 LEVEL = Table("level1", (
@@ -191,29 +189,29 @@ LEVEL = Table("level1", (
     Field("weight", kind="number", minimum=None, doc="share of the 100 points (> 0); weights sum "
           "to 100"),
     Field("indicators", kind="rows", table=INDICATOR, doc="[[level1.indicators]]"),
-    Field("basis", **_TXT),
-    Field("description", **_TXT),
+    Field("basis", kind="text", allow_empty=True, default="", required=False),
+    Field("description", kind="text", allow_empty=True, default="", required=False),
 ), doc="A first-level indicator 一级指标.")
 
 META = Table("meta", (
     Field("id", kind="text"),
     Field("title_zh", kind="text"),
     Field("title_en", kind="text"),
-    Field("version", kind="any", **_O),
+    Field("version", kind="any", required=False),
     Field("status", kind="choice", choices=_STATUS, doc="a template is labelled in every score"),
-    Field("notice", **_TXT, doc="shown with every score"),
-    Field("city", **_TXT, doc="where the system applies"),
+    Field("notice", kind="text", allow_empty=True, default="", required=False, doc="shown with every score"),
+    Field("city", kind="text", allow_empty=True, default="", required=False, doc="where the system applies"),
 ), rows=False)
 
 #: An indicator-system file.
 SYSTEM_TABLE = Table("indicator system", (
     Field("meta", kind="table", table=META),
-    Field("source", kind="list", item=Field("source", kind="any"), default=[], **_O,
+    Field("source", kind="list", item=Field("source", kind="any"), default=[], required=False,
           doc="[[source]] id, title, use, confidence: documents the structure comes from"),
-    Field("verdict", kind="table", default={}, **_O, table=Table("verdict", (
-        Field("pass_score", kind="number", minimum=0.0, maximum=100.0, default=60.0, **_O,
+    Field("verdict", kind="table", default={}, required=False, table=Table("verdict", (
+        Field("pass_score", kind="number", minimum=0.0, maximum=100.0, default=60.0, required=False,
               doc="total needed for 'qualified'"),
-        Field("assumption", **_TXT),
+        Field("assumption", kind="text", allow_empty=True, default="", required=False),
     ), rows=False)),
     Field("level1", kind="rows", table=LEVEL, doc="[[level1]]"),
 ), rows=False)
@@ -371,6 +369,7 @@ def _parse_indicator(t, level_id, row, problems, metric_names) -> Indicator | No
     extra = {k: r[k] or "" for k in ("unit", "basis", "description")}
     if not ok or len(problems.problems) > n_before:
         return None
+    assert source_kind is not None and source is not None and rule is not None
     return Indicator(id=ind_id, level1=level_id, name_zh=name_zh, name_en=name_en, points=points,
                      mandatory=mandatory, source_kind=source_kind, source=source, rule=rule,
                      when_missing=when_missing, combine=combine, assumption=assumption, **extra)
@@ -531,7 +530,7 @@ def loads_system(text: str, *, file: str = "<string>",
         get_programme() if programme is None else get_programme(programme))
     gate = load_gate(prog)
     return IndicatorSystem(id=sys_id, title_zh=title_zh, title_en=title_en, version=version,
-                           status=status, notice=notice, levels=tuple(levels),
+                           status=str(status), notice=notice, levels=tuple(levels),
                            pass_score=pass_score, eligibility=gate, sources=tuple(sources),
                            programme=prog.name, programme_template=prog.is_template,
                            path=file, _by_id=by_id)
