@@ -60,9 +60,10 @@ __all__ = [
 
 SCORE_SCHEMA_ID = "carbon_core.score/1"
 
-#: verdict -> (中文, English), in ranking order (best first).
+#: verdict -> (中文, English), in ranking order (best first). A system's ``[verdict]`` table may
+#: name the ``qualified`` verdict in its programme's words (``qualified_zh``, ``qualified_en``).
 VERDICTS: dict[str, tuple[str, str]] = {
-    "qualified": ("符合零碳示范工厂评价要求", "meets the indicator system"),
+    "qualified": ("符合评价要求", "meets the indicator system"),
     "below_pass_score": ("总分未达到合格分数", "total below the pass score"),
     "mandatory_unmet": ("必选指标未全部满足", "mandatory items unmet"),
     "ineligible": ("不满足基本要求", "basic requirements not met"),
@@ -155,7 +156,7 @@ class Evaluation:
         raise KeyError(indicator_id)
 
     def to_dict(self) -> dict[str, Any]:
-        zh, en = VERDICTS[self.verdict]
+        zh, en = self.system.verdict_names().get(self.verdict, VERDICTS[self.verdict])
         return {
             "schema": SCORE_SCHEMA_ID,
             "system": self.system.to_dict(),
@@ -443,7 +444,8 @@ class RankEntry:
 
 
 def _reason(d: Mapping[str, Any]) -> str:
-    zh, en = VERDICTS[d["verdict"]]
+    zh, en = d.get("verdict_zh") or VERDICTS[d["verdict"]][0], \
+        d.get("verdict_en") or VERDICTS[d["verdict"]][1]
     head = f"{en} ({zh}); {d['total_score']:.2f}/100"
     if d["verdict"] == "ineligible":
         return head + "; failed: " + ", ".join(d["eligibility"]["failed"])

@@ -134,6 +134,7 @@ class IndicatorSystem:
     path: str = ""
     programme: str = ""
     programme_template: bool = True
+    qualified_names: tuple[str, str] | None = None
     _by_id: dict[str, Indicator] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -147,6 +148,11 @@ class IndicatorSystem:
     def indicator(self, id: str) -> Indicator:
         """The second-level indicator with this identifier (KeyError if none)."""
         return self._by_id[id]
+
+    def verdict_names(self) -> dict[str, tuple[str, str]]:
+        """Verdict names the system gives in its programme's words (``[verdict] qualified_zh``,
+        ``qualified_en``); the scoring layer's generic names otherwise."""
+        return {"qualified": self.qualified_names} if self.qualified_names else {}
 
     def to_dict(self) -> dict[str, Any]:
         """What a score records about the system it used."""
@@ -212,6 +218,9 @@ SYSTEM_TABLE = Table("indicator system", (
         Field("pass_score", kind="number", minimum=0.0, maximum=100.0, default=60.0, required=False,
               doc="total needed for 'qualified'"),
         Field("assumption", kind="text", allow_empty=True, default="", required=False),
+        Field("qualified_zh", kind="text", required=False,
+              doc="the name of the 'qualified' verdict in the programme's words"),
+        Field("qualified_en", kind="text", required=False),
     ), rows=False)),
     Field("level1", kind="rows", table=LEVEL, doc="[[level1]]"),
 ), rows=False)
@@ -453,6 +462,10 @@ def loads_system(text: str, *, file: str = "<string>",
                      expected="[[source]] id, title, use, confidence")
     verdict = top.get("verdict") or {}
     pass_score = 60.0 if verdict.get("pass_score") is None else verdict["pass_score"]
+    qualified = None
+    if verdict.get("qualified_zh") or verdict.get("qualified_en"):
+        qualified = (verdict.get("qualified_zh") or "符合评价要求",
+                     verdict.get("qualified_en") or "meets the indicator system")
 
     levels_raw = doc.get("level1")
     levels: list[FirstLevel] = []
@@ -533,4 +546,5 @@ def loads_system(text: str, *, file: str = "<string>",
                            status=str(status), notice=notice, levels=tuple(levels),
                            pass_score=pass_score, eligibility=gate, sources=tuple(sources),
                            programme=prog.name, programme_template=prog.is_template,
+                           qualified_names=qualified,
                            path=file, _by_id=by_id)

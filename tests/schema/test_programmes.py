@@ -218,3 +218,13 @@ def test_no_programme_or_city_named_in_the_core(path):
     text = (ROOT / path).read_text(encoding="utf-8")
     found = re.findall(r"合肥|hefei|3401|芜湖|wuhu|cn-miit", text, re.I)
     assert not found, f"{path} names {sorted(set(found))}"
+
+
+def test_the_qualified_verdict_is_named_by_the_programme():
+    from carbon_core.scoring.evaluate import VERDICTS
+
+    assert "零碳示范" not in VERDICTS["qualified"][0]           # the core's generic words
+    assert load_system(programme="hefei-template").verdict_names()["qualified"][0] == \
+        "符合零碳示范工厂评价要求"                                  # the Hefei template's own
+    src = resources.files("carbon_core_programmes") / "_template"
+    assert loads_system((src / "indicators.toml").read_text("utf-8")).verdict_names() == {}
