@@ -228,3 +228,17 @@ def test_the_qualified_verdict_is_named_by_the_programme():
         "符合零碳示范工厂评价要求"                                  # the Hefei template's own
     src = resources.files("carbon_core_programmes") / "_template"
     assert loads_system((src / "indicators.toml").read_text("utf-8")).verdict_names() == {}
+
+
+def test_rank_refuses_scores_of_different_programmes(results, tmp_path):
+    files = []
+    for name in SHIPPED:
+        f = tmp_path / f"{name}.json"
+        f.write_text(json.dumps(evaluate(results, programme=name).to_dict(), ensure_ascii=False),
+                     encoding="utf-8")
+        files.append(str(f))
+    r = CliRunner().invoke(main, ["rank", *files])
+    assert r.exit_code != 0 and "different indicator systems or programmes" in r.output
+    ok = CliRunner().invoke(main, ["rank", files[1], files[1], "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["system"]["programme"]["name"] == "cn-miit-2026-template"
