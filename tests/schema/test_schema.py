@@ -332,3 +332,15 @@ def test_balance_table_and_rule_parameters_suggest_too(tmp_path):
     with pytest.raises(InputError, match="did you mean 'baseline'"):
         loads_system(text.replace("baseline = 0.30, leading = 1.00",
                                   "baselin = 0.30, leading = 1.00"))
+
+
+def test_the_documented_inventory_example_uses_declared_keys_only():
+    import re
+
+    text = (ROOT / "docs" / "inventory.md").read_text(encoding="utf-8")
+    block = re.findall(r"```toml\n(.*?)```", text, re.S)[0]
+    problems: list = []
+    from carbon_core.schema import validate_into
+
+    validate_into(inv_mod.inventory_schema(), tomllib.loads(block), problems, file="doc")
+    assert problems == []
