@@ -72,8 +72,8 @@ _system_opt = click.option("--system", "system_path", type=click.Path(dir_okay=F
                            "own, a TEMPLATE until the official document is loaded).")
 _programme_opt = click.option("--programme", "programme", default=None, metavar="NAME",
                               help="Programme bundle: indicator system and eligibility gate "
-                              "(default: carbon_core.programmes.DEFAULT_PROGRAMME; the shipped "
-                              "ones are listed by an unknown name).")
+                              "(default: carbon_core.programmes.DEFAULT_PROGRAMME; an unknown "
+                              "name lists the known ones).")
 _asof_opt = click.option("--as-of", "as_of", callback=_date, default=None, metavar="DATE",
                          help="Judge certificates and dated evidence on this day "
                          "(default: 31 December of the reporting year).")
