@@ -666,6 +666,10 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
               expected="a list of CSV or Parquet files")
     gap_policy = data.get("gap_policy") or "error"
 
+    # -- report tables: [targets], [dynamic] (carbon_core.io.targets) -------------------------
+    from .targets import check_tables
+    check_tables(raw, p)
+
     p.raise_if_any(title=f"{len(p.problems)} problem(s) in inventory {path}")
     assert isinstance(year, int) and isinstance(gwp_set, str)  # else a problem was raised
     return Inventory(
