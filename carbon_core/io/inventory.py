@@ -434,6 +434,12 @@ _CORE_TABLES: tuple[Field, ...] = (
           "(reference below)"),
     Field("evidence", kind="any", required=False,
           doc="`[evidence]`: certifications, organisation, plan, record (reference below)"),
+    Field("targets", kind="any", required=False,
+          doc="`[targets]`: base year and annual targets, validated by carbon_core.io.targets "
+              "(docs/report.md)"),
+    Field("dynamic", kind="any", required=False,
+          doc="`[dynamic]`: the dynamic management table's fields, validated by "
+              "carbon_core.io.targets (docs/report.md)"),
 )
 
 

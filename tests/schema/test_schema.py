@@ -258,20 +258,20 @@ def clean_registry():
 
 
 def test_registered_tables_and_fields_are_validated(tmp_path, clean_registry):
-    inv_mod.register_inventory_table(Field("targets", kind="rows", required=False, table=Table(
-        "targets", (Field("year", kind="integer", minimum=2000), Field("share", maximum=1.0)))))
+    inv_mod.register_inventory_table(Field("forecasts", kind="rows", required=False, table=Table(
+        "forecasts", (Field("year", kind="integer", minimum=2000), Field("share", maximum=1.0)))))
     inv_mod.extend_inventory_table("meters", Field("uncertainty", required=False, maximum=1.0))
-    ok = _example_text() + "\n[[targets]]\nyear = 2030\nshare = 1.0\n"
+    ok = _example_text() + "\n[[forecasts]]\nyear = 2030\nshare = 1.0\n"
     ok = ok.replace('role = "grid_purchase"', 'role = "grid_purchase"\nuncertainty = 0.02', 1)
     inv = load_inventory(_write(tmp_path, ok))
-    assert inv.raw["targets"][0]["year"] == 2030
+    assert inv.raw["forecasts"][0]["year"] == 2030
     bad = ok.replace("share = 1.0", "shares = 1.0").replace("uncertainty = 0.02",
                                                             "uncertainty = 2.0")
     (tmp_path / "inventory.toml").write_text(bad, encoding="utf-8")
     with pytest.raises(InputError) as err:
         load_inventory(tmp_path / "inventory.toml")
-    assert {("targets[0]", "shares"), ("meters[0]", "uncertainty")} <= _problems(err.value)
-    assert "targets" in reference.inventory_reference()
+    assert {("forecasts[0]", "shares"), ("meters[0]", "uncertainty")} <= _problems(err.value)
+    assert "forecasts" in reference.inventory_reference()
 
 
 def test_registering_twice_is_an_error(clean_registry):
@@ -284,8 +284,8 @@ def test_registering_twice_is_an_error(clean_registry):
 
 
 def test_unregistered_table_is_refused(tmp_path):
-    with pytest.raises(InputError, match="unknown key 'targets'"):
-        load_inventory(_write(tmp_path, _example_text() + "\n[[targets]]\nyear = 2030\n"))
+    with pytest.raises(InputError, match="unknown key 'forecasts'"):
+        load_inventory(_write(tmp_path, _example_text() + "\n[[forecasts]]\nyear = 2030\n"))
 
 
 # -- the generated documentation ------------------------------------------------------------------
