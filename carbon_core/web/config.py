@@ -1,0 +1,47 @@
+"""Configuration of ``carbon serve``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .uploads import UploadLimits
+
+__all__ = ["WebConfig"]
+
+
+@dataclass
+class WebConfig:
+    """Everything a web server needs to know.
+
+    Attributes
+    ----------
+    database_url : str
+        SQLAlchemy URL of the register and the web tables: ``sqlite:///path/register.sqlite``
+        (default) or ``postgresql+psycopg://user:pass@host/db`` for several servers.
+    data_dir : Path
+        Uploads (content-addressed) live under it.
+    programme : str or None
+        The programme bundle the register runs (default: the registry's default).
+    limits : UploadLimits
+        Per-file, per-upload and file-count limits.
+    session_ttl : datetime.timedelta
+        Lifetime of an idle session [h].
+    secure_cookies : bool
+        Mark cookies ``Secure`` (set it behind HTTPS).
+    workers : int
+        Computation threads.
+    clock : callable, optional
+        Returns today's date for the register (tests move it; default: today in China time).
+    """
+
+    database_url: str = "sqlite:///carbon-register.sqlite"
+    data_dir: Path = field(default_factory=lambda: Path("carbon-web-data"))
+    programme: str | None = None
+    limits: UploadLimits = field(default_factory=UploadLimits)
+    session_ttl: dt.timedelta = dt.timedelta(hours=8)
+    secure_cookies: bool = False
+    workers: int = 2
+    clock: Callable[[], dt.date] | None = None
