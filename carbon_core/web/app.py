@@ -11,14 +11,15 @@ polling), no external asset of any kind.
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import Depends, FastAPI, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from jinja2 import Environment, select_autoescape
 
@@ -78,16 +79,25 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
                               **({"connect_args": {"check_same_thread": False, "timeout": 30}}
                                  if config.database_url.startswith("sqlite") else
                                  {"pool_pre_ping": True}))
-    store = WebStore(engine, session_ttl=config.session_ttl)
+    from argon2 import PasswordHasher
+
+    store = WebStore(engine, session_ttl=config.session_ttl,
+                     hasher=PasswordHasher(memory_cost=config.argon2_memory_kib,
+                                           time_cost=config.argon2_time_cost))
     uploads = UploadStore(config.data_dir, config.limits)
     runner = JobRunner(store, workers=config.workers)
     service = RegisterService(engine, programme=config.programme, clock=config.clock,
                               uploads=uploads)
     templates = _Templates()
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        runner.shutdown()
+
     app = FastAPI(title="carbon_core register 零碳示范工厂管理平台",
                   version=_version(), docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json", lifespan=lifespan)
     app.state.store, app.state.uploads, app.state.jobs, app.state.service = (
         store, uploads, runner, service)
     app.state.config = config
@@ -250,8 +260,11 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     async def _save(request: Request, a: _Auth) -> str:
         _role(a, "enterprise")
         form = await request.form(max_files=config.limits.max_files + 1, max_fields=50)
-        files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-        up = uploads.save((f.filename or "", f.file) for f in files)
+        try:
+            files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+            up = uploads.save((f.filename or "", f.file) for f in files)
+        finally:
+            await form.close()
         return runner.submit(a.account.username, up, programme=config.programme)
 
     @app.post("/enterprise/upload", include_in_schema=False)
@@ -322,10 +335,6 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     @app.get("/api/register/queue", summary="The work waiting for this account's role")
     def api_queue(a: _Auth = Depends(login_required)):
         return service.queue(a.account)
-
-    @app.on_event("shutdown")
-    def _stop():
-        runner.shutdown()
 
     return app
 

@@ -34,7 +34,11 @@ class WebConfig:
     workers : int
         Computation threads.
     clock : callable, optional
-        Returns today's date for the register (tests move it; default: today in China time).
+        Returns the current time as an aware datetime, for the register's dates (tests move
+        it; default: the system clock).
+    argon2_memory_kib, argon2_time_cost : int
+        Argon2id cost of the password hash [KiB, passes] (RFC 9106 second recommended option
+        by default; tests lower them).
     """
 
     database_url: str = "sqlite:///carbon-register.sqlite"
@@ -44,4 +48,6 @@ class WebConfig:
     session_ttl: dt.timedelta = dt.timedelta(hours=8)
     secure_cookies: bool = False
     workers: int = 2
-    clock: Callable[[], dt.date] | None = None
+    clock: Callable[[], dt.datetime] | None = None
+    argon2_memory_kib: int = 65536
+    argon2_time_cost: int = 3

@@ -4,7 +4,8 @@ The same database holds the register's event log (:mod:`carbon_core.register`): 
 (one file), PostgreSQL for a city deployment with several servers (``postgresql+psycopg://...``).
 Only portable SQL is used, so both engines run the same statements; the test suite runs on both.
 
-Passwords are stored as Argon2id hashes (RFC 9106, through ``argon2-cffi``'s defaults); session
+Passwords are stored as Argon2id hashes (RFC 9106; ``argon2-cffi``'s defaults, the RFC's second
+recommended option: 64 MiB, 3 passes, 4 lanes); session
 and API tokens are random 256-bit values of which only the SHA-256 is stored, so a copy of the
 database does not let anyone log in.
 """
@@ -114,9 +115,12 @@ class WebStore:
         How long a session or API token lives without use.
     """
 
-    def __init__(self, engine: sa.Engine, *, session_ttl: dt.timedelta = dt.timedelta(hours=8)):
+    def __init__(self, engine: sa.Engine, *, session_ttl: dt.timedelta = dt.timedelta(hours=8),
+                 hasher: PasswordHasher | None = None):
         self.engine = engine
         self.session_ttl = session_ttl
+        self.hasher = hasher or _hasher
+        self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
         _metadata.create_all(engine)
 
     # -- accounts ---------------------------------------------------------------------------------
@@ -144,7 +148,7 @@ class WebStore:
                            .where(accounts.c.username == username)).first():
                 raise AccountError(f"username {username!r} is taken")
             con.execute(accounts.insert().values(
-                username=username, password_hash=_hasher.hash(password), role=role,
+                username=username, password_hash=self.hasher.hash(password), role=role,
                 scope=scope, display_name=display_name, created=_now()))
         return Account(username, role, scope, display_name)
 
@@ -160,9 +164,9 @@ class WebStore:
         """The account if the password matches, else None (same work either way)."""
         with self.engine.connect() as con:
             row = con.execute(sa.select(accounts).where(accounts.c.username == username)).first()
-        stored = row.password_hash if row is not None else _DUMMY_HASH
+        stored = row.password_hash if row is not None else self._dummy
         try:
-            _hasher.verify(stored, password)
+            self.hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             return None
         if row is None:
@@ -244,5 +248,3 @@ class WebStore:
                                .order_by(jobs.c.created.desc())).all()
         return [self.job(r.id) for r in rows]  # type: ignore[misc]
 
-
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
