@@ -93,7 +93,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
-        runner.shutdown()
+        close()
 
     app = FastAPI(title="carbon_core register 零碳示范工厂管理平台",
                   version=_version(), docs_url="/api/docs", redoc_url=None,
@@ -101,6 +101,14 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     app.state.store, app.state.uploads, app.state.jobs, app.state.service = (
         store, uploads, runner, service)
     app.state.config = config
+
+    def close() -> None:
+        """Stop the job threads and release every database connection."""
+        runner.shutdown()
+        service.register.close()
+        engine.dispose()
+
+    app.state.close = close
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, max_bytes=config.limits.max_total_bytes + 2**20)
 
@@ -151,8 +159,8 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
 
     @app.exception_handler(CarbonCoreError)
     async def _refused(request: Request, exc: CarbonCoreError):
-        status = getattr(exc, "status", None) or (403 if type(exc).__name__ in (
-            "PermissionDenied", "NotAllowed") else 400)
+        status = getattr(exc, "status", None) or (403 if isinstance(exc, PermissionError)
+                                                  else 400)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": type(exc).__name__, "message": str(exc)},
                                 status_code=status)

@@ -27,4 +27,4 @@ def server(tmp_path, db_url):
     srv.close()
     uv.should_exit = True
     thread.join(timeout=10)
-    srv.app.state.jobs.shutdown()
+    srv.app.state.close()

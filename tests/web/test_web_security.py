@@ -150,6 +150,7 @@ def test_a_body_over_the_server_limit_is_cut_off(tmp_path, db_url):
         server.close()
         uv.should_exit = True
         thread.join(timeout=10)
+        server.app.state.close()
 
 
 def _body_limit(server):
