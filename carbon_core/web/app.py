@@ -197,6 +197,15 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     def api_public():
         return service.public()
 
+    @app.get("/api/public/{kind}.{fmt}", summary="A public document: notice, list or "
+             "revocations, as JSON or self-contained HTML")
+    def api_export(kind: str, fmt: str):
+        if kind not in ("notice", "list", "revocations") or fmt not in ("json", "html"):
+            raise HTTPException(404, "expected /api/public/{notice|list|revocations}.{json|html}")
+        text = service.register.export(kind, fmt)
+        kind_ = "application/json" if fmt == "json" else "text/html"
+        return PlainTextResponse(text, media_type=f"{kind_}; charset=utf-8")
+
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str):
         if name not in ("app.js", "app.css"):
@@ -344,7 +353,35 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     def api_queue(a: _Auth = Depends(login_required)):
         return service.queue(a.account)
 
+    _with_shipped_schemas(app)
     return app
+
+
+def _with_shipped_schemas(app: FastAPI) -> None:
+    """Put the JSON Schemas the CLI ships (``carbon schema results|score``) into the OpenAPI
+    description, as the response bodies of the results and score calls."""
+    from fastapi.openapi.utils import get_openapi
+
+    from ..results import load_schema
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                           description="The register and engine of carbon_core over HTTP: the "
+                           "same commands and rules as the `carbon` CLI.")
+        comps = spec.setdefault("components", {}).setdefault("schemas", {})
+        for name, path in (("results", "/api/uploads/{upload_id}/results"),
+                           ("score", "/api/uploads/{upload_id}/score")):
+            schema = load_schema(name)
+            schema.pop("$schema", None)
+            comps[f"carbon_{name}"] = schema
+            spec["paths"][path]["get"]["responses"]["200"]["content"] = {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/carbon_{name}"}}}
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class _Redirect(Exception):

@@ -15,7 +15,7 @@ def db_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'register.sqlite'}"
     url = _pg_url()
     if url is None:  # in CI PostgreSQL is required, never skipped
-        pytest.fail("CI=true but CARBON_TEST_PG_URL is not set: .ci/run starts PostgreSQL")
+        pytest.fail("CARBON_TEST_PG_URL is not set: PostgreSQL tests need a local server (.ci/run starts one)")
     return _fresh_pg_schema(url)
 
 
