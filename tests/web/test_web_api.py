@@ -15,6 +15,7 @@ from qualified import example_files
 from webtest import A, B, C
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_openapi_names_every_call_and_carries_the_shipped_schemas(server):
     spec = httpx.get(server.url + "/api/openapi.json").json()
     paths = set(spec["paths"])
