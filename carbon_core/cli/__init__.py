@@ -253,6 +253,7 @@ def _register() -> None:
 
     for cmd in (score, rank, ledger, plugins, programme, serve):
         main.add_command(cmd)
+    from .report import report; main.add_command(report)  # noqa: E702
 
 
 _register()
