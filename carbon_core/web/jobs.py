@@ -4,7 +4,8 @@ A page never waits on the engine: an upload is queued, a worker thread runs the 
 :func:`carbon_core.compute` and scoring as ``carbon compute`` / ``carbon score``, and writes each
 stage and the row-group progress of the meter read into the job's row, which the page polls
 (``GET /api/jobs/<id>``). The results and score JSON are stored beside the upload
-(``_results.json``, ``_score.json``); an input problem is stored as the job's error, in the same
+(``_results.json``, ``_score.json``, the report ``_report.html`` and the dynamic record
+``_dynamic.json``); an input problem is stored as the job's error, in the same
 words the CLI prints.
 """
 
@@ -20,16 +21,23 @@ from ..errors import CarbonCoreError
 from .store import WebStore
 from .uploads import Upload
 
-__all__ = ["JobRunner", "compute_upload", "RESULTS_NAME", "SCORE_NAME", "REPORT_NAME"]
+__all__ = ["JobRunner", "compute_upload", "RESULTS_NAME", "SCORE_NAME", "REPORT_NAME",
+           "DYNAMIC_NAME"]
 
 RESULTS_NAME = "_results.json"
 SCORE_NAME = "_score.json"
 REPORT_NAME = "_report.html"
+DYNAMIC_NAME = "_dynamic.json"
 
 
 def compute_upload(upload: Upload, *, programme: str | None = None,
                    progress: Callable[..., None] | None = None) -> tuple[dict, dict]:
-    """Compute and score an uploaded inventory, as ``carbon compute`` and ``carbon score`` do.
+    """Compute, score and document an uploaded inventory, as ``carbon report`` does.
+
+    One computation (:func:`carbon_core.outputs.build.prepare`: the engine and the programme's
+    indicator system) gives the results and score JSON, the self-evaluation report (评价报告,
+    self-contained HTML) and the year's dynamic management record (动态管理表, JSON), all
+    written beside the upload.
 
     Parameters
     ----------
@@ -42,30 +50,41 @@ def compute_upload(upload: Upload, *, programme: str | None = None,
 
     Returns
     -------
-    (results dict, score dict), also written beside the upload.
+    (results dict, score dict)
 
     Raises
     ------
     CarbonCoreError
         Any input problem, in the CLI's words.
     """
-    from ..engine import compute
-    from ..scoring.evaluate import evaluate
-    from ..scoring.system import load_system
-    from ..metrics import available_metrics
+    from ..outputs.build import prepare
+    from ..outputs.dynamic import build_dynamic, dynamic_record
+    from ..outputs.html import render_html
+    from ..outputs.self_report import build_self_report, hourly_matching
 
     inv = upload.inventory
     if inv is None:
         raise UploadMissing("an upload must hold exactly one inventory (.toml) file")
-    res = compute(inv, progress=progress)
     if progress:
-        progress("scoring 评分")
-    system = load_system(None, metrics=set(available_metrics()) | set(res.metrics))
-    ev = evaluate(res, system=system)
-    doc, score = res.to_dict(), json.loads(ev.to_json())
-    _write(upload.folder / RESULTS_NAME, doc)
-    _write(upload.folder / SCORE_NAME, score)
-    return doc, score
+        progress("computing 核算中")
+    prep = prepare(inv, programme=programme)
+    if progress:
+        progress("writing the report 生成评价报告")
+    meta, name = prep.programme.meta, prep.programme.name
+    report = build_self_report(prep.results, prep.score, programme=meta, programme_name=name,
+                               history=prep.history, targets=prep.targets,
+                               hourly=hourly_matching(prep.results_obj),
+                               generator=prep.generator)
+    dynamic = dynamic_record(prep.results, prep.score, programme=meta, programme_name=name,
+                             history=prep.history, targets=prep.targets, dynamic=prep.dynamic,
+                             generator=prep.generator)
+    _write(upload.folder / RESULTS_NAME, prep.results)
+    _write(upload.folder / SCORE_NAME, prep.score)
+    _write(upload.folder / DYNAMIC_NAME, build_dynamic(dynamic).data)
+    tmp = upload.folder / (REPORT_NAME + ".tmp")
+    tmp.write_text(render_html(report), encoding="utf-8")
+    tmp.replace(upload.folder / REPORT_NAME)
+    return prep.results, prep.score
 
 
 class UploadMissing(CarbonCoreError, ValueError):

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from ..errors import CarbonCoreError
 from ..register import Actor, Register, RegisterError, permission_allowed
-from .jobs import RESULTS_NAME, SCORE_NAME
+from .jobs import DYNAMIC_NAME, REPORT_NAME, RESULTS_NAME, SCORE_NAME
 from .store import Account, jobs
 from .uploads import Upload, UploadError, UploadStore
 
@@ -231,8 +231,10 @@ class RegisterService:
                                 "(wait for its computation to finish)")
         if action == "submit":
             docs = {name: up.folder / name for name in up.files}
+            docs["report"] = up.folder / REPORT_NAME
             return {"results": results, "score": score, "documents": docs}
-        return {"documents": {"dynamic_results": results, "dynamic_score": score}}
+        return {"documents": {"dynamic_table": up.folder / DYNAMIC_NAME,
+                              "dynamic_results": results, "dynamic_score": score}}
 
     # -- uploads --------------------------------------------------------------------------------
 
@@ -280,13 +282,10 @@ class RegisterService:
 
     def report_html(self, upload: Upload) -> str:
         """The self-evaluation report (评价报告) of a computed upload, as self-contained HTML."""
-        results, score = upload.folder / RESULTS_NAME, upload.folder / SCORE_NAME
-        if not results.is_file():
+        path = upload.folder / REPORT_NAME
+        if not path.is_file():
             raise UploadError("not computed (yet)", status=404)
-        from ..outputs.html import render_report  # the report writers (outputs/html.py)
-
-        return render_report(json.loads(results.read_text("utf-8")),
-                             json.loads(score.read_text("utf-8")) if score.is_file() else None)
+        return path.read_text(encoding="utf-8")
 
     # -- views ----------------------------------------------------------------------------------
 

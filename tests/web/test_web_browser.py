@@ -121,6 +121,10 @@ def test_enterprise_district_city_walk_to_the_published_list(server, browser):
     assert drv.find_element("id", "eligible").text.startswith("满足")
     score = float(drv.find_element("id", "total-score").text)
     assert 0 < score <= 100
+    _click(drv, "#report-link")
+    _shot(drv, "04b-self-evaluation-report")
+    assert "评价报告" in drv.title or "评价报告" in drv.page_source
+    assert f"{score:.1f}" in drv.page_source or f"{score:.2f}" in drv.page_source
     drv.get(server.url + "/enterprise")
     _click(drv, ".submit-button")
     _shot(drv, "05-submitted")
@@ -170,3 +174,11 @@ def test_enterprise_district_city_walk_to_the_published_list(server, browser):
     assert names == ["合肥示例空调制造有限公司 (Hefei Example Air-Conditioner Co., fictitious)"] or \
         any("合肥示例" in n for n in names), names
     _shot(drv, "11-public-list")
+
+    # at the year end the listed factory files its dynamic management table (动态管理表)
+    server.clock.set(dt.date(2025, 12, 15))
+    _login(drv, server, "factory")
+    drv.find_element("css selector", "input[name='year']").send_keys("2025")
+    _click(drv, "form[action='/act/file'] button")
+    _shot(drv, "12-dynamic-table-filed")
+    assert "file" in drv.find_element("id", "history").text
