@@ -314,14 +314,17 @@ class RegisterService:
         """Queues of the district's applications by stage, the ranking and the summary."""
         actor, year = self.actor(account), self.register.today().year
         queue = self.queue(account)
-        return {"district": account.scope, "year": year, "queue": queue,
-                "ranking": self.register.ranking(actor, account.scope, year=year),
+        ranking = self.register.ranking(actor, account.scope, year=year)
+        return {"district": account.scope, "year": year, "queue": queue, "ranking": ranking,
+                "chart": _ranking_chart(ranking),
                 "summary": self.register.district_summary(actor, account.scope, year=year)}
 
     def city_view(self, account: Account) -> dict:
-        """The city's queues and its overview (市级总览)."""
-        return {"queue": self.queue(account),
-                "overview": self.register.city_view(self.actor(account)),
+        """The city's queues and its overview (市级总览), with a chart of the overview by district
+        (the report documents' inline SVG, numbers in the table beside it)."""
+        overview = self.register.city_view(self.actor(account))
+        return {"queue": self.queue(account), "overview": overview,
+                "chart": _district_chart(overview["by_district_year"]),
                 "grounds": [(g.id, g.name_zh, g.name_en) for g in self.register.procedure.grounds],
                 "year": self.register.today().year}
 
@@ -353,6 +356,32 @@ class RegisterService:
                                  "year": year, "status": app.status,
                                  "experts": list(app.experts)})
         return rows
+
+
+def _district_chart(rows: list[dict]) -> str:
+    """Applicants, recommended and listed by district (all years), as inline SVG."""
+    from ..outputs.charts import grouped_hbars
+
+    districts = sorted({r["district"] for r in rows})
+    if not districts:
+        return ""
+    series = [(label, [float(sum(r[key] for r in rows if r["district"] == d))
+                       for d in districts])
+              for key, label in (("applicants", "申请 applicants"),
+                                 ("recommended", "推荐 recommended"), ("listed", "入选 listed"))]
+    return grouped_hbars(districts, series, unit="家 enterprises",
+                         title="各县(市)区进展 Progress by district")
+
+
+def _ranking_chart(ranking: list[dict]) -> str:
+    """The district's ranking as points against 100, as inline SVG."""
+    from ..outputs.charts import bars_vs_max
+
+    if not ranking:
+        return ""
+    return bars_vs_max([f"{r['rank']}. {r['name']}" for r in ranking],
+                       [float(r["score"]) for r in ranking], [100.0] * len(ranking),
+                       unit="分 points", title="推荐排序 Ranking by score")
 
 
 def _parse_date(action: str, name: str, raw: Any) -> dt.date:
