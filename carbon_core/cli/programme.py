@@ -24,6 +24,9 @@ __all__ = ["programme"]
 
 AS_ENV = "CARBON_AS"
 
+#: Commands that only read: they never create a register file.
+_READ_ONLY = {"status", "history", "rank", "summary", "city", "export", "verify"}
+
 
 def _fail(exc: Exception) -> None:
     click.echo(f"error: {exc}", err=True)
@@ -72,10 +75,15 @@ def _command(fn):
         from ..register.store import default_register_url
 
         actor = actor or os.environ.get(AS_ENV)
+        target = db or default_register_url()
+        if fn.__name__ in _READ_ONLY and "://" not in target and target != ":memory:" \
+                and not Path(target).is_file():
+            _fail(FileNotFoundError(f"no register at {target} (give --db or set "
+                                    "$CARBON_REGISTER)"))
         try:
             from ..register import Register
 
-            reg = Register(db or default_register_url(), programme=programme)
+            reg = Register(target, programme=programme)
             try:
                 out = fn(reg, actor, on, **kw)
             finally:
@@ -83,7 +91,7 @@ def _command(fn):
         except CarbonCoreError as exc:
             _fail(exc)
             return
-        _print(out, as_json)
+        _print(out, as_json, verb="" if fn.__name__ == "history" else "recorded ")
 
     return wrapper
 
@@ -94,7 +102,7 @@ def _need_actor(actor):
     return actor
 
 
-def _print(out, as_json: bool) -> None:
+def _print(out, as_json: bool, verb: str = "recorded ") -> None:
     if isinstance(out, str):
         click.echo(out, nl=not out.endswith("\n"))
         return
@@ -106,7 +114,7 @@ def _print(out, as_json: bool) -> None:
         extra = ""
         if ev["action"] == "notice":
             extra = f": notice ends {ev['payload']['ends']}"
-        click.echo(f"recorded #{ev['seq']} {ev['action']} {ev['subject']}{year} on {ev['on']} "
+        click.echo(f"{verb}#{ev['seq']} {ev['action']} {ev['subject']}{year} on {ev['on']} "
                    f"by {ev['role']}:{ev['actor']}{extra}")
 
 

@@ -14,7 +14,7 @@ the web layer ask this one function. Who may take a procedure step comes from th
 Examples
 --------
 >>> from carbon_core.register.procedure import load_procedure
->>> p = load_procedure("hefei-template")
+>>> p = load_procedure()           # the default programme's procedure
 >>> permission_allowed(Actor.parse("district:经开区"), "recommend", p, district="蜀山区").allowed
 False
 """

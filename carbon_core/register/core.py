@@ -29,10 +29,10 @@ import datetime as dt
 import re
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from .auth import Actor, check_permission, permission_allowed
+from .auth import Actor, permission_allowed
 from .errors import PermissionDenied, ProcedureError, RegisterError
 from .procedure import Procedure, load_procedure
-from .state import Application, Enterprise, _Ctx, _filing_window, apply_event, replay
+from .state import Enterprise, _Ctx, _filing_window, apply_event, replay, replay_into
 from .store import Draft, Event, EventStore, default_register_url
 from .submission import check_submission, hash_documents
 from .workdays import add_working_days
@@ -109,6 +109,7 @@ class Register:
         self._ctx = _Ctx(self.procedure)
         #: The last authorization checks made (actor, action, resource, allowed, reason).
         self.checks: collections.deque = collections.deque(maxlen=500)
+        self._cache: tuple[int, str, dict[str, Enterprise]] = (0, "", {})
 
     def close(self) -> None:
         self.store.close()
@@ -205,6 +206,13 @@ class Register:
             raise RegisterError(f"year: expected a calendar year, got {year!r}")
         return year
 
+    def _indicator_system(self):
+        if getattr(self, "_system", None) is None:
+            from .submission import _programme_system
+
+            self._system = _programme_system(self.programme)
+        return self._system
+
     def _docs(self, documents) -> dict:
         return hash_documents(documents, max_bytes=self.procedure.max_document_bytes)
 
@@ -261,7 +269,7 @@ class Register:
         summary, json_docs = check_submission(
             procedure=self.procedure, programme=self.programme, credit_code=code, year=y,
             score=score, results=results, inventory=inventory, revocations=e.revocations,
-            on=self._on(on))
+            on=self._on(on), system=self._indicator_system())
         docs = {**json_docs, **self._docs(documents)}
         summary["bundle_root"] = bundle_root
         return self._command(a, "submit", [(code, y, summary, docs)], on)
@@ -471,6 +479,29 @@ class Register:
         until = None if as_of is None else self._as_of(as_of)
         return replay(self.store.events(until=until), self.procedure)
 
+    def _states(self, day: dt.date) -> Mapping[str, Enterprise]:
+        """Read-only states for the views: as of ``day``; the current state is kept and extended
+        with the events appended since (by any process) instead of replaying the whole log,
+        unless the log no longer extends what was replayed (then it is replayed again)."""
+        head = self.store.head()
+        if head[2] is not None and day.isoformat() < head[2]:
+            return self.state(day)          # a past date: replay the prefix
+        seq, h, states = self._cache
+        new = self.store.events(after=seq) if seq else []
+        if not seq or (new and new[0].prev_hash != h) or (not new and head[1] != h):
+            events = self.store.events()
+            states = replay(events, self.procedure)
+        else:
+            events = new
+            try:
+                states = replay_into(states, new, self.procedure)  # the same handlers
+            except RegisterError:
+                self._cache = (0, "", {})
+                raise
+        if events:
+            self._cache = (events[-1].seq, events[-1].hash, states)
+        return states
+
     def status(self, actor, credit_code: str, *, as_of=None) -> dict[str, Any]:
         """One enterprise's state (as of a date): stage, applications, title, ban, filings."""
         a = _actor(actor)
@@ -531,7 +562,7 @@ class Register:
         self.procedure.district(district)
         self._permit(a, "district_summary", None, None, district=district)
         day = self._as_of(as_of)
-        states = self.state(day)
+        states = self._states(day)
         stages: dict[str, int] = collections.Counter()
         filings = []
         for e in states.values():
@@ -551,10 +582,13 @@ class Register:
         a = _actor(actor)
         self._permit(a, "city_view", None, None)
         day = self._as_of(as_of)
-        return city_summary(self.state(day), self.procedure, day)
+        return city_summary(self._states(day), self.procedure, day)
 
-    def verify(self, actor=None) -> dict[str, Any]:
+    def verify(self, actor=None, *, expected_head: str | None = None) -> dict[str, Any]:
         """Walk the hash chain and replay the whole log.
+
+        ``expected_head``: a head hash published earlier (``log_head`` of an export); the log
+        must still contain it (detects a log cut short).
 
         Raises
         ------
@@ -563,7 +597,7 @@ class Register:
         """
         if actor is not None:
             self._permit(_actor(actor), "verify", None, None)
-        n = self.store.verify()
+        n = self.store.verify(expected_head)
         states = self.state()
         head = self.store.head()
         return {"events": n, "enterprises": len(states), "head_hash": head[1], "ok": True}
@@ -575,21 +609,21 @@ class Register:
         day = self._as_of(as_of)
         from .export import notice_document
 
-        return notice_document(self.state(day), self.procedure, day)
+        return notice_document(self._states(day), self.procedure, day)
 
     def published_list(self, *, as_of=None) -> dict[str, Any]:
         """The published list (名单) on ``as_of``, by year and district, with former names."""
         day = self._as_of(as_of)
         from .export import list_document
 
-        return list_document(self.state(day), self.procedure, day)
+        return list_document(self._states(day), self.procedure, day)
 
     def revocations(self, *, as_of=None) -> dict[str, Any]:
         """Every revocation (撤销) up to ``as_of`` with its ground and ban end."""
         day = self._as_of(as_of)
         from .export import revocations_document
 
-        return revocations_document(self.state(day), self.procedure, day)
+        return revocations_document(self._states(day), self.procedure, day)
 
     def export(self, kind: str, fmt: str = "json", *, as_of=None) -> str:
         """A public document as JSON or self-contained HTML (Chinese first, English beside).
@@ -602,7 +636,10 @@ class Register:
         if kind not in docs:
             raise RegisterError(f"export: unknown document {kind!r}; expected one of "
                                 f"{sorted(docs)}")
-        return render(docs[kind](as_of=as_of), fmt)
+        doc = docs[kind](as_of=as_of)
+        seq, head, _ = self.store.head()
+        doc["log_head"] = {"seq": seq, "hash": head}
+        return render(doc, fmt)
 
 
 # ------------------------------------------------------------------------------ aggregation

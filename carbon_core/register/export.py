@@ -40,13 +40,14 @@ def notice_document(states: Mapping[str, Enterprise], p: Procedure, day: dt.date
                              "held": bool(a.open_objections),
                              "score": (a.submission or {}).get("total_score")})
     rows.sort(key=lambda r: (r["district"], r["credit_code"]))
-    doc = _head(p, "notice", "零碳示范工厂拟入选名单公示", "Public notice of the proposed "
-                "zero-carbon demonstration factories", day)
+    doc = _head(p, "notice", p.meta.get("notice_title_zh", "公示"),
+                p.meta.get("notice_title_en", "Public notice"), day)
+    office_zh, office_en = p.meta.get("authority_zh", ""), p.meta.get("authority_en", "")
     doc["text_zh"] = (f"公示期为{p.notice_working_days}个工作日（法定节假日不计，调休上班日计入）。"
-                      "如有异议，请在公示期内向市经信局反映。")
+                      f"如有异议，请在公示期内向{office_zh or '主管部门'}反映。")
     doc["text_en"] = (f"The notice runs for {p.notice_working_days} working days (statutory "
-                      "holidays excluded, adjusted working days counted). Objections to the "
-                      "city office within the notice.")
+                      "holidays excluded, adjusted working days counted). Objections to "
+                      f"{office_en or 'the programme office'} within the notice.")
     doc["entries"] = rows
     return doc
 
@@ -79,8 +80,8 @@ def revocations_document(states: Mapping[str, Enterprise], p: Procedure, day: dt
                          "ground_en": r["ground_en"], "ban_ends": r["ban_ends"],
                          "what": r["what"]})
     rows.sort(key=lambda r: (r["revoked_on"], r["credit_code"]))
-    doc = _head(p, "revocations", "撤销零碳示范工厂资格公告", "Revocations of the zero-carbon "
-                "demonstration factory title", day)
+    doc = _head(p, "revocations", p.meta.get("revocations_title_zh", "撤销资格公告"),
+                p.meta.get("revocations_title_en", "Revocations"), day)
     doc["text_zh"] = f"被撤销资格的企业{p.ban_years}年内不得再次申报。"
     doc["text_en"] = f"An enterprise whose title is revoked may not apply for {p.ban_years} years."
     doc["entries"] = rows
@@ -146,7 +147,12 @@ def _html(doc: Mapping[str, Any]) -> str:
     if not doc["entries"]:
         parts.append(f'<tr><td colspan="{len(cols)}">无 none</td></tr>')
     parts.append(f"</tbody></table><p class=\"note\">共 {len(doc['entries'])} 家 "
-                 f"<span lang=\"en\">{len(doc['entries'])} entries</span></p></body></html>")
+                 f"<span lang=\"en\">{len(doc['entries'])} entries</span></p>")
+    head = doc.get("log_head")
+    if head:
+        parts.append(f"<p class=\"note\">登记簿校验值 register log head #{head['seq']}: "
+                     f"<code>{e(head['hash'])}</code></p>")
+    parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 

@@ -8,7 +8,7 @@ programme: another programme's procedure is another file of the same shape
 
 Examples
 --------
->>> p = load_procedure("hefei-template")
+>>> p = load_procedure()           # the default programme's procedure
 >>> p.notice_working_days, p.ban_years, len(p.grounds)
 (7, 3, 7)
 >>> p.stage("list").name_zh
@@ -133,7 +133,8 @@ _TOP = {"schema", "procedure", "calendar", "notice", "ban", "filing", "submissio
         "stages", "revocation_grounds", "districts"}
 _ALLOWED = {
     "procedure": {"id", "title_zh", "title_en", "status", "source", "authority_zh",
-                  "authority_en", "list_title_zh", "list_title_en"},
+                  "authority_en", "list_title_zh", "list_title_en", "notice_title_zh",
+                  "notice_title_en", "revocations_title_zh", "revocations_title_en"},
     "calendar": {"kind"},
     "notice": {"working_days", "working_days_confidence", "count_opening_day",
                "counting_source"},

@@ -18,7 +18,8 @@ from .procedure import Procedure
 from .store import Event
 from .workdays import add_years
 
-__all__ = ["Application", "Enterprise", "HANDLERS", "STATUS", "replay", "apply_event",
+__all__ = ["Application", "Enterprise", "HANDLERS", "STATUS", "replay", "replay_into",
+           "apply_event",
            "ACTIVE_STAGES"]
 
 #: Status of an application: id -> (中文, English).
@@ -40,11 +41,21 @@ STATUS: dict[str, tuple[str, str]] = {
     "rejected": ("异议成立，未列入", "rejected after an objection"),
     "disqualified": ("取消资格", "disqualified"),
     "revoked": ("已撤销", "revoked"),
+    "lapsed": ("未推荐，年度结束", "lapsed: not recommended in its year"),
 }
 
 #: Stages in which an application is still in progress.
 ACTIVE_STAGES = frozenset({"applied", "in_plan", "submitted", "reviewed", "recommended",
                            "in_city_review", "city_passed", "in_notice"})
+
+
+#: Stages at the city, which may run into the next year; earlier stages lapse when the
+#: enterprise applies again in a later year (the cultivation plan is yearly).
+_CITY_STAGES = frozenset({"recommended", "in_city_review", "city_passed", "in_notice"})
+
+#: Stages in which an application ended without the title (falsification found later still
+#: disqualifies it and bans the enterprise).
+_FAILED_STAGES = frozenset({"refused", "review_failed", "city_failed", "rejected"})
 
 
 @dataclass
@@ -212,13 +223,14 @@ def _apply(ctx: _Ctx, e: Enterprise, ev: Event) -> None:
         raise ctx.refuse(ev, "apply", a.status, f"{e.credit_code} already applied for {ev.year} "
                          f"on {a.applied_on}")
     active = e.active_application()
-    if active is not None:
+    if active is not None and active.stage in _CITY_STAGES:
         raise ctx.refuse(ev, "apply", active.status, f"the {active.year} application of "
-                         f"{e.credit_code} is still in progress")
+                         f"{e.credit_code} is still in progress at the city")
     ctx.p.district(p["district"])
-    if not e.name:
-        e.names.append({"on": ev.on.isoformat(), "name": p["name"], "why": "apply"})
-    elif p["name"] != e.name:
+    if active is not None:  # an earlier year's application never recommended: it lapsed
+        active.stage = "lapsed"
+        active.outcome = f"lapsed: applied again for {ev.year}"
+    if p["name"] != e.name:
         e.names.append({"on": ev.on.isoformat(), "name": p["name"], "why": "apply"})
     e.name, e.district, e.sector = p["name"], p["district"], p.get("sector", "")
     e.applications[ev.year] = Application(ev.year, p["district"], "applied", ev.on)
@@ -474,6 +486,10 @@ def _rereview(ctx, e, ev):
 def _revoke(ctx, e, ev):
     g = ctx.p.ground(ev.payload["ground"])
     app = e.active_application()
+    if app is None and g.disqualifies_application and e.applications:
+        last = e.applications[max(e.applications)]
+        if last.stage in _FAILED_STAGES:  # falsification found after a refusal still bans
+            app = last
     if e.listed is None and not (g.disqualifies_application and app is not None):
         extra = " or an application in progress" if g.disqualifies_application else ""
         raise ctx.refuse(ev, "revoke", e.status(ev.on), f"{e.credit_code} holds no title"
@@ -543,8 +559,13 @@ def replay(events: Iterable[Event], procedure: Procedure) -> dict[str, Enterpris
     RegisterError
         A stored event that does not replay (the log or the procedure changed underneath).
     """
+    return replay_into({}, events, procedure)
+
+
+def replay_into(out: dict[str, Enterprise], events: Iterable[Event],
+                procedure: Procedure) -> dict[str, Enterprise]:
+    """Apply ``events`` to the states ``out`` (changed in place and returned)."""
     ctx = _Ctx(procedure)
-    out: dict[str, Enterprise] = {}
     for ev in events:
         if ev.action == "open":
             continue

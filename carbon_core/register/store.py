@@ -26,7 +26,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import (Column, Index, Integer, MetaData, String, Table, Text, create_engine,
                         event, func, select)
@@ -39,6 +39,9 @@ __all__ = ["Event", "Draft", "EventStore", "GENESIS_HASH", "REGISTER_ENV",
            "default_register_url", "event_hash", "canonical_json"]
 
 REGISTER_ENV = "CARBON_REGISTER"
+#: SQLite ``PRAGMA synchronous`` (default FULL, as the claims ledger). Only throwaway registers
+#: (the test suite) set it to OFF, to spare a disk flush per command.
+SYNC_ENV = "CARBON_REGISTER_SQLITE_SYNCHRONOUS"
 GENESIS_HASH = "0" * 64
 
 metadata = MetaData()
@@ -156,7 +159,11 @@ class EventStore:
         elif sqlite:
             self.engine = create_engine(self.url, connect_args={"timeout": 30.0})
             self._writer = create_engine(self.url, connect_args={"timeout": 30.0})
-            _immediate(self._writer)
+            sync = os.environ.get(SYNC_ENV, "FULL").upper()
+            if sync not in ("FULL", "NORMAL", "OFF", "EXTRA"):
+                raise RegisterError(f"${SYNC_ENV}: expected FULL, NORMAL, EXTRA or OFF, got "
+                                    f"{sync!r}")
+            _immediate(self._writer, sync)
         else:
             self.engine = self._writer = create_engine(self.url)
         try:
@@ -188,7 +195,7 @@ class EventStore:
 
     def rows(self, *, subject: str | None = None, until: dt.date | None = None,
              actions: Sequence[str] | None = None, year: int | None = None,
-             conn=None) -> list[tuple]:
+             after: int | None = None, conn=None) -> list[tuple]:
         """Raw rows in sequence order (the floor the benchmark compares against)."""
         q = select(*_COLS).order_by(events_table.c.seq)
         if subject is not None:
@@ -199,6 +206,8 @@ class EventStore:
             q = q.where(events_table.c.action.in_(list(actions)))
         if year is not None:
             q = q.where(events_table.c.year == year)
+        if after is not None:
+            q = q.where(events_table.c.seq > after)
         if conn is None:
             with self.engine.connect() as c:
                 return c.execute(q).all()
@@ -272,8 +281,11 @@ class EventStore:
 
     # -- checking -----------------------------------------------------------------------------
 
-    def verify(self) -> int:
+    def verify(self, expected_head: str | None = None) -> int:
         """Walk the chain and recompute every hash.
+
+        A chain alone cannot show that its newest events were cut off; pass the head hash of a
+        published document (``log_head`` of every export) as ``expected_head`` to check that.
 
         Returns
         -------
@@ -301,15 +313,21 @@ class EventStore:
                                   "its stored content does not match its hash (changed after "
                                   "it was recorded)")
             prev = h
+            if h == expected_head:
+                expected_head = None
+        if expected_head is not None:
+            raise TamperError(f"event log broken: truncated, the head {expected_head[:16]}… of a "
+                              f"published document is not in the log ({n} events)")
         return n
 
 
-def _immediate(engine) -> None:
+def _immediate(engine, synchronous: str = "FULL") -> None:
     """SQLite: take the write lock when the write transaction begins (``BEGIN IMMEDIATE``)."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, record):  # pragma: no cover - trivial
         dbapi_conn.isolation_level = None
+        dbapi_conn.execute(f"PRAGMA synchronous = {synchronous}")
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # pragma: no cover - trivial

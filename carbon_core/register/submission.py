@@ -4,8 +4,9 @@ A submission carries the score JSON (``carbon score --json``, :mod:`carbon_core.
 optionally the results JSON (``carbon compute --json``) and/or the inventory itself, plus any
 documents (the report...). It is checked before it is recorded:
 
-- the score JSON validates against the score schema (``carbon schema score``), was scored against
-  the programme's own indicator system, names the applying enterprise and a reporting year the
+- the score JSON validates against the score schema (``carbon schema score``), its arithmetic
+  holds (points, total, mandatory items unmet, verdict re-derived from its own figures), it was
+  scored against the programme's own indicator system with every mandatory item present, names the applying enterprise and a reporting year the
   procedure accepts;
 - eligibility (基本要求 and the exclusions) and every mandatory item (必选项) as the procedure
   requires (``[submission]`` of the procedure file);
@@ -133,10 +134,44 @@ def _programme_system(programme):
     return loads_system(text, file=programme.label("indicator_system"), metrics=metrics)
 
 
+def _arithmetic(doc: Mapping[str, Any], system) -> list[str]:
+    """The score JSON's own arithmetic, re-derived as :func:`carbon_core.scoring.evaluate` does
+    it: points within their maximum and equal to maximum x fraction, the total the sum of the
+    points, the mandatory items unmet those not met, the verdict the one the figures give, and
+    every mandatory item of the programme's system present."""
+    out = []
+    inds = doc["indicators"]
+    for i in inds:
+        if i["points"] > i["max_points"] + 1e-6 or not math.isclose(
+                i["points"], i["max_points"] * i["fraction"], rel_tol=1e-6, abs_tol=1e-6):
+            out.append(f"indicator {i['id']}: {i['points']} points is not its maximum "
+                       f"{i['max_points']} x fraction {i['fraction']}")
+    total = math.fsum(i["points"] for i in inds)
+    if not math.isclose(total, doc["total_score"], abs_tol=1e-4):
+        out.append(f"total_score {doc['total_score']} is not the sum of the indicators' points "
+                   f"({total:.6f})")
+    unmet = [i["id"] for i in inds if i["kind"] == "mandatory" and not i["met"]]
+    if sorted(unmet) != sorted(doc["mandatory_unmet"]):
+        out.append(f"mandatory_unmet {doc['mandatory_unmet']} does not match the indicators "
+                   f"({unmet})")
+    checks_ok = all(c["passed"] for c in doc["eligibility"]["checks"])
+    if doc["eligible"] != checks_ok or doc["eligible"] != (not doc["eligibility"]["failed"]):
+        out.append("eligible does not match the eligibility checks")
+    expect = ("ineligible" if not checks_ok else "mandatory_unmet" if unmet
+              else "below_pass_score" if doc["total_score"] < doc["pass_score"] else "qualified")
+    if doc["verdict"] != expect:
+        out.append(f"verdict {doc['verdict']!r} does not follow from the figures ({expect!r})")
+    have = {i["id"] for i in inds if i["kind"] == "mandatory"}
+    missing = sorted(ind.id for ind in system.indicators if ind.mandatory and ind.id not in have)
+    if missing:
+        out.append(f"mandatory items of the programme's system missing: {missing}")
+    return out
+
+
 def check_submission(*, procedure: Procedure, programme, credit_code: str, year: int,
                      score: Any = None, results: Any = None, inventory: Any = None,
-                     revocations: list[dict] | None = None, on: dt.date | None = None
-                     ) -> tuple[dict[str, Any], dict[str, dict]]:
+                     revocations: list[dict] | None = None, on: dt.date | None = None,
+                     system=None) -> tuple[dict[str, Any], dict[str, dict]]:
     """Check a submission; return the summary to record and the hashes of the JSON inputs.
 
     Parameters
@@ -153,6 +188,8 @@ def check_submission(*, procedure: Procedure, programme, credit_code: str, year:
         The inventory TOML: recomputed by the engine.
     revocations : list of dict
         The register's revocations of this enterprise.
+    system : IndicatorSystem, optional
+        The programme's indicator system, when the caller has it loaded already.
 
     Returns
     -------
@@ -194,7 +231,7 @@ def check_submission(*, procedure: Procedure, programme, credit_code: str, year:
                                 + "; ".join(errs))
         checked.append("results schema")
 
-    system = _programme_system(programme)
+    system = system if system is not None else _programme_system(programme)
     if inventory is not None:
         from ..engine import compute
         from ..scoring.evaluate import evaluate
@@ -215,6 +252,7 @@ def check_submission(*, procedure: Procedure, programme, credit_code: str, year:
             results_doc = res.to_dict()
 
     assert score_doc is not None
+    problems += _arithmetic(score_doc, system)
     if score_doc["system"]["id"] != system.id:
         problems.append(f"scored against the indicator system {score_doc['system']['id']!r}; "
                         f"the programme's is {system.id!r}")
