@@ -249,8 +249,9 @@ def _register() -> None:
     from .plugins import plugins
     from .programme import programme
     from .scoring import rank, score
+    from .serve import serve
 
-    for cmd in (score, rank, ledger, plugins, programme):
+    for cmd in (score, rank, ledger, plugins, programme, serve):
         main.add_command(cmd)
     from .report import report; main.add_command(report)  # noqa: E702
 
