@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from ..carriers import CARRIERS, ROLES
 from ..errors import InputError, ProblemCollector, UnitError
 from ..factors import SelectionRule, measured_factor, Factor
+from ..meter_accuracy import ACCURACY_CLASSES
 from ..units import GWP_SETS, conversion_factor, parse_unit
 
 __all__ = [
@@ -106,6 +107,7 @@ class Meter:
     temperature_c: float | None = None
     to_canonical: float = 1.0
     table: str = ""
+    accuracy_class: str | None = None  # e.g. "0.5S": carbon_core.meter_accuracy (issue 12)
 
 
 @dataclass(frozen=True)
@@ -383,12 +385,18 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
         if carrier and unit:
             factor = _canonical_factor(p, carrier, unit, where)
             enthalpy, temperature = _heat_params(p, row, where, carrier, unit, raw)
+        accuracy = row.get("accuracy_class")
+        if accuracy is not None and str(accuracy) not in ACCURACY_CLASSES:
+            p.add("unknown meter accuracy class", row=where, field="accuracy_class",
+                  found=accuracy, expected=f"one of {sorted(ACCURACY_CLASSES)} (a string)")
+            accuracy = None
         meters.append(Meter(
             id=mid or f"<meters[{i}]>", carrier=carrier or "", unit=unit or "",
             role=role or "", reading=reading, interval=interval,
             rollover=float(rollover) if isinstance(rollover, (int, float)) else None,
             renewable=bool(row.get("renewable", False)), enthalpy_kj_per_kg=enthalpy,
-            temperature_c=temperature, to_canonical=factor, table=where))
+            temperature_c=temperature, to_canonical=factor, table=where,
+            accuracy_class=str(accuracy) if accuracy is not None else None))
 
     # -- activities ---------------------------------------------------------------------------
     activities = []
