@@ -140,7 +140,7 @@ def write_archive(path: str | Path, members: Mapping[str, bytes]) -> None:
 
 def _kind(info: zipfile.ZipInfo) -> str:
     mode = info.external_attr >> 16
-    if info.create_system == 3 and mode:
+    if info.create_system == 3 and stat.S_IFMT(mode):  # no type bits: a plain file (writestr)
         if stat.S_ISLNK(mode):
             return "symlink"
         if stat.S_ISDIR(mode):
@@ -187,9 +187,10 @@ def read_archive(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> dict[str,
         total = 0
         for info in infos:
             name = info.filename
-            why = check_member_name(name.rstrip("/") if info.is_dir() else name)
+            raw = info.orig_filename  # zipfile cuts a name at a NUL byte; the original is kept
+            why = check_member_name(raw.rstrip("/") if info.is_dir() else raw)
             if why:
-                raise BundleError(f"{path}: member {name!r} refused: {why}")
+                raise BundleError(f"{path}: member {raw!r} refused: {why}")
             kind = _kind(info)
             if kind != "file":
                 raise BundleError(f"{path}: member {name!r} refused: a {kind}, not a regular file")
