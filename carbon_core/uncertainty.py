@@ -13,7 +13,9 @@ by every line that uses it, so correlations are explicit):
 Each parameter is a relative error ``d ~ Normal(0, u / 1.96)`` where ``u`` is the relative
 half-width of its 95 % interval. A line item's emissions are ``E x prod(1 + d_p)`` over the
 parameters it rests on (activity x factor is a product: a relative error enters as a factor).
-Draws act on line-item totals, never on the meter series: the cost is draws x line items. From
+Draws act on line-item totals, never on the meter series: a line resting on one parameter is
+linear in it, so all such lines enter through one matrix product (draws x parameters) @
+(parameters x sums); lines on several parameters (NCV x carbon content) are multiplied out. From
 the line items the draws rebuild Scope 1, Scope 2 location-based, Scope 2 market-based (the
 balance's unmatched grid volume moves with the grid meters' errors and is valued at the residual
 factor), the balance's net (gross minus green electricity, certificates and offsets, which are
@@ -58,7 +60,7 @@ __all__ = ["UncertaintyTable", "Parameter", "Model", "load_table", "build_model"
 
 #: Two-sided 95 % quantile of the standard normal distribution.
 Z95 = 1.959963984540054
-_CHUNK = 2048  # draws per block: bounds memory at about CHUNK x line items floats
+_CHUNK = 2048  # draws per block: bounds memory at about CHUNK x parameters floats
 
 
 def approach1_sum(values: Iterable[float], relative_u95: Iterable[float]) -> float:
@@ -333,31 +335,46 @@ def _quantities(g: Mapping[str, np.ndarray], base: Mapping[str, float]) -> dict[
     return out
 
 
-def _group_sums(model: Model, mult: np.ndarray) -> dict[str, np.ndarray]:
-    """Group sums for a block of draws: ``mult`` (draws x terms) multiplies the term values."""
-    out = {}
-    weighted = mult * model.term_value[None, :]
-    groups = np.asarray(model.term_group)
-    for gname in model.groups():
-        out[gname] = weighted[:, groups == gname].sum(axis=1)
-    return out
+def _linear_parts(model: Model):
+    """Split the model for fast draws.
 
-
-def _passes(model: Model) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(terms, parameters) index arrays with each term at most once per pass."""
-    count: dict[int, int] = {}
-    by_pass: dict[int, list[tuple[int, int]]] = {}
+    Terms resting on at most one parameter are linear in it: their group sums are
+    ``constant + delta @ W`` (one matrix product for all draws). Terms resting on several
+    parameters (a fuel line: NCV x carbon content) get explicit multipliers.
+    """
+    groups = model.groups()
+    col = {g: j for j, g in enumerate(groups)}
+    n_p = len(model.parameters)
+    by_term: dict[int, list[int]] = {}
     for t, p in model.pairs:
-        k = count.get(t, 0)
-        count[t] = k + 1
-        by_pass.setdefault(k, []).append((t, p))
-    return [(np.array([t for t, _ in v]), np.array([p for _, p in v]))
-            for _, v in sorted(by_pass.items())]
+        by_term.setdefault(t, []).append(p)
+    const = np.zeros(len(groups))
+    w = np.zeros((n_p, len(groups)))
+    multi_terms: list[int] = []
+    for t, (v, g) in enumerate(zip(model.term_value, model.term_group)):
+        plist = by_term.get(t, [])
+        if len(plist) <= 1:
+            const[col[g]] += v
+            if plist:
+                w[plist[0], col[g]] += v
+        else:
+            multi_terms.append(t)
+    multi = [(model.term_value[t], col[model.term_group[t]], np.array(by_term[t]))
+             for t in multi_terms]
+    return groups, const, w, multi
+
+
+def _group_sums(parts, delta: np.ndarray) -> dict[str, np.ndarray]:
+    """Group sums for a block of draws of the relative errors ``delta`` (draws x parameters)."""
+    groups, const, w, multi = parts
+    sums = const[None, :] + (delta @ w if delta.shape[1] else 0.0)
+    for value, j, prm in multi:
+        sums[:, j] += value * np.prod(1.0 + delta[:, prm], axis=1)
+    return {g: sums[:, j] for j, g in enumerate(groups)}
 
 
 def _approach1(model: Model) -> dict[str, float]:
     """First-order 95 % half-widths (IPCC Eq. 3.1/3.2, shared parameters added before squaring)."""
-    one = {g: np.array([0.0]) for g in model.groups()}
     g0 = {g: np.array([model.term_value[np.asarray(model.term_group) == g].sum()])
           for g in model.groups()}
     q0 = _quantities(g0, model.base)
@@ -379,7 +396,6 @@ def _approach1(model: Model) -> dict[str, float]:
     for q in q0:
         grad = sum((jac[q][g] * sens[g] for g in model.groups()), np.zeros(len(sigma)))
         out[q] = float(Z95 * math.sqrt(float(np.sum((grad * sigma) ** 2))))
-    del one
     return out
 
 
@@ -412,17 +428,14 @@ def propagate(res, *, draws: int = 10_000, seed: int = 0,
     model = build_model(res, table)
     rng = np.random.default_rng(seed)
     sigma = np.array([p.relative_u95 / Z95 for p in model.parameters])
-    passes = _passes(model)
+    parts = _linear_parts(model)
     blocks: dict[str, list[np.ndarray]] = {}
     done = 0
     while done < draws:
         n = min(_CHUNK, draws - done)
         z = rng.standard_normal((n, len(sigma))) if len(sigma) else np.zeros((n, 0))
-        factor = 1.0 + z * sigma[None, :]
-        mult = np.ones((n, model.term_value.size))
-        for terms, prm in passes:
-            mult[:, terms] *= factor[:, prm]
-        for q, v in _quantities(_group_sums(model, mult), model.base).items():
+        z *= sigma[None, :]
+        for q, v in _quantities(_group_sums(parts, z), model.base).items():
             blocks.setdefault(q, []).append(v)
         done += n
     a1 = _approach1(model)

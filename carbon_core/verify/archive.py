@@ -20,7 +20,8 @@ Reading refuses (:class:`BundleError`, naming the member):
 - encrypted members and anything the ``zipfile`` module cannot read.
 
 Writing is deterministic: members sorted by name, fixed timestamps (1980-01-01), fixed
-permissions, DEFLATE level 6, so one input gives one byte-identical bundle.
+permissions, DEFLATE level 6 (Parquet members stored, being compressed already), so one input
+gives one byte-identical bundle.
 """
 
 from __future__ import annotations
@@ -131,7 +132,9 @@ def write_archive(path: str | Path, members: Mapping[str, bytes]) -> None:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for name in sorted(members):
             info = zipfile.ZipInfo(name, date_time=_FIXED_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            # Parquet is compressed already: stored as is (deflating it again costs time, no bytes)
+            info.compress_type = (zipfile.ZIP_STORED if name.endswith((".parquet", ".pq"))
+                                  else zipfile.ZIP_DEFLATED)
             info.external_attr = (stat.S_IFREG | 0o644) << 16
             info.create_system = 3  # unix, so the mode bits above are read as such
             zf.writestr(info, members[name])
