@@ -57,6 +57,9 @@ def test_bundle_holds_every_influencing_file(example_bundle):
     shas = {m["sha256"] for m in man["members"]}
     for f in results["provenance"]["factor_files"]:
         assert f["sha256"] in shas, f["id"]
+    from carbon_core.results import validate_results
+
+    validate_results(results)  # the bundle stores the engine's document as is: still schema-valid
     env = json.loads(_members(example_bundle)["environment.json"])
     assert env["engine"]["version"] == carbon_core.__version__
     assert env["plugins"]["appliances"]["version"]
