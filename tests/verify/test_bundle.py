@@ -267,3 +267,59 @@ def test_bundle_refuses_data_outside_the_inventory_folder(tmp_path, example_copy
 def test_bundle_into_a_missing_folder_is_an_error(tmp_path):
     with pytest.raises(BundleError, match="does not exist"):
         make_bundle(EXAMPLE, tmp_path / "nope" / "x.bundle")
+
+
+def test_verifies_with_another_installed_gwp_table(example_bundle, monkeypatch):
+    """The bundled GWP table is used, not the installed one: change an installed GWP that the
+    example uses (HFC-32 of AR5, refrigerant R-410A) and the bundle still reproduces."""
+    from carbon_core import units
+
+    table = {s: dict(v) for s, v in units._gwp_table().items()}
+    table["AR5"]["HFC32"] = 1.0
+    monkeypatch.setattr(units, "_gwp_table", lambda: table)
+    fresh = carbon_core.compute(EXAMPLE)
+    line = [li for li in fresh.line_items if li.id.endswith("HFC-32")][0]
+    assert line.gwp == 1.0
+    assert verify_bundle(example_bundle).ok
+
+
+@pytest.mark.parametrize("how", ["policy_file", "shipped policy"])
+def test_bundle_carries_the_policy_it_used(example_copy, tmp_path, how):
+    text = example_copy.read_text(encoding="utf-8")
+    if how == "policy_file":
+        src = Path(carbon_core.__file__).parents[1] / "factors" / "policies" / "shanghai-2023.toml"
+        (example_copy.parent / "my-policy.toml").write_bytes(src.read_bytes())
+        text = text.replace('policy = "hefei-template"', 'policy_file = "my-policy.toml"')
+        member, role = "inventory/my-policy.toml", "inventory-file"
+    else:
+        text = text.replace('policy = "hefei-template"', 'policy = "ghgp-2025-hourly"')
+        member, role = "policy/ghgp-2025-hourly.toml", "policy"
+    example_copy.write_text(text, encoding="utf-8")
+    out = tmp_path / "p.bundle"
+    make_bundle(example_copy, out)
+    roles = {m["path"]: m["role"] for m in _manifest(out)["members"]}
+    assert roles[member] == role
+    rep = verify_bundle(out)
+    assert rep.ok, [str(d) for d in rep.differences[:5]]
+
+
+def test_other_installed_versions_are_reported_not_failed(example_bundle, tmp_path):
+    members = _members(example_bundle)
+    man = json.loads(members["manifest.json"])
+    env = json.loads(members["environment.json"])
+    env["engine"]["version"] = "0.0.1"
+    env["plugins"]["appliances"]["version"] = "0.0.2"
+    members["environment.json"] = json.dumps(env).encode()
+    roles = {m["path"]: m["role"] for m in man["members"]}
+    members["manifest.json"] = json.dumps(build_manifest(
+        {p: (members[p], roles[p]) for p in roles}, man["header"])).encode()
+    out = tmp_path / "old-engine.bundle"
+    write_archive(out, members)
+    rep = verify_bundle(out)
+    assert rep.ok  # the numbers reproduce; the versions are a note for the verifier
+    assert f"engine version differs: bundle 0.0.1, installed {carbon_core.__version__}" in \
+        rep.version_notes
+    assert any(n.startswith("plugin 'appliances' version differs: bundle 0.0.2") for n in
+               rep.version_notes)
+    r = CliRunner().invoke(main, ["verify", str(out)])
+    assert r.exit_code == 0 and "engine version differs" in r.output
