@@ -207,6 +207,19 @@ def open_bundle(path: str | Path, *, limits: Limits = DEFAULT_LIMITS
                             f"{m['sha256']}")
     for name in sorted(set(members) - names - {"manifest.json", "signature.json"}):
         problems.append(f"member {name!r} is not listed in the manifest")
+    roles = {m["path"]: m["role"] for m in listed}
+    for key, role, required in (("inventory", ("inventory",), True),
+                                ("policy", ("policy", "programme"), False),
+                                ("indicator_system", ("programme",), False)):
+        ref = header.get(key)
+        if ref is None and not required:
+            continue
+        if roles.get(ref) not in role:
+            problems.append(f"member 'manifest.json': header {key} names {ref!r}, which is not "
+                            f"a listed member of role {' or '.join(role)}")
+    for ref, role in (("results/results.json", "results"), ("environment.json", "environment")):
+        if roles.get(ref) != role:
+            problems.append(f"member {ref!r} ({role}) is not in the manifest")
     root = root_hash({str(k): str(v) for k, v in header.items() if k != "format"}, listed)
     if root != manifest.get("root"):
         problems.append(f"member 'manifest.json' changed: its listing hashes to root {root}, "
@@ -298,9 +311,13 @@ def verify_bundle(path: str | Path, *, trusted: Iterable = (), tolerance: Tolera
     try:
         bundled_env = json.loads(members["environment.json"])
         report.version_notes = _versions(bundled_env, pm)
-    except (KeyError, json.JSONDecodeError):
+    except (KeyError, AttributeError, UnicodeDecodeError, json.JSONDecodeError):
         report.version_notes = ["the bundle records no environment.json"]
-    report.bundled = json.loads(members["results/results.json"])
+    try:
+        report.bundled = json.loads(members["results/results.json"])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path}: member 'results/results.json' is not valid JSON "
+                          f"({exc})") from None
     with tempfile.TemporaryDirectory(prefix="carbon-verify-") as tmp:
         rec_doc, rec_score = _recompute(Path(tmp), members, manifest, header, report.bundled,
                                         plugins)
