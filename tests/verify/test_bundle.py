@@ -323,3 +323,18 @@ def test_other_installed_versions_are_reported_not_failed(example_bundle, tmp_pa
                rep.version_notes)
     r = CliRunner().invoke(main, ["verify", str(out)])
     assert r.exit_code == 0 and "engine version differs" in r.output
+
+
+def test_a_factory_without_meters_or_balance_table(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from factories import write_inventory
+
+    inv = write_inventory(tmp_path, activities=[{
+        "id": "d", "carrier": "diesel", "role": "fuel", "amount": 5.0, "unit": "t",
+        "period": "2024"}])
+    info = make_bundle(inv, tmp_path / "small.bundle")
+    assert not any(m["role"] == "meter-data" for m in info.members)
+    rep = verify_bundle(tmp_path / "small.bundle")
+    assert rep.ok, [str(d) for d in rep.differences[:5]]
