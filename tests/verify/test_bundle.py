@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -338,3 +339,50 @@ def test_a_factory_without_meters_or_balance_table(tmp_path):
     assert not any(m["role"] == "meter-data" for m in info.members)
     rep = verify_bundle(tmp_path / "small.bundle")
     assert rep.ok, [str(d) for d in rep.differences[:5]]
+
+
+def test_verifies_in_a_fresh_process_whose_factor_package_is_replaced(example_bundle, tmp_path):
+    """A clean environment: another process in which the installed factor package is shadowed
+    by one holding an extra, newer, confirmed edition (diesel NCV) and another GWP table. A fresh
+    compute there moves; ``carbon verify`` there still reproduces every number."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    src = Path(carbon_core.__file__).parents[1] / "factors"
+    pkg = tmp_path / "shadow" / "carbon_core_factors"
+    shutil.copytree(src, pkg)
+    (pkg / "zz-revised-fuels.toml").write_text('''schema = "carbon_core.factors/1"
+
+[source]
+id = "test-revised-fuel-defaults"
+title = "a revised fuel table (test)"
+publisher = "test"
+published = "2026-11-30"
+
+[[factor]]
+key = "fuel.diesel.ncv"
+value = 45.0
+unit = "GJ/t"
+region = "CN"
+confidence = "C"
+''', encoding="utf-8")
+    gwp = pkg / "ipcc-gwp.toml"
+    before = gwp.read_text(encoding="utf-8")
+    after = re.sub(r'(key = "gwp\.AR5\.HFC-32"\nvalue = )[0-9.]+', r"\g<1>1", before)
+    assert after != before
+    gwp.write_text(after, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "shadow"))
+    run = [sys.executable, "-c", "from carbon_core.cli import main; main()"]
+    fresh = subprocess.run(run + ["compute", str(EXAMPLE), "--json"], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert fresh.returncode == 0, fresh.stderr
+    doc = json.loads(fresh.stdout)
+    assert any(f["id"] == "test-revised-fuel-defaults" for f in doc["provenance"]["factor_files"])
+    bundled = json.loads(_members(example_bundle)["results/results.json"])
+    assert doc["scope1"]["total_tco2e"] != pytest.approx(bundled["scope1"]["total_tco2e"])
+    checked = subprocess.run(run + ["verify", str(example_bundle)], env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "VERIFIED" in checked.stdout
