@@ -283,9 +283,18 @@ def score_results(res, system_text: str, label: str) -> dict:
     from ..scoring.evaluate import evaluate
     from ..scoring.system import loads_system
 
-    system = loads_system(system_text, file=label,
-                          metrics=set(available_metrics()) | set(res.metrics))
+    metrics = frozenset(available_metrics()) | frozenset(res.metrics)
+    key = (hashlib.sha256(system_text.encode("utf-8")).hexdigest(), label, metrics)
+    system = _SYSTEMS.get(key)
+    if system is None:  # content-addressed: one parse per indicator-system text and process
+        system = loads_system(system_text, file=label, metrics=set(metrics))
+        if len(_SYSTEMS) >= 8:
+            _SYSTEMS.clear()
+        _SYSTEMS[key] = system
     return evaluate(res, system=system).to_dict()
+
+
+_SYSTEMS: dict[tuple, Any] = {}
 
 
 def _json_bytes(doc: dict) -> bytes:
