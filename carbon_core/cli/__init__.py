@@ -270,6 +270,7 @@ def _register() -> None:
     from .verify import COMMANDS as verify_commands  # bundle, verify, keys, diff (issue 12)
     for cmd in verify_commands:
         main.add_command(cmd)
+    from .report import report; main.add_command(report)  # noqa: E702
 
 
 _register()
