@@ -263,9 +263,10 @@ def schema(name: str) -> None:
 def _register() -> None:
     from .ledger import ledger
     from .plugins import plugins
+    from .programme import programme
     from .scoring import rank, score
 
-    for cmd in (score, rank, ledger, plugins):
+    for cmd in (score, rank, ledger, plugins, programme):
         main.add_command(cmd)
     from .verify import COMMANDS as verify_commands  # bundle, verify, keys, diff (issue 12)
     for cmd in verify_commands:
