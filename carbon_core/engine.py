@@ -244,7 +244,7 @@ def _activity_monthly(a, year) -> tuple[np.ndarray, float]:
 
 def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None = None,
             meter_data: MeterData | None = None, plugins: bool = True, ledger=None,
-            progress: Callable[..., None] | None = None) -> Results:
+            progress: Callable[..., None] | None = None, as_of=None) -> Results:
     """Compute a factory's emissions, energy and balance for its reporting year.
 
     Parameters
@@ -261,6 +261,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         SQLite claims ledger in which certificate and offset claims are recorded and checked.
     progress : callable, optional
         Receives short stage descriptions.
+    as_of : datetime.date or str, optional
+        Use only factor editions published on or before this day
+        (:meth:`FactorLibrary.as_of`); default the run date. Recorded in
+        ``provenance.as_of``.
 
     Returns
     -------
@@ -275,6 +279,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
 
             pm = get_plugin_manager()
             library = factor_library(library, pm)
+    from .factors import as_of_record, resolve_as_of
+
+    as_of_day = resolve_as_of(as_of)
+    library = library.as_of(as_of_day)
     if inv.measured_factors:
         library = library.with_measured(inv.measured_factors)
     data = meter_data if meter_data is not None else read_meter_data(inv, progress=progress)
@@ -313,11 +321,13 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         monthly_e = np.vstack([monthly_e, np.zeros((len(sector.line_items), 12))])
         unalloc_e = np.concatenate([unalloc_e, [li.emissions_tco2e for li in sector.line_items]])
 
-    return Results.build(
+    res = Results.build(
         inventory=inv, library=library, line_items=line_items, monthly=monthly_e,
         unallocated=unalloc_e, energy=energy, electricity=electricity, meter_data=data,
         factors_used=list(b.used.values()), sector=sector, engine_version=__version__,
         ledger=ledger)
+    res.provenance["as_of"] = as_of_record(library, as_of_day, given=as_of is not None)
+    return res
 
 
 def _scope3_lines(inv: Inventory, b: _Builder) -> list[_Line]:

@@ -81,16 +81,28 @@ def _progress(enabled: bool):
 @click.option("--no-plugins", is_flag=True, help="Do not load sector plugins.")
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite claims ledger in which to record and check certificate claims.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Use factor editions published by this day only (default: today, recorded).")
+@click.option("--uncertainty", "draws", type=click.IntRange(min=100), default=None, metavar="N",
+              help="Monte Carlo uncertainty with N draws (and IPCC approach 1 beside it).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed of --uncertainty (the same seed gives the same digits).")
 def compute(inventory: Path, as_json: bool, output: Path | None, no_plugins: bool,
-            ledger: Path | None) -> None:
+            ledger: Path | None, as_of: str | None = None, draws: int | None = None,
+            seed: int = 0) -> None:
     """Compute Scope 1, 2 (and 3), energy and the balance of INVENTORY (a TOML file)."""
     from ..engine import compute as run
     from ..results import validate_results
 
     with _errors_to_exit():
         with _progress(not as_json and err_console.is_terminal) as progress:
-            res = run(inventory, plugins=not no_plugins, ledger=ledger, progress=progress)
+            res = run(inventory, plugins=not no_plugins, ledger=ledger, progress=progress,
+                      as_of=as_of)
         doc = res.to_dict()
+        if draws:  # issue 12: a post-step of its own module, only when asked for
+            from ..uncertainty import propagate
+
+            doc["uncertainty"] = propagate(res, draws=draws, seed=seed)
         validate_results(doc)
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     if output:
@@ -164,6 +176,10 @@ def print_summary(doc: dict) -> None:
     if uli:
         console.print(f"[yellow]{len(uli)} line item(s) rest on unconfirmed factors:[/] "
                       + ", ".join(uli), highlight=False)
+    if "uncertainty" in doc:
+        from ..uncertainty import print_uncertainty
+
+        print_uncertainty(doc["uncertainty"], console)
     dq = doc["data_quality"]
     if dq["fills"] or dq["rollovers"]:
         console.print(f"data quality: {len(dq['fills'])} filled gap(s) "
@@ -252,6 +268,9 @@ def _register() -> None:
     from .serve import serve
 
     for cmd in (score, rank, ledger, plugins, programme, serve):
+        main.add_command(cmd)
+    from .verify import COMMANDS as verify_commands  # bundle, verify, keys, diff (issue 12)
+    for cmd in verify_commands:
         main.add_command(cmd)
     from .report import report; main.add_command(report)  # noqa: E702
 

@@ -23,6 +23,7 @@ from typing import Any, Mapping
 from ..carriers import CARRIERS, ROLES
 from ..errors import InputError, PluginError, ProblemCollector, UnitError
 from ..factors import SelectionRule, measured_factor, Factor
+from ..meter_accuracy import ACCURACY_CLASSES
 from ..schema import Field, Table, validate_into
 from ..units import GWP_SETS, conversion_factor, parse_unit
 
@@ -117,6 +118,7 @@ class Meter:
     temperature_c: float | None = None
     to_canonical: float = 1.0
     table: str = ""
+    accuracy_class: str | None = None  # e.g. "0.5S": carbon_core.meter_accuracy (issue 12)
 
 
 @dataclass(frozen=True)
@@ -340,6 +342,10 @@ METER = Table("meters", (
           doc="cumulative registers: the modulus (an 8-digit register wraps at 100000000)"),
     Field("renewable", kind="bool", default=False, required=False,
           doc="onsite_generation from renewable sources"),
+    Field("accuracy_class", kind="choice", choices=tuple(sorted(ACCURACY_CLASSES)),
+          required=False,
+          doc="the meter's accuracy class (IEC 62053 / GB/T 17215, OIML R 137, EN 1434), "
+              "for the uncertainty of metered activity"),
     *_HEAT,
     Field("description", kind="text", required=False, doc="free text"),
     Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
@@ -584,12 +590,14 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
             factor = _canonical_factor(p, carrier, unit, where)
             enthalpy, temperature = _heat_params(p, row, raw_meters[i], where, carrier, unit,
                                                  steam_enthalpy)
+        accuracy = row["accuracy_class"]
         meters.append(Meter(
             id=mid or f"<meters[{i}]>", carrier=carrier or "", unit=unit or "",
             role=role or "", reading=row["reading"] or "interval",
             interval=row["interval"] or "15min", rollover=row["rollover"],
             renewable=bool(row["renewable"]), enthalpy_kj_per_kg=enthalpy,
-            temperature_c=temperature, to_canonical=factor, table=where))
+            temperature_c=temperature, to_canonical=factor, table=where,
+            accuracy_class=str(accuracy) if accuracy is not None else None))
 
     # -- activities ---------------------------------------------------------------------------
     activities = []
