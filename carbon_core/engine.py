@@ -308,7 +308,7 @@ def _activity_monthly(a, year) -> tuple[np.ndarray, float]:
 
 def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None = None,
             meter_data: MeterBackend | MeterData | None = None, plugins: bool = True, ledger=None,
-            progress: Callable[..., None] | None = None) -> Results:
+            progress: Callable[..., None] | None = None, as_of=None) -> Results:
     """Compute a factory's emissions, energy and balance for its reporting year.
 
     Parameters
@@ -327,6 +327,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         SQLite claims ledger in which certificate and offset claims are recorded and checked.
     progress : callable, optional
         Receives short stage descriptions.
+    as_of : datetime.date or str, optional
+        Use only factor editions published on or before this day
+        (:meth:`FactorLibrary.as_of`); default the run date. Recorded in
+        ``provenance.as_of``.
 
     Returns
     -------
@@ -356,6 +360,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
 
             pm = get_plugin_manager()
             library = factor_library(library, pm)
+    from .factors import as_of_record, resolve_as_of
+
+    as_of_day = resolve_as_of(as_of)
+    library = library.as_of(as_of_day)
     if inv.measured_factors:
         library = library.with_measured(inv.measured_factors)
     backend = as_backend(meter_data if meter_data is not None
@@ -397,11 +405,12 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         unalloc_e = np.concatenate([unalloc_e, [li.emissions_tco2e for li in sector.line_items]])
 
     return _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy,
-                   electricity, sector, ledger)
+                   electricity, sector, ledger,
+                   as_of_record(library, as_of_day, given=as_of is not None))
 
 
 def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, electricity,
-            sector, ledger) -> Results:
+            sector, ledger, as_of_info) -> Results:
     """Everything after the line items: dataset, balance, metrics, provenance -> Results."""
     meter_ids, activity = backend.monthly()
     dataset = _dataset(inv, line_items, monthly_e, unalloc_e, meter_ids, activity)
@@ -434,6 +443,7 @@ def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, 
     provenance = _provenance(inv, backend, list(b.used.values()), __version__, sector)
     # plugins cite their own factors on their line items: list those resting on unconfirmed ones
     provenance["unconfirmed_line_items"] = [li.id for li in line_items if not li.confirmed]
+    provenance["as_of"] = as_of_info  # factor editions published by this day (issue 12)
     return Results(
         inventory=inv, dataset=dataset, line_items=line_items, metrics=metrics, energy=energy,
         electricity=electricity, provenance=provenance,

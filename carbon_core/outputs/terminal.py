@@ -96,6 +96,10 @@ def print_summary(doc: dict, console: Console | None = None) -> None:
     if uli:
         console.print(f"[yellow]{len(uli)} line item(s) rest on unconfirmed factors:[/] "
                       + ", ".join(uli), highlight=False)
+    if "uncertainty" in doc:
+        from ..uncertainty import print_uncertainty
+
+        print_uncertainty(doc["uncertainty"], console)
     dq = doc["data_quality"]
     if dq["fills"] or dq["rollovers"]:
         console.print(f"data quality: {len(dq['fills'])} filled gap(s) "
