@@ -39,15 +39,19 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from functools import lru_cache
+from collections.abc import Mapping
+from typing import Callable
 
 import numpy as np
 
 from ..errors import FactorNotFoundError, Problem, UnitError
 from ..factors import Factor, FactorLibrary, SelectionRule, Source
-from ..units import conversion_factor, parse_unit
+from ..units import conversion_factor as _conversion_factor
+from ..units import parse_unit
 from .categories import SCOPE3_CATEGORIES, category_number
 from .dq import INDICATORS, LEVELS, LineQuality, score_line
+from .kernels import distance_activity, spend_activity
 from .money import MoneyTables, currency_of, parse_money_tables
 
 __all__ = ["LineSpec", "Scope3Build", "METHODS", "SCREENING_STATUSES", "build_scope3",
@@ -102,6 +106,17 @@ class Scope3Build:
 
 # -- helpers ----------------------------------------------------------------------------------
 
+@lru_cache(maxsize=256)
+def _rule(text) -> SelectionRule:
+    return SelectionRule.parse(text)
+
+
+@lru_cache(maxsize=4096)
+def conversion_factor(from_unit: str, to_unit: str) -> float:
+    """carbon_core.units.conversion_factor, memoized (100,000 lines use a handful of units)."""
+    return _conversion_factor(from_unit, to_unit)
+
+
 def unknown_keys(row: Mapping, known, file: str, where: str, problems: list[Problem]) -> None:
     """Refuse keys not in ``known``, suggesting the nearest known key."""
     for k in row:
@@ -125,6 +140,8 @@ class _Ctx:
         specific = tuple(dict.fromkeys(r for r in regions if r != country))
         self.factory_regions = specific + (country,)
         self.used: dict[tuple, Factor] = {}
+        self.memo: dict[tuple, Factor] = {}
+        self.quality: dict[tuple, tuple] = {}
         self.money = MoneyTables()
         self.selection: str | None = None
 
@@ -207,13 +224,17 @@ def _lookup(ctx: _Ctx, row, where) -> Factor | None:
             return None
         rule = row.get("factor_selection", ctx.selection)
         try:
-            rule_obj = SelectionRule.parse(rule) if rule is not None else None
+            rule_obj = _rule(rule) if rule is not None else None
         except ValueError as exc:
             ctx.add(where, "factor_selection", str(exc), found=rule)
             return None
+        memo = (key, region, str(rule_obj), row.get("factor_edition"))
         try:
-            f = ctx.lib.get(key, region, rule=rule_obj, reporting_year=ctx.year,
-                            edition=row.get("factor_edition"))
+            f = ctx.memo.get(memo)
+            if f is None:  # 100,000 lines on a few factors: a few lookups
+                f = ctx.memo[memo] = ctx.lib.get(key, region, rule=rule_obj,
+                                                 reporting_year=ctx.year,
+                                                 edition=row.get("factor_edition"))
         except FactorNotFoundError as exc:
             ctx.add(where, "factor_key", str(exc), found=key,
                     expected="a key and region the library has, and for dated factors a "
@@ -251,6 +272,9 @@ class _Computed:
     formula: str
     details: dict = field(default_factory=dict)
     supplier: bool = False
+    #: activity computed later for all lines at once (carbon_core.scope3.kernels):
+    #: ("spend", amount, currency multiplier, price ratio) or ("distance", mass t, distance km)
+    deferred: tuple | None = None
 
 
 _COMMON = {"id", "category", "method", "description", "data_quality", "evidence", "note"}
@@ -463,14 +487,20 @@ def _spend_based(ctx: _Ctx, row, where) -> _Computed | None:
                     f"a factor per {factor_year} {target}", found=unit,
                     expected="the rate and index declared in [scope3] with their sources")
         return None
-    converted = amount * to_code * mult
-    return _Computed(converted, target, f[0], (f[1],), (
+    fx = 1.0
+    ratio = 1.0
+    for st in steps:
+        if st["step"] == "exchange rate":
+            fx = 1.0 / st["rate"] if st["operation"] == "divide" else st["rate"]
+        else:
+            ratio = st["ratio"]
+    return _Computed(float("nan"), target, f[0], (f[1],), (
         f"E = spend converted to {factor_year} {target} x EEIO factor (Scope 3 Technical "
         "Guidance 2013, spend-based method)"),
         {"spend": {"amount": amount, "unit": unit, "currency": spend_ccy,
                    "price_year": price_year},
          "conversion": {"multiplier": to_code * mult, "to": f"{factor_year} {target}",
-                        "steps": steps}})
+                        "steps": steps}}, deferred=("spend", amount * to_code, fx, ratio))
 
 
 def _per_currency(unit: str) -> str | None:
@@ -506,6 +536,7 @@ def _distance_based(ctx: _Ctx, row, where) -> _Computed | None:
             return None
         unit, how = "t*km", {"mass_t": mass * conversion_factor(mu, "t"),
                              "distance_km": dist * conversion_factor(du, "km")}
+        amount = float("nan")  # computed with every line at once (kernels.distance_activity)
     if amount is None or unit is None:
         return None
     f = _factor(ctx, row, where, unit)
@@ -514,7 +545,8 @@ def _distance_based(ctx: _Ctx, row, where) -> _Computed | None:
     return _Computed(amount, unit, f[0], (f[1],),
                      "E = sum(mass x distance or passenger x distance) x mode factor (Scope 3 "
                      "Technical Guidance 2013, distance-based method, eq. 4.2 / 6.2)",
-                     {"mass_distance": how} if how else {})
+                     {"mass_distance": how} if how else {},
+                     deferred=("distance", how["mass_t"], how["distance_km"]) if how else None)
 
 
 def _waste_type(ctx: _Ctx, row, where) -> _Computed | None:
@@ -589,6 +621,10 @@ METHODS: dict[str, tuple[Callable, set, str]] = {
     "declared": (_declared, {"amount", "unit", "region"},
                  "声明因子 declared factor (older [[scope3]] form)"),
 }
+
+
+#: every key a line of each method may have
+_KNOWN = {m: frozenset(_COMMON | _FACTOR | keys) for m, (_, keys, _) in METHODS.items()}
 
 
 # -- screening --------------------------------------------------------------------------------
@@ -682,6 +718,7 @@ def build_scope3(inv, library: FactorLibrary, problems: list[Problem]) -> Scope3
         spec = _line(ctx, out, where, row, seen)
         if spec is not None:
             out.lines.append(spec)
+    _deferred_activity(out.lines)
     for n, s in out.screening.items():
         has = [ln for ln in out.lines if ln.details["scope3_category"] == n]
         if s["status"] == "not_relevant" and has:
@@ -695,6 +732,20 @@ def build_scope3(inv, library: FactorLibrary, problems: list[Problem]) -> Scope3
     return out
 
 
+def _deferred_activity(lines: list[LineSpec]) -> None:
+    """Spend and mass x distance activities of all lines in one vectorized pass."""
+    for kind, kernel in (("spend", spend_activity), ("distance", distance_activity)):
+        rows = [ln for ln in lines if (ln.details.get("_deferred") or ("",))[0] == kind]
+        if not rows:
+            continue
+        cols = np.array([ln.details["_deferred"][1:] for ln in rows], dtype=np.float64).T
+        values = kernel(*cols).tolist()
+        for ln, v in zip(rows, values):
+            ln.unallocated = v
+    for ln in lines:
+        ln.details.pop("_deferred", None)
+
+
 def _line(ctx: _Ctx, out: Scope3Build, where: str, row: Mapping, seen) -> LineSpec | None:
     legacy = out.legacy_form
     method = "declared" if legacy and "method" not in row else row.get("method")
@@ -705,7 +756,7 @@ def _line(ctx: _Ctx, out: Scope3Build, where: str, row: Mapping, seen) -> LineSp
                 + f"one of {[m for m in METHODS if m != 'declared']}")
         return None
     handler, keys, _ = METHODS[method]
-    unknown_keys(row, _COMMON | _FACTOR | keys, ctx.file, where, ctx.p)
+    unknown_keys(row, _KNOWN[method], ctx.file, where, ctx.p)
     lid = ctx.get(row, where, "id", str, "a unique line id")
     if lid in seen:
         ctx.add(where, "id", "duplicate Scope 3 line id", found=lid,
@@ -734,16 +785,22 @@ def _line(ctx: _Ctx, out: Scope3Build, where: str, row: Mapping, seen) -> LineSp
     # (an imported part's supplier abroad is representative of that part); hybrid inputs and
     # every other method use secondary factors whose age and region are scored
     secondary = computed.factors if method != "supplier_specific" else ()
-    q = score_line(declared, method=method,
-                   factor_years=[f.data_year for f in secondary],
-                   factor_regions=[f.region for f in secondary],
-                   reporting_year=ctx.year, factory_regions=ctx.factory_regions)
+    memo = (tuple(sorted(declared.items())), method, tuple(f.data_year for f in secondary),
+            tuple(f.region for f in secondary))
+    if memo not in ctx.quality:  # lines alike in every input share one (read-only) score
+        q = score_line(declared, method=method, factor_years=list(memo[2]),
+                       factor_regions=list(memo[3]), reporting_year=ctx.year,
+                       factory_regions=ctx.factory_regions)
+        ctx.quality[memo] = (q, q.to_dict())
+    q, q_dict = ctx.quality[memo]
     out.quality[lid] = q
     details = {"scope3_category": n, "scope3_category_slug": cat.slug,
                "scope3_category_name": f"{cat.name_zh} {cat.name_en}", "method": method,
-               "iso14064_category": cat.iso14064, "data_quality": q.to_dict(),
+               "iso14064_category": cat.iso14064, "data_quality": q_dict,
                "description": str(row.get("description", "")),
                "evidence": str(row.get("evidence", "")), **computed.details}
+    if computed.deferred is not None:
+        details["_deferred"] = computed.deferred
     return LineSpec(
         id=f"scope3:{lid}:CO2e", category="scope3", source=lid,
         carrier=str(row.get("description", lid)), monthly=np.zeros(12),

@@ -23,7 +23,9 @@ US EPA, *Supply Chain GHG Emission Factors v1.3*, 2024: factors in 2022 USD.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from functools import lru_cache
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import Problem, UnitError
 from ..units import conversion_factor, parse_unit
@@ -35,6 +37,7 @@ CURRENCIES: dict[str, str] = {"[currency]": "CNY", "[currency_usd]": "USD",
                               "[currency_eur]": "EUR", "[currency_gbp]": "GBP"}
 
 
+@lru_cache(maxsize=256)
 def currency_of(unit: str) -> tuple[str, float] | None:
     """(currency code, multiplier to that code) of a money unit; None if ``unit`` is not money.
 
