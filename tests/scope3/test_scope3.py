@@ -449,3 +449,18 @@ def test_results_json_validates(make):
                            "factor_key": "scope3.freight.rail.freight_train",
                            "factor_region": "GB"}))).to_dict()
     validate_results(json.loads(json.dumps(doc)))
+
+
+def test_example_factory_scope3_leaves_scope1_and_2_identical():
+    # regression pins: the example's Scope 1 and 2 before its Scope 3 lines were added
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / "examples" / "hefei-appliance" / "inventory.toml"
+    r = carbon_core.compute(example)
+    assert r.scope1_tco2e == 1757.6988032344893
+    assert r.scope2_location_tco2e == 14873.33081596
+    doc = r.to_dict()
+    assert doc["total_tco2e"] == 16631.02961919449
+    assert set(doc["scope3"]["by_category"]) == {"1", "4", "5", "6", "11"}
+    assert doc["balance"]["gross_components"]["scope3_tco2e"] == 0.0   # type I boundary
+    validate_results(doc)
