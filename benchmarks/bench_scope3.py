@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from carbon_core.factors import FactorLibrary
 from carbon_core.io.inventory import parse_inventory

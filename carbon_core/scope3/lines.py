@@ -503,6 +503,7 @@ def _spend_based(ctx: _Ctx, row, where) -> _Computed | None:
                         "steps": steps}}, deferred=("spend", amount * to_code, fx, ratio))
 
 
+@lru_cache(maxsize=256)
 def _per_currency(unit: str) -> str | None:
     """The currency code a factor unit is per (``kgCO2e/USD`` -> ``USD``)."""
     from .money import CURRENCIES
