@@ -120,7 +120,7 @@ def parse_biogenic(raw: Mapping | None, file: str, problems: list[Problem]
                                 found=type(raw).__name__))
         return feedstocks, removals
     unknown_keys(raw, {"feedstocks", "removals"}, file, "biogenic", problems)
-    for name, out in (("feedstocks", feedstocks), ("removals", removals)):
+    for name in ("feedstocks", "removals"):
         rows = raw.get(name, [])
         if not isinstance(rows, list):
             problems.append(Problem(file=file, row="biogenic", field=name,
@@ -156,13 +156,13 @@ def parse_biogenic(raw: Mapping | None, file: str, problems: list[Problem]
                                         message=str(exc), expected="tCO2 or kgCO2"))
                 continue
             if name == "feedstocks":
-                out.append(BiogenicRecord(id=str(row["id"]), kind="feedstock",
+                feedstocks.append(BiogenicRecord(id=str(row["id"]), kind="feedstock",
                                           carrier=str(row.get("description", row["id"])),
                                           co2_t=t, evidence=str(row["evidence"]),
                                           formula="declared biogenic CO2 of a biogenic "
                                                   "feedstock"))
             else:
-                out.append({"id": str(row["id"]), "description": str(row.get("description", "")),
+                removals.append({"id": str(row["id"]), "description": str(row.get("description", "")),
                             "removal_tco2": t, "method": str(row["method"]),
                             "permanence": row.get("permanence"),
                             "evidence": str(row["evidence"])})

@@ -155,7 +155,8 @@ def score_line(declared: dict[str, str], *, method: str, factor_years: list[int 
         auto = None
         if ind == "temporal" and factor_years:
             found = [temporal_level(y, reporting_year) for y in factor_years]
-            auto = None if None in found else max(found, key=LEVELS.__getitem__)
+            known = [x for x in found if x is not None]
+            auto = max(known, key=LEVELS.__getitem__) if len(known) == len(found) else None
         if ind == "geographical" and factor_regions:
             auto = max((geographical_level(r, factory_regions) for r in factor_regions),
                        key=LEVELS.__getitem__)

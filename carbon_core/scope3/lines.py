@@ -481,7 +481,7 @@ def _spend_based(ctx: _Ctx, row, where) -> _Computed | None:
                 "currency unit (library factors carry it as data_year)")
         return None
     mult, steps, missing = ctx.money.convert(spend_ccy, price_year, target, factor_year)
-    if missing:
+    if missing or mult is None:
         for m in missing:
             ctx.add(where, "unit", f"spend in {spend_ccy} ({price_year} prices) needs {m} to use "
                     f"a factor per {factor_year} {target}", found=unit,

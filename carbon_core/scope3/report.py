@@ -60,7 +60,7 @@ def scope3_sections(line_items, build: Scope3Build | None, biogenic: list,
     build = build or Scope3Build()
     s3 = [li for li in line_items if li.scope == 3]
     quality = {li.id: li.details.get("data_quality", {}) for li in s3}
-    cats = []
+    cats: list[dict[str, Any]] = []
     metrics: dict[str, float | None] = {}
     warnings = list(build.warnings)
     all_scores, all_w = [], []
