@@ -146,6 +146,15 @@ def test_each_method_records_itself(make):
     by_cat = {c["category"]: c for c in doc["scope3"]["categories"]}
     assert by_cat[1]["by_method_tco2e"].keys() == {"average_data", "spend_based"}
     validate_results(doc)
+    # every shipped Scope 3 value is unconfirmed (S): the result says so
+    unconfirmed = " ".join(doc["provenance"]["unconfirmed_factors"])
+    assert "scope3.freight.rail.freight_train" in unconfirmed
+    assert "scope3.spend.naics.331110" in unconfirmed
+
+
+def test_unknown_scope3_setting_suggests_the_nearest(make):
+    (p,) = problems(make("\n[scope3]\nfactor_selecton = 'year:2025'\n"))
+    assert p.field == "factor_selecton" and "did you mean 'factor_selection'" in p.expected
 
 
 def test_hybrid_adds_allocated_supplier_emissions_and_inputs(make):
