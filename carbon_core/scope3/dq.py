@@ -12,8 +12,9 @@ Two indicators are derived from the factor, not typed in:
 - temporal: the years between the factor's data year and the reporting year (Table 7.6: very good
   < 3 years, good < 6, fair < 10, poor >= 10 or unknown);
 - geographical: the factor's region against the factory's (same province or grid region: very
-  good; the factory's country: good; another country or ``GLOBAL``: fair, and a warning that a
-  foreign factor was used; Table 7.6: same area / similar area / different area).
+  good; the factory's country or another of its provinces: good; another country or ``GLOBAL``:
+  fair, and a warning that a foreign factor was used; Table 7.6: same area / similar area /
+  different area).
 
 Supplier-specific data describe the supplier's own operations: technological, geographical and
 temporal representativeness are those of the supplier (declared), not of a factor.
@@ -110,14 +111,16 @@ def geographical_level(factor_region: str, factory_regions: tuple[str, ...]) -> 
     --------
     >>> geographical_level("CN-AH", ("CN-AH", "CN")), geographical_level("CN", ("CN-AH", "CN"))
     ('very_good', 'good')
-    >>> geographical_level("GB", ("CN-AH", "CN"))
-    'fair'
+    >>> geographical_level("CN-JS", ("CN-AH", "CN")), geographical_level("GB", ("CN-AH", "CN"))
+    ('good', 'fair')
     """
     country = factory_regions[-1] if factory_regions else ""
     if factor_region in factory_regions[:-1]:
         return "very_good"
     if factor_region == country:
         return "very_good" if len(factory_regions) == 1 else "good"
+    if country and factor_region.startswith(country + "-"):
+        return "good"  # another province or grid of the same country: a similar area
     return "fair"
 
 
