@@ -62,12 +62,20 @@ def iso_category(item) -> int:
 def iso14064_view(items: Iterable) -> dict:
     """The ``iso14064`` section of the results JSON: six category totals [tCO2e] and the ids.
 
+    A Scope 3 item without a GHG Protocol category (a plugin's) goes to 6, "other", and is
+    listed in ``unmapped_scope3``, so it is counted once and visibly.
+
     The total equals Scope 1 + location-based Scope 2 + Scope 3 of the same line items (both are
     exact sums, :func:`math.fsum`, of the same values).
     """
     by: dict[int, list] = {k: [] for k in ISO14064_CATEGORIES}
+    unmapped = []
     for li in items:
-        by[iso_category(li)].append(li)
+        try:
+            by[iso_category(li)].append(li)
+        except ValueError:  # e.g. a plugin's Scope 3 item without a GHG Protocol category
+            by[6].append(li)
+            unmapped.append(li.id)
     cats = []
     for k, (zh, en) in ISO14064_CATEGORIES.items():
         lis = by[k]
@@ -80,7 +88,10 @@ def iso14064_view(items: Iterable) -> dict:
         "standard": "ISO 14064-1:2018 clause 5.2.4, Annex B",
         "categories": cats,
         "total_tco2e": math.fsum(li.emissions_tco2e for k in by for li in by[k]),
-        "basis": "each line item in exactly one category; category 2 holds location-based "
+        "unmapped_scope3": unmapped,
+        "basis": "each line item in exactly one category; Scope 3 items without a GHG Protocol "
+                 "category (listed in unmapped_scope3) are reported under 6; category 2 holds "
+                 "location-based "
                  "Scope 2 with exports deducted; removals and biogenic CO2 are reported "
                  "separately (section biogenic)",
     }

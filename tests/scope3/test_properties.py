@@ -87,3 +87,12 @@ def test_adding_scope3_lines_never_changes_scope1_or_2(make, rows):
     doc = res.to_dict()
     assert doc["iso14064"]["total_tco2e"] == pytest.approx(
         res.scope1_tco2e + res.scope2_location_tco2e + res.scope3_tco2e, rel=1e-12, abs=1e-9)
+
+
+def test_scope3_item_without_category_is_counted_once_and_listed():
+    items = [item(0, 1, 1, 2.0), item(1, 3, 4, 3.0)]
+    stray = LineItem(**{**item(2, 3, 1, 5.0).__dict__, "details": {}})
+    view = iso14064_view(items + [stray])
+    assert view["unmapped_scope3"] == ["li2"]
+    assert {c["category"]: c["total_tco2e"] for c in view["categories"]}[6] == 5.0
+    assert view["total_tco2e"] == 10.0
