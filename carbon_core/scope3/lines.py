@@ -38,6 +38,7 @@ waste-type-specific, direct use-phase emissions).
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from collections.abc import Mapping
@@ -165,7 +166,7 @@ class _Ctx:
         v = self.get(row, where, key, (int, float), expected, required)
         if v is None:
             return None
-        if v < 0 or (positive and v == 0):
+        if not math.isfinite(v) or v < 0 or (positive and v == 0):
             self.add(where, key, "out of range", found=v, expected=expected)
             return None
         return float(v)

@@ -473,3 +473,32 @@ def test_example_factory_scope3_leaves_scope1_and_2_identical():
     assert set(doc["scope3"]["by_category"]) == {"1", "4", "5", "6", "11"}
     assert doc["balance"]["gross_components"]["scope3_tco2e"] == 0.0   # type I boundary
     validate_results(doc)
+
+
+def test_non_finite_and_negative_amounts_refused(make):
+    extra = s3() + """
+[[scope3.lines]]
+id = "a"
+category = 1
+method = "average_data"
+amount = nan
+unit = "t"
+factor = 1.0
+factor_unit = "tCO2e/t"
+factor_source = "x"
+factor_region = "CN"
+
+[[scope3.lines]]
+id = "b"
+category = 1
+method = "average_data"
+amount = -5
+unit = "t"
+factor = inf
+factor_unit = "tCO2e/t"
+factor_source = "x"
+factor_region = "CN"
+"""
+    ps = problems(make(extra))
+    assert {(str(p.row), p.field) for p in ps} >= {("scope3.lines[0]", "amount"),
+                                                  ("scope3.lines[1]", "amount")}
