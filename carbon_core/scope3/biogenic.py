@@ -3,8 +3,8 @@
 Biomass fuels (carriers of kind ``"biomass"``: wood, charcoal, other solid biomass) are burned
 like fuels: their CH4 and N2O are Scope 1 line items (``fuel_combustion``), their CO2 is biogenic
 and reported separately, never added to a scope or the total (GB/T 32150-2015 reports biomass CO2
-separately and excludes it from the total; GHG Protocol Corporate Standard ch. 9 and Scope 3
-Standard ch. 9: biogenic CO2 outside the scopes; ISO 14064-1:2018 §5.2.4 and Annex D: biogenic
+separately and excludes it from the total; GHG Protocol Corporate Standard and Scope 3
+Standard: biogenic CO2 reported outside the scopes; ISO 14064-1:2018: biogenic
 CO2 reported separately).
 
 ``E_CO2,bio = FC x NCV x EF_CO2`` and ``E_gas = FC x NCV x EF_gas`` (IPCC 2006 Vol. 2 ch. 2,
@@ -19,7 +19,7 @@ References
 ----------
 GB/T 32150-2015 工业企业温室气体排放核算和报告通则. IPCC, *2006 IPCC Guidelines for National
 Greenhouse Gas Inventories*, Vol. 2, ch. 1 Tables 1.2 and 1.4, ch. 2 Table 2.3.
-ISO 14064-1:2018 Annex D (biogenic CO2).
+ISO 14064-1:2018 (biogenic CO2 quantified and reported separately; the annex letter was not checked).
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def biogenic_section(records: list[BiogenicRecord], removals: list[dict]) -> dic
         "biomass_fuel_co2_t": fuel,
         "feedstock_co2_t": feed,
         "basis": "生物质燃烧的CO2单独报告，不计入排放总量 biogenic CO2 reported separately, not "
-                 "in Scope 1, 2, 3 or the total (GB/T 32150-2015; ISO 14064-1:2018 Annex D); "
+                 "in Scope 1, 2, 3 or the total (GB/T 32150-2015; ISO 14064-1:2018); "
                  "the CH4 and N2O of biomass fuels are in Scope 1",
         "sources": [r.to_dict() for r in records],
         "removals": {"total_tco2": removed, "items": removals,
