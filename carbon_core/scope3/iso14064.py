@@ -16,10 +16,11 @@ ISO     clause 5.2.4                                                line items
 6       f) indirect GHG emissions from other sources                Scope 3 cat. 14
 ======  ==========================================================  =============================
 
-The Scope 3 column follows Annex B (B.3: transport of goods upstream and downstream, employee
-commuting, client and visitor transport, business travel; B.4: purchased goods, capital goods,
-disposal of waste, use of assets and services, and the upstream emissions of purchased energy;
-B.5: use stage, downstream leased assets, end of life, investments). Franchises have no
+The Scope 3 column follows the subcategories Annex B lists (transportation: transport of goods
+upstream and downstream, employee commuting, client and visitor transport, business travel;
+products used: purchased goods, capital goods, disposal of waste, use of assets and services,
+and the upstream emissions of purchased energy; use of products: use stage, downstream leased
+assets, end of life, investments); the subclause numbers of Annex B were not checked. Franchises have no
 subcategory of their own in Annex B and go to "other" (6): a declared choice, documented in
 ``docs/scope3.md``. Because the mapping is a function of the line item, the six totals add up
 to Scope 1 + Scope 2 (location-based) + Scope 3 exactly.
