@@ -502,3 +502,77 @@ factor_region = "CN"
     ps = problems(make(extra))
     assert {(str(p.row), p.field) for p in ps} >= {("scope3.lines[0]", "amount"),
                                                   ("scope3.lines[1]", "amount")}
+
+
+BASE = {"category": 1, "factor_region": "CN"}
+
+
+@pytest.mark.parametrize("row, field, text", [
+    ({"id": "a", "category": 4, "method": "supplier_specific", "supplier": "s",
+      "supplier_emissions": 10, "supplier_emissions_unit": "tCO2e", "evidence": "e",
+      "allocation_ours": 600, "allocation_total": 490, "allocation_unit": "t*km"},
+     "allocation_ours", "exceeds the supplier's total"),
+    ({"id": "a", "category": 4, "method": "supplier_specific", "supplier": "s",
+      "supplier_emissions": 10, "supplier_emissions_unit": "tCO2e", "evidence": "e",
+      "allocation_share": 1.5}, "allocation_share", "out of range"),
+    ({"id": "a", "category": 4, "method": "supplier_specific", "supplier": "s",
+      "supplier_emissions": 10, "supplier_emissions_unit": "t", "evidence": "e"},
+     "supplier_emissions_unit", "cannot convert"),
+    ({"id": "a", "method": "average_data", "amount": 1, "unit": "t", "factor": 1,
+      "factor_unit": "tCO2e/t", "factor_source": "x", "factor_key": "scope3.waste.wood.landfill",
+      **BASE}, "factor", "both factor_key and factor"),
+    ({"id": "a", "method": "supplier_specific", "amount": 1, "unit": "t", "supplier": "s",
+      "factor_key": "scope3.waste.wood.landfill", **BASE}, "factor_key",
+     "takes the supplier's data"),
+    ({"id": "a", "method": "hybrid", "amount": 1, "unit": "t", "supplier": "s",
+      "supplier_emissions": 1, "supplier_emissions_unit": "tCO2e", "evidence": "e", **BASE},
+     "inputs", "needs its input data"),
+    ({"id": "a", "category": 5, "method": "waste_type", "amount": 1, "unit": "t",
+      "waste_type": "wood", "treatment": "landfil", "factor_region": "GB"}, "treatment",
+     "unknown waste treatment"),
+    ({"id": "a", "category": 5, "method": "waste_type", "amount": 1, "unit": "kWh",
+      "waste_type": "wood", "treatment": "landfill", "factor_region": "GB"}, "unit",
+     "waste is a mass"),
+    ({"id": "a", "category": 11, "method": "use_phase", "units_sold": 10,
+      "energy_per_use": 1, "energy_unit": "kWh", "factor": 0.5, "factor_unit": "tCO2/MWh",
+      "factor_source": "x", "factor_region": "CN"}, "lifetime_uses", "missing key"),
+    ({"id": "a", "method": "average_data", "amount": 1, "unit": "t", "factor": 1,
+      "factor_unit": "tCO2e/t", "factor_source": "x", "category": 1}, "factor_region",
+     "missing key"),
+    ({"id": "a", "method": "average_data", "amount": 1, "unit": "t", "factor": 1,
+      "factor_unit": "tCO2e/t", "factor_source": "x", "data_quality": {"reliablity": "good"},
+      **BASE}, "data_quality.reliablity", "unknown data quality indicator"),
+    ({"id": "a", "method": "average_data", "amount": 1, "unit": "t", "factor": 1,
+      "factor_unit": "tCO2e/t", "factor_source": "x", "data_quality": {"reliability": "ok"},
+      **BASE}, "data_quality.reliability", "unknown data quality level"),
+])
+def test_bad_line(make, row, field, text):
+    ps = problems(make(s3(row)))
+    hit = [p for p in ps if p.field == field]
+    assert hit and text in (hit[0].message + " " + str(hit[0].expected)), ps
+
+
+def test_bad_money_tables(make):
+    more = """
+[[scope3.exchange_rates]]
+currency = "RMB"
+per = "USD"
+year = 2024
+rate = -7.0
+source = "x"
+
+[[scope3.price_indices]]
+currency = "USD"
+series = "s"
+values = { 2022 = 0.0 }
+source = "x"
+"""
+    fields = {p.field for p in problems(make(s3(more=more)))}
+    assert {"currency", "rate", "values.2022"} <= fields
+
+
+def test_older_form_still_reports_incomplete_rows(make):
+    extra = "\n[[scope3]]\nid = 'x'\ncategory = 1\namount = 1\nunit = 't'\nfactor = 2\n" \
+            "factor_unit = 'tCO2e/t'\n"
+    (p,) = problems(make(extra))
+    assert p.field == "factor_source" and p.row == "scope3[0]"
