@@ -576,3 +576,27 @@ def test_older_form_still_reports_incomplete_rows(make):
             "factor_unit = 'tCO2e/t'\n"
     (p,) = problems(make(extra))
     assert p.field == "factor_source" and p.row == "scope3[0]"
+
+
+def test_indicator_system_reads_scope3_metrics():
+    # an indicator on the Scope 3 data quality score and one on category 4: the system loads
+    # (metrics declared) and scores the example factory's result
+    import sys as _sys
+    from pathlib import Path
+
+    _sys.path.insert(0, str(Path(__file__).parents[1] / "scoring"))
+    from scoring_fakes import MINI_SYSTEM
+
+    from carbon_core.scoring import evaluate, loads_system
+
+    text = MINI_SYSTEM.replace('metric = "intensity.tce_per_wan_cny"',
+                               'metric = "scope3.data_quality"')
+    system = loads_system(text)
+    example = Path(__file__).parents[2] / "examples" / "hefei-appliance" / "inventory.toml"
+    res = carbon_core.compute(example)
+    ev = evaluate(res, system=system)
+    ind = next(i for i in ev.to_dict()["indicators"] if i["id"] == "O3")
+    assert ind["source"] == {"kind": "metric", "name": "scope3.data_quality"}
+    assert ind["status"] == "scored"
+    assert ind["value"] == res.metrics["scope3.data_quality"]
+    assert 1.0 <= ind["value"] <= 4.0
