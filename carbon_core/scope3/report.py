@@ -106,13 +106,11 @@ def scope3_sections(line_items, build: Scope3Build | None, biogenic: list,
     metrics["scope3.categories_not_assessed"] = float(sum(
         c["screening"]["status"] == "not_assessed" for c in cats))
     metrics["scope3.foreign_factor_share"] = (foreign_t / abs_total) if abs_total else None
-    by_category: dict[str, float] = {}
+    groups: dict[str, list[float]] = {}
     for li in s3:
-        key = str(li.details.get("scope3_category", "other"))
-        by_category.setdefault(key, [])  # type: ignore[arg-type]
-    by_category = {k: math.fsum(li.emissions_tco2e for li in s3
-                                if str(li.details.get("scope3_category", "other")) == k)
-                   for k in by_category}
+        groups.setdefault(str(li.details.get("scope3_category", "other")), []).append(
+            li.emissions_tco2e)
+    by_category = {k: math.fsum(v) for k, v in groups.items()}
     bio = biogenic_section(biogenic, removals)
     metrics["emissions.biogenic_co2_t"] = bio["co2_t"]
     metrics["removals.inside_boundary_tco2"] = bio["removals"]["total_tco2"]
