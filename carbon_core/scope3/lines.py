@@ -670,7 +670,72 @@ def _screening(ctx: _Ctx, raw) -> dict[int, dict]:
 
 # -- the build --------------------------------------------------------------------------------
 
-_SETTINGS = {"lines", "screening", "exchange_rates", "price_indices", "factor_selection"}
+_SETTINGS = {"lines", "lines_files", "screening", "exchange_rates", "price_indices",
+             "factor_selection"}
+
+#: CSV columns read as numbers / integers; ``dq_<indicator>`` columns fill ``data_quality``.
+_CSV_FLOATS = {"amount", "factor", "mass", "distance", "supplier_emissions", "allocation_share",
+               "allocation_ours", "allocation_total", "units_sold", "lifetime_uses",
+               "energy_per_use"}
+_CSV_INTS = {"category", "price_year", "factor_year", "factor_price_year"}
+#: Upper bound on the rows of one lines file (a bigger file is refused, not truncated).
+MAX_CSV_ROWS = 1_000_000
+
+
+def _csv_lines(ctx: "_Ctx", names) -> list[tuple[str, dict]]:
+    """Rows of ``[scope3] lines_files`` (CSV, header row, UTF-8), typed like TOML lines.
+
+    Paths are relative to the inventory and must stay inside its folder. Empty cells are
+    absent keys; a cell that should be a number and is not is a problem naming file, row and
+    column (CSV rows are numbered from 2, the header being row 1).
+    """
+    import csv
+    from pathlib import Path
+
+    out: list[tuple[str, dict]] = []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        ctx.add("scope3", "lines_files", "lines_files must be a list of file names", found=names)
+        return out
+    base = Path(ctx.file).resolve().parent
+    for j, name in enumerate(names):
+        path = (base / name).resolve()
+        if base not in path.parents or path.suffix.lower() != ".csv":
+            ctx.add("scope3", f"lines_files[{j}]", "a lines file must be a .csv inside the "
+                    "inventory's folder", found=name, expected=f"a CSV file under {base}")
+            continue
+        if not path.is_file():
+            ctx.add("scope3", f"lines_files[{j}]", "lines file does not exist", found=name)
+            continue
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for n, rec in enumerate(csv.DictReader(fh), start=2):
+                if n - 1 > MAX_CSV_ROWS:
+                    ctx.add(f"{name} row {n}", None, "too many rows in a lines file",
+                            expected=f"at most {MAX_CSV_ROWS:,} rows per file")
+                    break
+                row: dict = {}
+                dq: dict = {}
+                for k, v in rec.items():
+                    if k is None or v is None or v.strip() == "":
+                        if k is None:
+                            ctx.add(f"{name} row {n}", None, "more cells than header columns",
+                                    found=v)
+                        continue
+                    v = v.strip()
+                    if k.startswith("dq_"):
+                        dq[k[3:]] = v
+                        continue
+                    if k in _CSV_FLOATS or k in _CSV_INTS:
+                        try:
+                            row[k] = int(v) if k in _CSV_INTS and v.lstrip("-").isdigit() \
+                                else float(v)
+                        except ValueError:
+                            row[k] = v  # reported as the wrong type by the line's validation
+                    else:
+                        row[k] = v
+                if dq:
+                    row["data_quality"] = dq
+                out.append((f"{name} row {n}", row))
+    return out
 
 
 def build_scope3(inv, library: FactorLibrary, problems: list[Problem]) -> Scope3Build:
@@ -704,6 +769,8 @@ def build_scope3(inv, library: FactorLibrary, problems: list[Problem]) -> Scope3
             ctx.add("scope3", "lines", "[[scope3.lines]] must be an array of tables", found=lines)
             lines = []
         rows = [(f"scope3.lines[{i}]", r) for i, r in enumerate(lines)]
+        if "lines_files" in raw:
+            rows += _csv_lines(ctx, raw["lines_files"])
     else:
         ctx.add("scope3", None, "[scope3] must be a table (or the older [[scope3]] array)",
                 found=type(raw).__name__)

@@ -600,3 +600,27 @@ def test_indicator_system_reads_scope3_metrics():
     assert ind["status"] == "scored"
     assert ind["value"] == res.metrics["scope3.data_quality"]
     assert 1.0 <= ind["value"] <= 4.0
+
+
+def test_lines_from_a_csv_file(make, tmp_path):
+    (tmp_path / "scope3-lines.csv").write_text(
+        "id,category,method,amount,unit,price_year,factor_key,factor_region,factor_selection,"
+        "mass,mass_unit,distance,distance_unit,dq_reliability\n"
+        "s1,1,spend_based,700000,CNY,2024,scope3.spend.naics.331110,US,year:2022,,,,,good\n"
+        "d1,upstream_transportation_and_distribution,distance_based,,,,"
+        "scope3.freight.rail.freight_train,GB,,100,t,500,km,\n", encoding="utf-8")
+    doc = compute(make(s3(more="") .replace("[scope3]\n", '[scope3]\nlines_files = '
+                                                          '["scope3-lines.csv"]\n') + MONEY)
+                  ).to_dict()
+    assert line(doc, "s1")["activity"] == pytest.approx(80000.0)
+    assert line(doc, "s1")["details"]["data_quality"]["levels"]["reliability"] == "good"
+    assert line(doc, "d1")["emissions_tco2e"] == pytest.approx(50000 * 0.02779e-3)
+
+
+def test_csv_lines_bad_rows_and_paths(make, tmp_path):
+    (tmp_path / "bad.csv").write_text("id,category,method,amount,unit\n"
+                                      "x,99,average_data,abc,t\n", encoding="utf-8")
+    ps = problems(make('\n[scope3]\nlines_files = ["bad.csv", "../outside.csv", "none.csv"]\n'))
+    rows = {(str(p.row), p.field) for p in ps}
+    assert ("bad.csv row 2", "category") in rows
+    assert ("scope3", "lines_files[1]") in rows and ("scope3", "lines_files[2]") in rows
