@@ -251,6 +251,7 @@ def _register() -> None:
 
     for cmd in (score, rank, ledger, plugins):
         main.add_command(cmd)
+    from .report import report; main.add_command(report)  # noqa: E702
 
 
 _register()
