@@ -624,3 +624,19 @@ def test_csv_lines_bad_rows_and_paths(make, tmp_path):
     rows = {(str(p.row), p.field) for p in ps}
     assert ("bad.csv row 2", "category") in rows
     assert ("scope3", "lines_files[1]") in rows and ("scope3", "lines_files[2]") in rows
+
+
+def test_report_shows_fifteen_categories_iso_view(tmp_path):
+    # the self-evaluation report (carbon report) carries the Scope 3 screening with data quality
+    # and the ISO 14064-1 view, each number read from the results JSON
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / "examples" / "hefei-appliance" / "inventory.toml"
+    out = tmp_path / "report.html"
+    run = subprocess.run([sys.executable, "-c", "from carbon_core.cli import main; main()",
+                          "report", str(example), "-o", str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    html = out.read_text(encoding="utf-8")
+    assert 'id="scope3-screening"' in html and 'id="iso14064"' in html
+    for c in SCOPE3_CATEGORIES.values():
+        assert c.name_zh in html
