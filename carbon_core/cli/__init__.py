@@ -247,9 +247,10 @@ def schema(name: str) -> None:
 def _register() -> None:
     from .ledger import ledger
     from .plugins import plugins
+    from .programme import programme
     from .scoring import rank, score
 
-    for cmd in (score, rank, ledger, plugins):
+    for cmd in (score, rank, ledger, plugins, programme):
         main.add_command(cmd)
     from .report import report; main.add_command(report)  # noqa: E702
 
