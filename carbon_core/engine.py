@@ -28,6 +28,7 @@ from .lineitems import CATEGORIES, LineItem
 from .io.meters import MeterData, read_meter_data
 from .results import Results
 from .scopes import CO2_PER_C, combustion_co2_factor, emissions, hot_water_to_gj, steam_to_gj
+from .scope3 import biomass_lines, build_scope3, parse_biogenic, scope3_sections
 from .units import conversion_factor, gwp
 
 __all__ = ["compute", "resolve_factor"]
@@ -86,6 +87,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.used: dict[tuple, Factor] = {}
         self._resolved: dict[tuple, tuple[float, Factor]] = {}
+        self.biogenic: list = []  # biogenic CO2 records (carbon_core.scope3.biogenic)
         #: electricity by role over the year [kWh], for energy and the balance
         self.electricity = {"grid_purchase": 0.0, "onsite_generation": 0.0,
                             "onsite_renewable": 0.0, "export": 0.0}
@@ -116,6 +118,12 @@ class _Builder:
         self.electricity[key] += months.sum() + unallocated
 
     def _role_fuel(self, src, months, unallocated):
+        if CARRIERS[src.carrier].kind == "biomass":  # CO2 biogenic, apart (carbon_core.scope3)
+            specs, record, energy = biomass_lines(self.factor, src, months, unallocated)
+            self.lines.extend(_Line(**vars(s)) for s in specs)
+            self.biogenic.extend([record] if record else [])
+            self.energy.extend([energy] if energy else [])
+            return
         self.fuel(src.id, src.carrier, months, unallocated, src.table)
 
     def _role_fugitive(self, src, months, unallocated):
@@ -302,8 +310,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         b.add(a, *_activity_monthly(a, inv.reporting_year))
     electricity = b.electricity
 
-    scope3 = _scope3_lines(inv, b)
-    b.lines.extend(scope3)
+    s3 = build_scope3(inv, library, b.problems)  # carbon_core.scope3: categories, methods, DQ
+    b.lines.extend(_Line(**vars(s)) for s in s3.lines)
+    b.used.update(s3.factors_used)
+    feedstocks, removals = parse_biogenic(inv.raw.get("biogenic"), str(inv.path), b.problems)
     energy = _energy(inv, b, electricity)
     if b.problems:
         raise InputError(b.problems, title=f"{len(b.problems)} factor(s) missing for "
@@ -327,47 +337,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         factors_used=list(b.used.values()), sector=sector, engine_version=__version__,
         ledger=ledger)
     res.provenance["as_of"] = as_of_record(library, as_of_day, given=as_of is not None)
+    sections, s3_metrics = scope3_sections(res.line_items, s3, b.biogenic + feedstocks, removals)
+    res.sections.update(sections)
+    res.metrics.update(s3_metrics)
     return res
-
-
-def _scope3_lines(inv: Inventory, b: _Builder) -> list[_Line]:
-    """Scope 3 categories declared with their own cited factors (no default Scope 3 factors)."""
-    out = []
-    for i, row in enumerate(inv.raw.get("scope3", [])):
-        where = f"scope3[{i}]"
-        need = ("id", "category", "amount", "unit", "factor", "factor_unit", "factor_source")
-        missing = [k for k in need if k not in row]
-        if missing:
-            b.problems.append(Problem(file=str(inv.path), row=where, field=", ".join(missing),
-                                      message="incomplete Scope 3 entry",
-                                      expected=f"keys {list(need)}"))
-            continue
-        try:
-            per = conversion_factor(row["factor_unit"], f"tCO2e/({row['unit']})")
-        except Exception as exc:  # noqa: BLE001 - any unit problem is reported with its row
-            b.problems.append(Problem(file=str(inv.path), row=where, field="factor_unit",
-                                      found=row["factor_unit"], message=str(exc),
-                                      expected=f"tCO2e (or kgCO2e) per {row['unit']}"))
-            continue
-        src = Factor(key=f"scope3.{row['id']}", value=float(row["factor"]),
-                     unit=row["factor_unit"], region=row.get("region", "CN"),
-                     source=_user_source(inv, row["factor_source"]),
-                     confidence=row.get("confidence", "S"))
-        out.append(_Line(
-            id=f"scope3:{row['id']}:CO2e", category="scope3", source=row["id"],
-            carrier=str(row.get("description", row["id"])), monthly=np.zeros(12),
-            unallocated=float(row["amount"]), activity_unit=row["unit"],
-            factor=float(row["factor"]) * per, factor_unit=f"tCO2e/({row['unit']})",
-            factors=(src,), gas="CO2", formula="E = AD x EF (factor supplied in the inventory)",
-            details={"scope3_category": int(row["category"])}))
-    return out
-
-
-def _user_source(inv: Inventory, citation: str):
-    from .factors import Source
-
-    return Source(id=f"inventory:{citation[:40]}", title=citation, publisher="declared in the "
-                  "inventory", file=str(inv.path))
 
 
 def _energy(inv: Inventory, b: _Builder, electricity: dict) -> dict:

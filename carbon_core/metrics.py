@@ -93,8 +93,9 @@ def available_metrics(plugin_manager=None) -> dict[str, MetricInfo]:
         If given, metrics declared by its plugins (hook ``carbon_metric_definitions``) are added.
     """
     from .balance import BALANCE_METRICS
+    from .scope3 import SCOPE3_METRICS
 
-    metrics = dict(CORE_METRICS) | dict(BALANCE_METRICS)
+    metrics = dict(CORE_METRICS) | dict(BALANCE_METRICS) | dict(SCOPE3_METRICS)
     if plugin_manager is not None:
         for batch in plugin_manager.hook.carbon_metric_definitions():
             for info in batch or ():

@@ -89,6 +89,8 @@ class Results:
     balance: dict | None = None
     sectors: dict = field(default_factory=dict)
     meter_data: Any = None
+    #: further sections of the results JSON by name (Scope 3 detail, iso14064, biogenic)
+    sections: dict = field(default_factory=dict)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -291,6 +293,7 @@ class Results:
             doc["balance"] = self.balance
         if self.sectors:
             doc["sectors"] = self.sectors
+        doc.update(self.sections)
         return _jsonable(doc)
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
