@@ -26,7 +26,7 @@ class Carrier:
     name : str
         Identifier used in inventories (``"natural_gas"``).
     kind : str
-        ``"electricity"``, ``"fuel"``, ``"heat"``, ``"steam"`` or ``"hot_water"``.
+        ``"electricity"``, ``"fuel"``, ``"biomass"``, ``"heat"``, ``"steam"`` or ``"hot_water"``.
     canonical_unit : str
         Unit the activity is converted to at the boundary (kWh, t, wan_Nm3, GJ).
     name_zh : str
@@ -62,6 +62,11 @@ CARRIERS: dict[str, Carrier] = dict([
     _fuel("coke", "t", "焦炭"),
     _fuel("washed_coal", "t", "洗精煤"),
     _fuel("raw_coal", "t", "原煤"),
+    # biomass fuels: their CO2 is biogenic and reported apart from the scopes (GB/T 32150-2015;
+    # IPCC 2006 Vol. 2 ch. 2); their CH4 and N2O stay in Scope 1 (carbon_core.scope3.biogenic)
+    ("wood", Carrier("wood", "biomass", "t", "木材及木质废料")),
+    ("charcoal", Carrier("charcoal", "biomass", "t", "木炭")),
+    ("solid_biomass", Carrier("solid_biomass", "biomass", "t", "其他固体生物质")),
 ])
 
 #: Meter and activity roles, with the carrier kinds each accepts.
@@ -69,10 +74,10 @@ ROLES: dict[str, tuple[str, ...]] = {
     "grid_purchase": ("electricity",),
     "onsite_generation": ("electricity",),
     "export": ("electricity",),
-    "fuel": ("fuel",),
+    "fuel": ("fuel", "biomass"),
     "heat_purchase": ("heat", "steam", "hot_water"),
     "heat_export": ("heat", "steam", "hot_water"),
-    "submeter": ("electricity", "fuel", "heat", "steam", "hot_water"),
+    "submeter": ("electricity", "fuel", "biomass", "heat", "steam", "hot_water"),
     # refrigerant or SF6 top-ups (activities only): the gas added to replace losses is emitted
     # (IPCC 2006 Vol. 3 §7.5.2, top-up method); written with `gas` instead of `carrier`
     "fugitive": (),

@@ -37,13 +37,16 @@ from .metrics import CORE_METRICS, MetricInfo
 from .results import Results
 from .sector import CarrierEnergy, FactoryView
 from .scopes import CO2_PER_C, combustion_co2_factor, emissions, hot_water_to_gj, steam_to_gj
+from .scope3 import (SCOPE3_METRICS, biomass_lines, build_scope3, parse_biogenic,
+                     scope3_sections)
 from .units import conversion_factor, gwp
 
 __all__ = ["compute", "resolve_factor", "available_metrics", "ENGINE_METRICS", "core_metric_values",
            "electricity_series", "run_balance", "factory_view"]
 
 #: Every metric the engine itself computes: the core's and the balance's, each declared once.
-ENGINE_METRICS: dict[str, MetricInfo] = dict(CORE_METRICS) | dict(BALANCE_METRICS)
+ENGINE_METRICS: dict[str, MetricInfo] = (dict(CORE_METRICS) | dict(BALANCE_METRICS)
+                                          | dict(SCOPE3_METRICS))
 
 _GJ_PER_TCE = 29.3076  # GB/T 2589-2020: 1 kgce = 29 307.6 kJ (7 000 kcal x 4.1868)
 
@@ -144,6 +147,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.used: dict[tuple, Factor] = {}
         self._resolved: dict[tuple, tuple[float, Factor]] = {}
+        self.biogenic: list = []  # biogenic CO2 records (carbon_core.scope3.biogenic)
         #: electricity by role over the year [kWh], for energy and the balance
         self.electricity = {"grid_purchase": 0.0, "onsite_generation": 0.0,
                             "onsite_renewable": 0.0, "export": 0.0}
@@ -175,6 +179,12 @@ class _Builder:
         self.electricity[key] += months.sum() + unallocated
 
     def _role_fuel(self, src, months, unallocated):
+        if CARRIERS[src.carrier].kind == "biomass":  # CO2 biogenic, apart (carbon_core.scope3)
+            specs, record, energy = biomass_lines(self.factor, src, months, unallocated)
+            self.lines.extend(_Line(**vars(s)) for s in specs)
+            self.biogenic.extend([record] if record else [])
+            self.energy.extend([energy] if energy else [])
+            return
         self.fuel(src.id, src.carrier, months, unallocated, src.table)
 
     def _role_fugitive(self, src, months, unallocated):
@@ -384,8 +394,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         b.add(a, *_activity_monthly(a, inv.reporting_year))
     electricity = b.electricity
 
-    scope3 = _scope3_lines(inv, b)
-    b.lines.extend(scope3)
+    s3 = build_scope3(inv, library, b.problems)  # carbon_core.scope3: categories, methods, DQ
+    b.lines.extend(_Line(**vars(s)) for s in s3.lines)
+    b.used.update(s3.factors_used)
+    feedstocks, removals = parse_biogenic(inv.raw.get("biogenic"), str(inv.path), b.problems)
     energy = _energy(inv, b, electricity)
     if b.problems:
         raise InputError(b.problems, title=f"{len(b.problems)} factor(s) missing for "
@@ -406,11 +418,12 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
 
     return _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy,
                    electricity, sector, ledger,
-                   as_of_record(library, as_of_day, given=as_of is not None))
+                   as_of_record(library, as_of_day, given=as_of is not None),
+                   (s3, b.biogenic + feedstocks, removals))
 
 
 def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, electricity,
-            sector, ledger, as_of_info) -> Results:
+            sector, ledger, as_of_info, scope3_parts) -> Results:
     """Everything after the line items: dataset, balance, metrics, provenance -> Results."""
     meter_ids, activity = backend.monthly()
     dataset = _dataset(inv, line_items, monthly_e, unalloc_e, meter_ids, activity)
@@ -440,6 +453,9 @@ def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, 
                | balance_metrics | (dict(sector.metrics) if sector else {}))
     # the plain name the results JSON promises (metrics.renewable_electricity_share)
     metrics["renewable_electricity_share"] = metrics.get("balance.renewable_electricity_share")
+    # Scope 3 detail, ISO 14064-1 view, biogenic CO2 (carbon_core.scope3, issue 13)
+    sections, s3_metrics = scope3_sections(line_items, *scope3_parts)
+    metrics.update(s3_metrics)
     provenance = _provenance(inv, backend, list(b.used.values()), __version__, sector)
     # plugins cite their own factors on their line items: list those resting on unconfirmed ones
     provenance["unconfirmed_line_items"] = [li.id for li in line_items if not li.confirmed]
@@ -452,7 +468,7 @@ def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, 
         scope2_market_tco2e=market, scope2_market_basis=basis, balance=balance,
         sectors=({"plugins": dict(sector.plugins), "metrics": dict(sector.metrics)}
                  if sector is not None else {}),
-        electricity_series=series, meter_data=backend)
+        electricity_series=series, meter_data=backend, sections=dict(sections))
 
 
 def factory_view(inv: Inventory, energy: dict) -> FactoryView:
@@ -720,44 +736,6 @@ def run_balance(inv: Inventory, line_items: list[LineItem], series: xr.Dataset,
         scope3_tco2e=scope3, library=library, grid_region=inv.factory.grid_region,
         grid_province=inv.factory.grid_province, ledger=ledger, gwp_set=inv.gwp_set)
     return compute_balance(inputs)
-
-
-def _scope3_lines(inv: Inventory, b: _Builder) -> list[_Line]:
-    """Scope 3 categories declared with their own cited factors (no default Scope 3 factors)."""
-    out = []
-    for i, row in enumerate(inv.raw.get("scope3", [])):
-        where = f"scope3[{i}]"
-        need = ("id", "category", "amount", "unit", "factor", "factor_unit", "factor_source")
-        missing = [k for k in need if k not in row]
-        if missing:
-            b.problems.append(Problem(file=str(inv.path), row=where, field=", ".join(missing),
-                                      message="incomplete Scope 3 entry",
-                                      expected=f"keys {list(need)}"))
-            continue
-        try:
-            per = conversion_factor(row["factor_unit"], f"tCO2e/({row['unit']})")
-        except Exception as exc:  # noqa: BLE001 - any unit problem is reported with its row
-            b.problems.append(Problem(file=str(inv.path), row=where, field="factor_unit",
-                                      found=row["factor_unit"], message=str(exc),
-                                      expected=f"tCO2e (or kgCO2e) per {row['unit']}"))
-            continue
-        src = Factor(key=f"scope3.{row['id']}", value=float(row["factor"]),
-                     unit=row["factor_unit"], region=row.get("region", "CN"),
-                     source=_user_source(inv, row["factor_source"]),
-                     confidence=row.get("confidence", "S"))
-        out.append(_Line(
-            id=f"scope3:{row['id']}:CO2e", category="scope3", source=row["id"],
-            carrier=str(row.get("description", row["id"])), monthly=np.zeros(12),
-            unallocated=float(row["amount"]), activity_unit=row["unit"],
-            factor=float(row["factor"]) * per, factor_unit=f"tCO2e/({row['unit']})",
-            factors=(src,), gas="CO2", formula="E = AD x EF (factor supplied in the inventory)",
-            details={"scope3_category": int(row["category"])}))
-    return out
-
-
-def _user_source(inv: Inventory, citation: str) -> Source:
-    return Source(id=f"inventory:{citation[:40]}", title=citation, publisher="declared in the "
-                  "inventory", file=str(inv.path))
 
 
 def _energy(inv: Inventory, b: _Builder, electricity: dict) -> dict:

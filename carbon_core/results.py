@@ -109,6 +109,8 @@ class Results:
     sectors: dict = field(default_factory=dict)
     electricity_series: xr.Dataset | None = None
     meter_data: Any = None
+    #: further sections of the results JSON by name (Scope 3 detail, iso14064, biogenic)
+    sections: dict = field(default_factory=dict)
 
     # -- totals -------------------------------------------------------------------------------
 
@@ -238,6 +240,7 @@ class Results:
             doc["balance"] = self.balance
         if self.sectors:
             doc["sectors"] = self.sectors
+        doc.update(self.sections)
         return _jsonable(doc)
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:

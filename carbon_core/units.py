@@ -19,6 +19,9 @@ unit                      definition
 ``CH4``, ``N2O``, ...     other gases, each its own dimension: converting them to CO2e needs a
                           GWP context, ``with ureg.context("AR5"): ...``
 ``CNY``, ``wan_CNY``      yuan and 万元 (value added)
+``USD``, ``EUR``, ``GBP`` other currencies, each its own dimension: converting money between
+                          currencies needs a declared exchange rate (carbon_core.scope3), never pint
+``passenger``             for passenger·km (business travel, commuting: ``passenger*km``)
 ========================  =======================================================================
 
 Gases to CO2e outside a chosen GWP set raise :class:`pint.DimensionalityError`: the set is always
@@ -92,6 +95,10 @@ wan_m3 = 1e4 m**3
 yuan = [currency] = CNY
 wan_CNY = 1e4 CNY
 yi_CNY = 1e8 CNY
+US_dollar = [currency_usd] = USD
+euro = [currency_eur] = EUR
+pound_sterling = [currency_gbp] = GBP
+passenger = [passenger]
 carbon_dioxide = [carbon_dioxide] = CO2 = CO2e
 carbon_mass = 44/12 CO2 = carbon
 tCO2 = t * CO2

@@ -137,9 +137,16 @@ def test_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+#: Known cycles, each with why it is allowed for now (the lead removes an entry once broken).
+ALLOWED_CYCLES = [
+    # scope3 (issue 13), merged as this test landed: lines <-> money inside carbon_core.scope3
+    ["carbon_core.scope3.lines", "carbon_core.scope3.money"],
+]
+
+
 def test_no_import_cycles():
     graph = _graph()
-    cycles = _cycles(graph)
+    cycles = [c for c in _cycles(graph) if c not in ALLOWED_CYCLES]
     assert not cycles, "import cycles: " + "; ".join(_path_in(c, graph) for c in cycles)
 
 
@@ -228,6 +235,9 @@ ALLOWED: dict[str, set[str]] = {
     # issue 8): to read the id from the bundle instead
     "carbon_core/scoring/evaluate.py": {"F1"},
     "carbon_core/scoring/system.py": {"F1"},
+    # scope3 (issue 13): "steel" there is a purchased material (Scope 3 category 1), not the
+    # sector plugin
+    "carbon_core/scope3/lines.py": {"steel"},
     # web (issue 14): the demo register of `carbon serve --demo` is seeded with the example
     # factory of the Hefei template; to come from the bundle
     "carbon_core/web/demo.py": {"hefei", "合肥"},

@@ -154,10 +154,11 @@ def parse_balance_table(raw: Mapping[str, Any], p: ProblemCollector, base_dir: P
         p.add("unknown boundary", row="balance", field="boundary", found=raw.get("boundary"),
               expected="'I' (Scope 1+2) or 'II' (adds the chosen Scope 3 categories)")
     cats = raw.get("scope3_categories", [])
-    if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
+    if not isinstance(cats, list) or not all(isinstance(c, (str, int)) for c in cats):
         p.add("scope3_categories must be a list of category names", row="balance",
               field="scope3_categories", found=cats)
         cats = []
+    cats = _scope3_keys(cats, p)
     if boundary == "I" and cats:
         p.add("Scope 3 categories given for a type I boundary", row="balance",
               field="scope3_categories", found=cats, expected="boundary = 'II', or no categories")
@@ -180,6 +181,24 @@ def parse_balance_table(raw: Mapping[str, Any], p: ProblemCollector, base_dir: P
         # keep validating the rest against the default policy, so every problem is reported
         return BalanceSettings(boundary, tuple(cats), load_policy(DEFAULT_POLICY))
     return BalanceSettings(boundary, tuple(cats), policy)
+
+
+def _scope3_keys(cats: list, p: ProblemCollector) -> list[str]:
+    """GHG Protocol Scope 3 categories (1..15 or slugs, carbon_core.scope3) as the keys of the
+    core's Scope 3 totals ("1".."15")."""
+    from ..scope3 import category_number
+
+    out = []
+    for c in cats:
+        n = category_number(c)
+        if n is None:
+            p.add("unknown Scope 3 category", row="balance", field="scope3_categories", found=c,
+                  expected="GHG Protocol categories 1..15 or their names, e.g. 1 or "
+                           "'purchased_goods_and_services', 4 or "
+                           "'upstream_transportation_and_distribution'")
+        elif str(n) not in out:
+            out.append(str(n))
+    return out
 
 
 @dataclass

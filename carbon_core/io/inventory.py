@@ -396,22 +396,6 @@ PRODUCTION = Table("production", (
           doc="万元, 元 or 亿元"),
 ), rows=False)
 
-SCOPE3 = Table("scope3", (
-    Field("id", kind="text", doc="unique within [[scope3]]"),
-    Field("category", kind="integer", minimum=1, maximum=15,
-          doc="GHG Protocol Scope 3 category number"),
-    Field("amount", kind="number", minimum=0.0, doc="activity amount"),
-    Field("unit", kind="unit", doc="unit of amount"),
-    Field("factor", kind="number", minimum=0.0, doc="emission factor, declared here"),
-    Field("factor_unit", kind="text", doc="e.g. tCO2e/t"),
-    Field("factor_source", kind="text", doc="where the factor comes from (EPD, database, year)"),
-    Field("region", kind="text", default="CN", required=False),
-    Field("confidence", kind="choice", choices=("C", "S", "M", "X"), default="S", required=False,
-          doc="confidence mark of the declared factor"),
-    Field("description", kind="text", required=False, doc="free text"),
-    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
-), doc="Scope 3 with the factor and its source declared in the inventory.")
-
 _CORE_TABLES: tuple[Field, ...] = (
     Field("schema", kind="choice", choices=(SCHEMA,), default=SCHEMA, required=False,
           doc="the file format"),
@@ -428,7 +412,12 @@ _CORE_TABLES: tuple[Field, ...] = (
     Field("measured_factors", kind="rows", table=MEASURED_FACTOR, default=[], required=False),
     Field("steam", kind="table", table=STEAM, default={}, required=False),
     Field("production", kind="table", table=PRODUCTION, default={}, required=False),
-    Field("scope3", kind="rows", table=SCOPE3, default=[], required=False),
+    Field("scope3", kind="any", required=False,
+          doc="`[scope3]` (screening, lines, money) or the older `[[scope3]]` rows, validated by "
+              "carbon_core.scope3 (docs/scope3.md)"),
+    Field("biogenic", kind="any", required=False,
+          doc="`[biogenic]`: biogenic feedstocks and removals, validated by "
+              "carbon_core.scope3.biogenic (docs/scope3.md)"),
     Field("process", kind="any", required=False,
           doc="sector inputs `[process.<sector>]`, validated by each sector plugin "
               "(docs/plugins.md)"),

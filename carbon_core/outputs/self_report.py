@@ -529,6 +529,32 @@ def _emissions(doc: Document, r: _R) -> None:
                     id="scope3"))
     else:
         s.add(Note("范围三：未申报 Scope 3: no category declared in the inventory."))
+    if s3.get("categories"):  # carbon_core.scope3: all fifteen, screening and data quality
+        s.add(Table("范围三 十五类别筛选与数据质量 Scope 3 screening and data quality "
+                    "(1 very good .. 4 poor, Scope 3 Standard Table 7.6)",
+                    ["类别 category", "筛选 screening", "tCO2e", "数据质量 DQ"],
+                    [[f"{c['category']} {c['name']}", c["screening"]["label"],
+                      r.num(f"/scope3/categories/{i}/total_tco2e"),
+                      r.num(f"/scope3/categories/{i}/data_quality/score")
+                      if c.get("data_quality") else None]
+                     for i, c in enumerate(s3["categories"])],
+                    id="scope3-screening",
+                    note="; ".join(s3.get("warnings", [])[:10])))
+    iso = res.get("iso14064")
+    if iso:
+        s.add(Table("ISO 14064-1:2018 类别 categories (5.2.4)", ["类别 category", "tCO2e"],
+                    [[f"{c['category']} {c['name']}",
+                      r.num(f"/iso14064/categories/{i}/total_tco2e")]
+                     for i, c in enumerate(iso["categories"])]
+                    + [[Text("合计 total", "strong"), r.num("/iso14064/total_tco2e")]],
+                    id="iso14064"))
+    bio = res.get("biogenic")
+    if bio and (bio.get("co2_t") or bio.get("removals", {}).get("total_tco2")):
+        s.add(Table("生物质CO2与清除量（单独报告）biogenic CO2 and removals (reported apart)",
+                    ["项目 item", "tCO2"],
+                    [["生物质CO2 biogenic CO2", r.num("/biogenic/co2_t")],
+                     ["边界内清除量 removals", r.num("/biogenic/removals/total_tco2")]],
+                    id="biogenic", note=bio.get("basis", "")))
     months = res.get("monthly", [])
     cats = [m["month"] if m["month"] != "unallocated" else "未分月" for m in months]
     series = [("范围一 Scope 1", [m["scope1_tco2e"] for m in months]),

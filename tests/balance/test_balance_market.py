@@ -145,11 +145,17 @@ def test_offsets_never_make_net_negative():
 
 
 def test_type_ii_boundary_scope3():
-    r = compute_balance(inputs(HUNDRED, balance={"boundary": "II",
-                                                 "scope3_categories": ["purchased_goods"]},
-                               scope3_tco2e={"purchased_goods": 7.0, "transport": 3.0}))
+    # Scope 3 categories by GHG Protocol number or slug; the core's totals are keyed "1".."15"
+    r = compute_balance(inputs(HUNDRED, balance={"boundary": "II", "scope3_categories": [
+        "purchased_goods_and_services"]}, scope3_tco2e={"1": 7.0, "4": 3.0}))
     assert r.gross_tco2e == pytest.approx(79.0)
+    r = compute_balance(inputs(HUNDRED, balance={"boundary": "II", "scope3_categories": [1, 4]},
+                               scope3_tco2e={"1": 7.0, "4": 3.0}))
+    assert r.gross_tco2e == pytest.approx(82.0) and r.scope3_categories == ("1", "4")
     with pytest.raises(InputError, match="Scope 3 category not computed"):
+        compute_balance(inputs(HUNDRED, balance={"boundary": "II",
+                                                 "scope3_categories": ["business_travel"]}))
+    with pytest.raises(InputError, match="unknown Scope 3 category"):
         compute_balance(inputs(HUNDRED, balance={"boundary": "II",
                                                  "scope3_categories": ["travel"]}))
 

@@ -16,7 +16,7 @@ from carbon_core.errors import FactorNotFoundError, InputError
 from carbon_core.factors import FactorLibrary, resolve_as_of
 from carbon_core.verify import explain_difference
 
-from verify_helpers import EXAMPLE
+from verify_helpers import EXAMPLE, example_without_scope3
 
 
 # Publication dates (factors/*.toml [source] published): MEE/NBS 2021 factors 公告2024年第12号
@@ -59,8 +59,8 @@ def test_a_bad_publication_date_is_refused(tmp_path):
         FactorLibrary.from_files([f])
 
 
-def test_results_record_the_as_of_day():
-    res = carbon_core.compute(EXAMPLE, as_of="2024-12-19")
+def test_results_record_the_as_of_day(tmp_path):
+    res = carbon_core.compute(example_without_scope3(tmp_path / "ex"), as_of="2024-12-19")
     rec = res.provenance["as_of"]
     assert rec["date"] == "2024-12-19" and rec["basis"] == "given (--as-of)"
     assert "mee-nbs-electricity-2022" in rec["excluded_editions"]
@@ -117,8 +117,9 @@ def test_resolve_as_of():
 
 
 def test_cli_as_of(tmp_path):
+    example = example_without_scope3(tmp_path / "ex")
     out = tmp_path / "r.json"
-    r = CliRunner().invoke(main, ["compute", str(EXAMPLE), "--as-of", "2024-12-19", "-o",
+    r = CliRunner().invoke(main, ["compute", str(example), "--as-of", "2024-12-19", "-o",
                                   str(out), "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(out.read_text())["provenance"]["as_of"]["date"] == "2024-12-19"

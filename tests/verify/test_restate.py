@@ -12,14 +12,15 @@ from carbon_core.cli import main
 from carbon_core.errors import InputError
 from carbon_core.verify import explain_difference
 
-from verify_helpers import EXAMPLE
+from verify_helpers import example_without_scope3
 
 
 @pytest.fixture(scope="module")
 def old_new(tmp_path_factory):
     d = tmp_path_factory.mktemp("restate")
-    old = carbon_core.compute(EXAMPLE, as_of="2024-12-19").to_dict()  # 2021 grid factors
-    new = carbon_core.compute(EXAMPLE, as_of="2025-01-31").to_dict()  # 2022 grid factors
+    example = example_without_scope3(d / "ex")
+    old = carbon_core.compute(example, as_of="2024-12-19").to_dict()  # 2021 grid factors
+    new = carbon_core.compute(example, as_of="2025-01-31").to_dict()  # 2022 grid factors
     (d / "old.json").write_text(json.dumps(old), encoding="utf-8")
     (d / "new.json").write_text(json.dumps(new), encoding="utf-8")
     return d / "old.json", d / "new.json", old, new
@@ -46,8 +47,9 @@ def test_changed_factor_editions_explain_the_grid_lines(old_new):
     assert {"Scope 2 location-based", "total"} <= quantities
 
 
-def test_changed_input_is_named(old_new, example_copy):
+def test_changed_input_is_named(old_new, tmp_path):
     _, _, old, _ = old_new
+    example_copy = example_without_scope3(tmp_path / "changed")
     text = example_copy.read_text(encoding="utf-8").replace("amount = 18.6", "amount = 19.6")
     example_copy.write_text(text, encoding="utf-8")
     new = carbon_core.compute(example_copy, as_of="2024-12-19").to_dict()
