@@ -66,11 +66,18 @@ def _login(drv, server, username: str) -> None:
     drv.get(server.url + "/login")
     drv.find_element("id", "username").send_keys(username)
     drv.find_element("id", "password").send_keys("correct horse battery")
-    drv.find_element("id", "login-button").click()
+    _click(drv, "#login-button")
 
 
 def _click(drv, css: str) -> None:
+    """Click a button or link that loads a new page, and wait until the new page is there (so
+    the next lookup never finds an element of the old one)."""
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = drv.find_element("tag name", "html")
     drv.find_element("css selector", css).click()
+    WebDriverWait(drv, 120).until(EC.staleness_of(old))
 
 
 def _row(code: str, button: str) -> str:
