@@ -43,10 +43,16 @@ def _metric_names(results):
     return set(available_metrics()) | set(results.metrics)
 
 
+_SYSTEMS: dict = {}  # (system file, metric names) -> IndicatorSystem: `carbon rank` loads it once
+
+
 def _evaluate_inventory(path, system_path, previous, as_of) -> Evaluation:
     results = _compute(path)
-    system = load_system(system_path, metrics=_metric_names(results))
-    return evaluate(results, system=system, previous=previous, as_of=as_of)
+    names = frozenset(_metric_names(results))
+    key = (system_path, names)
+    if key not in _SYSTEMS:
+        _SYSTEMS[key] = load_system(system_path, metrics=names)
+    return evaluate(results, system=_SYSTEMS[key], previous=previous, as_of=as_of)
 
 
 def _date(ctx, param, value):
