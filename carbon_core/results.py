@@ -413,21 +413,11 @@ def electricity_series(inv, data) -> xr.Dataset:
     grid = _grid(inv.reporting_year, coarsest)
     names = list(_ROLES.values()) + ["onsite_renewable_kwh"]
     out = {v: np.zeros(grid.size) for v in names}
-    for g in data.groups.values():
-        # one weight matrix (variables x meters) per interval group: a single BLAS pass over the
-        # data sums every meter into its role, instead of one temporary array per meter
-        weights = np.zeros((len(names), len(g.meters)))
-        for j, mid in enumerate(g.meters):
-            m = inv.meter(mid)
-            if m.carrier == "electricity" and m.role in _ROLES:
-                weights[names.index(_ROLES[m.role]), j] = 1.0
-                if m.role == "onsite_generation" and m.renewable:
-                    weights[names.index("onsite_renewable_kwh"), j] = 1.0
-        if not weights.any():
-            continue
-        summed = weights @ g.values
-        for i, v in enumerate(names):
-            out[v] += _resample(summed[i], g.time, g.interval, coarsest, grid)
+    # each series is its meters summed row after row, by the meter-data backend (in memory or
+    # chunked: the same sums to the last digit)
+    for interval, time, sums in data.role_sums(inv):
+        for name, summed in sums.items():
+            out[name] += _resample(summed, time, interval, coarsest, grid)
     for a in acts:
         k = 0 if coarsest == "1Y" else int(a.period[5:]) - 1
         out[_ROLES[a.role]][k] += a.amount * a.to_canonical
