@@ -108,3 +108,21 @@ def test_chunked_refuses_gaps_and_outside_rows(tmp_path):
     pq.write_table(pa.concat_tables([table, extra.cast(table.schema)]), path)
     with pytest.raises(InputError, match="outside the reporting year"):
         read_chunked(inv, months=4)
+
+
+def test_cli_memory_limit_and_validate(tmp_path):
+    from click.testing import CliRunner
+
+    from carbon_core.cli import main
+    from carbon_core.results import validate_results
+
+    inv = _write(tmp_path, shuffle=True)
+    r1 = CliRunner().invoke(main, ["compute", str(inv.path), "--json", "--no-plugins"])
+    r2 = CliRunner().invoke(main, ["compute", str(inv.path), "--json", "--no-plugins",
+                                   "--memory-limit", "300kB", "--validate"])
+    assert r1.exit_code == 0 and r2.exit_code == 0, r2.output
+    assert r1.output == r2.output
+    validate_results(json.loads(r2.output))
+    bad = CliRunner().invoke(main, ["compute", str(inv.path), "--memory-limit", "lots"])
+    assert bad.exit_code == 2 and "not a memory size" in bad.output
+    assert "Traceback" not in bad.output

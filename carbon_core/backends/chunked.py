@@ -31,7 +31,42 @@ from ..io.inventory import Inventory
 from ..io.meters import (COLUMNS, _BATCH_ROWS, _CHINA_OFFSET_NS, _NS, ROLE_SERIES, _consumption,
                          _csv_batches, _NotFast, file_sha256, role_rows, sum_rows, year_grid)
 
-__all__ = ["ChunkedMeterData", "read_chunked", "months_per_chunk"]
+__all__ = ["ChunkedMeterData", "read_chunked", "months_per_chunk", "parse_bytes",
+           "array_bytes", "read_within"]
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_bytes(text: str | int) -> int:
+    """A memory size: ``"512MB"``, ``"2GiB"``, ``"1.5 GB"`` or a number of bytes.
+
+    >>> parse_bytes("2GiB"), parse_bytes("500 MB"), parse_bytes(1024)
+    (2147483648, 500000000, 1024)
+    """
+    if isinstance(text, int):
+        return text
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(text))
+    if not m or m.group(2).lower() not in _UNITS:
+        raise InputError([Problem("command line", "not a memory size", field="memory-limit",
+                                  found=text, expected="e.g. 512MB, 2GiB or bytes")])
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def array_bytes(inv: Inventory) -> int:
+    """Size of the in-memory (meters x intervals) float64 arrays of ``inv`` [bytes]."""
+    return sum(8 * (year_grid(inv.reporting_year, m.interval).size + 1) for m in inv.meters)
+
+
+def read_within(inv: Inventory, memory_bytes: int, *, progress=None):
+    """The in-memory reader when its arrays fit in half of ``memory_bytes``, else chunked."""
+    if array_bytes(inv) * 2 <= memory_bytes:
+        from ..io.meters import read_meter_data
+
+        return read_meter_data(inv, progress=progress)
+    return read_chunked(inv, memory_bytes=memory_bytes, progress=progress)
 
 
 @dataclass

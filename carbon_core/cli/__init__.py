@@ -147,14 +147,25 @@ def _progress(enabled: bool):
               help="SQLite claims ledger in which to record and check certificate claims.")
 @click.option("--validate", is_flag=True,
               help="Also validate the results JSON against its schema (carbon schema results).")
+@click.option("--memory-limit", default=None, metavar="SIZE",
+              help="Memory the meter data may use (e.g. 2GiB): larger files are read month "
+                   "by month (same numbers).")
 def compute(inventory: Path, as_json: bool, output: Path | None, no_plugins: bool,
-            ledger: Path | None, validate: bool) -> None:
+            ledger: Path | None, validate: bool, memory_limit: str | None) -> None:
     """Compute Scope 1, 2 (and 3), energy and the balance of INVENTORY (a TOML file)."""
     from ..engine import compute as run
 
     with _errors_to_exit():
         with _progress(not as_json and err_console.is_terminal) as progress:
-            res = run(inventory, plugins=not no_plugins, ledger=ledger, progress=progress)
+            data, inv = None, inventory
+            if memory_limit:
+                from ..backends.chunked import parse_bytes, read_within
+                from ..io.inventory import load_inventory
+
+                inv = load_inventory(inventory)
+                data = read_within(inv, parse_bytes(memory_limit), progress=progress)
+            res = run(inv, plugins=not no_plugins, ledger=ledger, progress=progress,
+                      meter_data=data)
         doc = res.to_dict()
         if validate:  # results are valid by construction (the test suite checks them)
             from ..results import validate_results

@@ -96,7 +96,14 @@ def run_portfolio(manifest: Manifest, *, scheduler: str | None = None, workers: 
     PortfolioRun
         One outcome per factory, in manifest order: computed, or failed with the reason.
     """
-    from distributed import Client, LocalCluster, as_completed
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        from ..errors import CarbonCoreError
+
+        raise CarbonCoreError("the portfolio needs dask.distributed: pip install "
+                              "'carbon_core[portfolio]' (or run serially with --workers 0)"
+                              ) from None
 
     t0 = time.perf_counter()
     _, digest = edition()
