@@ -525,6 +525,7 @@ class _Layout:
     cumulative: np.ndarray                 # bool [meters]
     buffer: np.ndarray                     # float64, every group's block back to back
     spans: dict[str, tuple[int, int, int]]  # interval -> (start, rows, width) in the buffer
+    uniform: tuple[int, int] | None = None  # (step [ns], width) when one grid serves every meter
 
     @classmethod
     def of(cls, inv: Inventory) -> "_Layout":
@@ -549,7 +550,10 @@ class _Layout:
             offset += len(ks) * w
         # NaN marks a cell no row has filled (the readings themselves are checked finite)
         buffer = np.full(offset, np.nan)
-        return cls(year, members, grids, base, width, limit, step, cumulative, buffer, spans)
+        (iv, (_, _, w)), = spans.items() if len(spans) == 1 else ((None, (0, 0, 0)),)
+        uniform = (int(_NS[iv]), int(w)) if iv in _NS else None
+        return cls(year, members, grids, base, width, limit, step, cumulative, buffer, spans,
+                   uniform)
 
     def block(self, interval: str) -> np.ndarray:
         start, rows, w = self.spans[interval]
@@ -584,15 +588,32 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
     values = v_col.to_numpy()
     if values.dtype != np.float64:
         values = values.astype(np.float64)
-    if not np.isfinite(values).all():
+    if not values.size:
+        return 0
+    lo, hi = values.min(), values.max()  # NaN and inf show in the extremes: no mask needed
+    if not (np.isfinite(lo) and np.isfinite(hi)):
         raise _NotFast
-    if values.size and values.min() < 0 and not layout.cumulative[pos[values < 0]].all():
+    if lo < 0 and not layout.cumulative[pos[values < 0]].all():
         raise _NotFast  # a negative reading on an interval meter
     start = np.datetime64(f"{layout.year}-01-01", "ns").view("int64")
-    step = layout.step[pos] if len(layout.members) > 1 else layout.step[:1]
+    if layout.uniform is not None:  # one grid for every meter: scalar integer arithmetic
+        step, width = layout.uniform
+        rel = ts - start
+        slot = rel // step  # by a scalar: numpy divides by multiplication
+        if not np.array_equal(slot * step, rel):
+            raise _NotFast  # off the meter's grid
+        del rel
+        limit = layout.limit
+        if slot.min() < 0 or (slot.max() > limit.min() and (slot > limit[pos]).any()):
+            raise _NotFast  # outside the reporting year
+        pos *= width  # the group is the whole buffer: row k starts at k x width
+        pos += slot
+        layout.buffer[pos] = values
+        return ts.size
+    step = layout.step[pos]
     if step.min() == 0:  # monthly meters: calendar arithmetic
         slot = np.empty(ts.size, np.int64)
-        monthly = step == 0 if step.size == ts.size else np.ones(ts.size, bool)
+        monthly = step == 0
         t = ts[monthly].view("datetime64[ns]")
         months = t.astype("datetime64[M]")
         if not (months.astype("datetime64[ns]") == t).all():
@@ -610,7 +631,7 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
         slot = rel // step
         if (slot * step != rel).any():
             raise _NotFast  # off the meter's grid
-    if slot.size and (slot.min() < 0 or (slot > layout.limit[pos]).any()):
+    if slot.min() < 0 or (slot > layout.limit[pos]).any():
         raise _NotFast  # outside the reporting year
     slot += layout.base[pos]
     layout.buffer[slot] = values
