@@ -68,22 +68,24 @@ print(df.groupby(["meter", df["timestamp"].dt.month])["value"].sum().size)
 """
 
 
-def _run(cmd: list[str]) -> tuple[float, float]:
+def run_measured(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak RSS [MB]) of one fresh process."""
     import time
 
     import tempfile
 
-    with tempfile.TemporaryFile() as err:
+    # the peak RSS comes from /usr/bin/time: a child forked from this (large) pytest process
+    # would report this process's RSS as its own maximum
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd],
+                              stdout=subprocess.DEVNULL, stderr=err)
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         if proc.returncode != 0:
             err.seek(0)
             raise RuntimeError(f"{cmd} failed: {err.read().decode()[-2000:]}")
-    return wall, usage.ru_maxrss / 1024.0
+        peak_kb = float(rss.read().split()[-1])
+    return wall, peak_kb / 1024.0
 
 
 def _have(module: str) -> bool:
@@ -119,17 +121,17 @@ def test_cli_end_to_end(benchmark, files, n, layout):
         if _have(module):
             contenders[name] = [sys.executable, "-c", code, str(data)]
     baseline = [CARBON, "compute", str(base_inv), "--json"]
-    _run(baseline)  # page cache and pint cache warm
+    run_measured(baseline)  # page cache and pint cache warm
     times: dict[str, list[float]] = {k: [] for k in contenders}
     rss: dict[str, list[float]] = {k: [] for k in contenders}
     base_rss = []
     for r in range(ROUNDS):
         order = list(contenders) if r % 2 == 0 else list(contenders)[::-1]
         for name in order:
-            t, m = _run(contenders[name])
+            t, m = run_measured(contenders[name])
             times[name].append(t)
             rss[name].append(m)
-        base_rss.append(_run(baseline)[1])
+        base_rss.append(run_measured(baseline)[1])
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
     array_mb = n * (35040 if YEAR % 4 else 35136) * 8 / 2**20
     info = {"meters": n, "layout": layout, "rows": n * 35040, "array_mb": array_mb,
@@ -158,7 +160,7 @@ def test_startup(benchmark):
     times = {k: [] for k in cmds}
     for r in range(max(ROUNDS, 5)):
         for k in (cmds if r % 2 == 0 else list(cmds)[::-1]):
-            times[k].append(_run(cmds[k])[0])
+            times[k].append(run_measured(cmds[k])[0])
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
     info = {f"{k}_min_s": min(v) for k, v in times.items()}
     info.update({f"{k}_median_s": statistics.median(v) for k, v in times.items()})
