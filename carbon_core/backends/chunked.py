@@ -268,7 +268,7 @@ def _scatter_chunk(inv, batch, pos_of, members, ivs, group_of, local, spans, sta
     if not pa.types.is_dictionary(m_col.type):
         m_col = pc.dictionary_encode(m_col)
     unit = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts_col.type.unit]
-    ts = ts_col.to_numpy().view(np.int64) * unit
+    ts = ts_col.to_numpy(zero_copy_only=True).view(np.int64) * unit
     if ts_col.type.tz is not None:
         ts = ts + _CHINA_OFFSET_NS
     sel = (ts >= lo) & (ts <= hi)

@@ -576,7 +576,7 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
     if not pa.types.is_dictionary(m_col.type):
         m_col = pc.dictionary_encode(m_col)
     ts_type = ts_col.type
-    ts = ts_col.to_numpy().view(np.int64)
+    ts = ts_col.to_numpy(zero_copy_only=True).view(np.int64)  # the default copies slowly
     unit_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts_type.unit]
     if unit_ns != 1:
         ts = ts * unit_ns
