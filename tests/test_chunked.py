@@ -126,3 +126,18 @@ def test_cli_memory_limit_and_validate(tmp_path):
     bad = CliRunner().invoke(main, ["compute", str(inv.path), "--memory-limit", "lots"])
     assert bad.exit_code == 2 and "not a memory size" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_role_series_protocol_equal(tmp_path):
+    inv = _write(tmp_path)
+    mem, ch = read_meter_data(inv), read_chunked(inv, months=2)
+    weights = {"grid": {m.id: 1.0 for m in inv.meters if m.role == "grid_purchase"},
+               "pv": {"pv": 1.0}}
+    for interval in ("1h", "1D", "1MS", "1Y"):
+        a = mem.role_series(weights, interval, YEAR)
+        b = ch.role_series(weights, interval, YEAR)
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="finer"):  # hourly data is never made 15-minute
+        mem.role_series({"x": {"pv": 1.0}}, "15min", YEAR)
+    with pytest.raises(ValueError, match="no series"):  # not a role sum kept while reading
+        ch.role_series({"x": {"g0": 1.0}}, "1h", YEAR)

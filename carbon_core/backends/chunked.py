@@ -29,7 +29,8 @@ import pyarrow.parquet as pq
 from ..errors import InputError, Problem
 from ..io.inventory import Inventory
 from ..io.meters import (COLUMNS, _BATCH_ROWS, _CHINA_OFFSET_NS, _NS, ROLE_SERIES, _consumption,
-                         _csv_batches, _NotFast, file_sha256, role_rows, sum_rows, year_grid)
+                         _csv_batches, _NotFast, file_sha256, resample_sum, role_rows, sum_rows,
+                         year_grid)
 
 __all__ = ["ChunkedMeterData", "read_chunked", "months_per_chunk", "parse_bytes",
            "array_bytes", "read_within"]
@@ -83,15 +84,43 @@ class ChunkedMeterData:
     files: list[dict]
     fills: list[dict] = field(default_factory=list)
     rollovers: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # data-quality warnings (meter checks)
     chunks: int = 0
     peak_block_bytes: int = 0
     groups: dict = field(default_factory=dict)  # no full arrays: see role_sums
+    members: dict = field(default_factory=dict)  # interval -> {series name: meter ids, "all"}
 
     def monthly(self) -> tuple[list[str], np.ndarray]:
         return self.meter_ids, self.monthly_totals
 
     def role_sums(self, inv: Inventory) -> list[tuple[str, np.ndarray, dict[str, np.ndarray]]]:
         return self.roles
+
+    def role_series(self, weights, interval: str, year: int) -> dict[str, np.ndarray]:
+        """The backend protocol's role series, from the series summed while reading.
+
+        Only the electricity series by role (:data:`~carbon_core.io.meters.ROLE_SERIES`, weight 1
+        per meter) were kept; any other request is refused (the arrays are gone).
+        """
+        out = {}
+        for var, w in weights.items():
+            ids = frozenset(m for m, x in w.items() if x != 0.0)
+            if any(x not in (0.0, 1.0) for x in w.values()):
+                raise ValueError("the chunked backend keeps unweighted role sums only")
+            total = None
+            for iv, time, sums in self.roles:
+                members = self.members[iv]
+                want = ids & members["all"]
+                if not want:
+                    continue
+                name = next((n for n in sums if members[n] == want), None)
+                if name is None:
+                    raise ValueError(f"{var}: no series summed while reading matches its meters")
+                part = resample_sum(sums[name], time, iv, interval, year)
+                total = part if total is None else total + part
+            out[var] = total if total is not None else np.zeros(
+                1 if interval == "1Y" else year_grid(year, interval).size)
+        return out
 
 
 def months_per_chunk(inv: Inventory, memory_bytes: int | None) -> int:
@@ -248,9 +277,15 @@ def read_chunked(inv: Inventory, *, memory_bytes: int | None = None, months: int
              if any(role_idx[iv].values())]
     ids = [inv.meters[k].id for ks in members.values() for k in ks]
     order = [k for ks in members.values() for k in ks]
+    members_of = {}
+    for iv, ks in members.items():
+        group_ids = [inv.meters[k].id for k in ks]
+        members_of[iv] = {name: frozenset(group_ids[j] for j in r)
+                          for name, r in role_idx[iv].items()}
+        members_of[iv]["all"] = frozenset(group_ids)
     return ChunkedMeterData(meter_ids=ids, monthly_totals=monthly[order], roles=roles,
                             files=files, rollovers=rollovers, chunks=nchunks,
-                            peak_block_bytes=peak)
+                            peak_block_bytes=peak, members=members_of)
 
 
 def _file_rows(path: Path) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -125,8 +126,9 @@ def run_portfolio(manifest: Manifest, *, scheduler: str | None = None, workers: 
     try:
         n_workers = len(client.scheduler_info().get("workers", {}))
         futures = {}
+        run_id = uuid.uuid4().hex[:12]  # keys unique per run: never an earlier run's result
         for i, task in enumerate(todo):
-            fut = client.submit(runner, task, key=f"factory-{i}-{digest[:8]}", pure=False,
+            fut = client.submit(runner, task, key=f"factory-{run_id}-{i}", pure=False,
                                 retries=retries)
             futures[fut] = i
         outcomes: list[FactoryOutcome | None] = [None] * len(todo)
