@@ -23,8 +23,8 @@ def _dump(outcome: FactoryOutcome) -> str:
 
 @pytest.fixture(scope="module")
 def cluster():
-    distributed = pytest.importorskip("distributed")
     import dask
+    import distributed  # the test extra pulls in carbon_core[portfolio]: never skipped
 
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
