@@ -614,6 +614,11 @@ class _Layout:
         return int(self.width.sum())
 
 
+def _is_identity(lookup: np.ndarray) -> bool:
+    return lookup.size > 0 and lookup[0] == 0 and lookup[-1] == lookup.size - 1 and \
+        bool((np.diff(lookup) == 1).all())
+
+
 def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int:
     """Check one batch and copy its readings into their cells; raise _NotFast on anything to name.
 
@@ -632,7 +637,10 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
         ts = ts * unit_ns
     if ts_type.tz is not None:  # UTC instants: China time is UTC+8 all year
         ts = ts + _CHINA_OFFSET_NS
-    pos = lookup_of(m_col.dictionary)[m_col.indices.to_numpy()]
+    lookup = lookup_of(m_col.dictionary)
+    codes = m_col.indices.to_numpy()
+    # a dictionary in inventory order (the usual case) needs no gather, only a widening copy
+    pos = codes.astype(np.int64) if _is_identity(lookup) else lookup[codes]
     if pos.size and pos.min() < 0:
         raise _NotFast  # a meter the inventory does not declare
     values = v_col.to_numpy()
