@@ -324,7 +324,8 @@ def schema(name: str) -> None:
 # -- commands contributed by the other layers -------------------------------------------------
 
 def _register() -> None:
-    # one line per command: (name, "module:attribute", the short help `carbon --help` shows)
+    # one line per command: (name, "module:attribute", the short help `carbon --help` shows);
+    # each module is imported only when its command runs
     for name, target, short_help in (
         ("score", "carbon_core.cli.scoring:score",
          "Evaluate a factory against the zero-carbon demonstration..."),
@@ -334,6 +335,10 @@ def _register() -> None:
          "The claims ledger: every certificate and offset serial claimed..."),
         ("plugins", "carbon_core.cli.plugins:plugins",
          "List installed sector plugins, their versions and what each..."),
+        ("programme", "carbon_core.cli.programme:programme",
+         "The programme register (零碳示范工厂 申报、评审、公布、动态管理): an event log."),
+        ("report", "carbon_core.cli.report:report",
+         "Write the self-evaluation report, the dynamic management..."),
         ("portfolio", "carbon_core.cli.portfolio:portfolio",
          "Compute and score a city's factories on a dask cluster."),
     ):
