@@ -109,10 +109,13 @@ def test_task_that_keeps_killing_its_worker_is_reported(tmp_path, cluster):
     man = type(man)(name=man.name, factories=man.factories[:2], path=man.path)
     run = run_portfolio(man, client=cluster, runner=_always_die, retries=0)
     doc = aggregate(run, man)
-    assert doc["factories"] == 2 and doc["computed"] == 1
-    assert [f["name"] for f in doc["failed"]] == ["factory 1"]
-    assert "lost" in doc["failed"][0]["error"] and "KilledWorker" in doc["failed"][0]["kind"]
-    assert doc["city"]["factories"] == 1 and not doc["complete"]
+    # every factory is accounted for: computed, or failed by name (a task that shared the dying
+    # worker may be lost with it, and is then reported too, never missing)
+    assert doc["factories"] == 2 and doc["computed"] + len(doc["failed"]) == 2
+    lost = {f["name"]: f for f in doc["failed"]}
+    assert "factory 1" in lost and "KilledWorker" in lost["factory 1"]["kind"]
+    assert all("lost" in f["error"] for f in lost.values())
+    assert doc["city"]["factories"] == doc["computed"] and not doc["complete"]
 
 
 def test_worker_refuses_another_factor_edition(portfolio_manifest):
