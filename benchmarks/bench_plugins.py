@@ -15,6 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from _alternate import alternate
+
 from carbon_core.factors import FactorLibrary
 from carbon_core.plugin_manager import factor_library, get_plugin_manager, run_sectors, sectors
 
@@ -63,18 +65,11 @@ def test_dispatch_overhead(benchmark, n):
         [[i.emissions_tco2e for i in items] for items in off]
 
     reps = 3 if n > 1 else 200
-
-    def best(fn):
-        times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return min(times)
-
-    t_off = best(lambda: _off(invs, lib, classes))
-    t_on = best(lambda: _on(invs, base))
-    benchmark(_on, invs, base)
+    # on and off alternated round by round (min of each)
+    res = alternate({"off": lambda: _off(invs, lib, classes), "on": lambda: _on(invs, base)},
+                    rounds=reps)
+    t_off, t_on = res["off"]["min"], res["on"]["min"]
+    benchmark.pedantic(_on, args=(invs, base), rounds=1, iterations=1)
     ratio = t_on / t_off
     benchmark.extra_info.update({"factories": n, "t_plugins_on_s": t_on,
                                  "t_plugins_off_s": t_off, "overhead_ratio": ratio,
@@ -133,16 +128,9 @@ def test_engine_with_plugins_loaded_vs_off(benchmark, tmp_path, n):
             compute(inv, plugins=plugins)
 
     reps = 3 if n > 1 else 50
-
-    def best(plugins):
-        times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            run(plugins)
-            times.append(time.perf_counter() - t0)
-        return min(times)
-
-    t_off, t_on = best(False), best(True)
+    res = alternate({"off": lambda: run(False), "on": lambda: run(True)}, rounds=reps,
+                    warmup=False)
+    t_off, t_on = res["off"]["min"], res["on"]["min"]
     benchmark.pedantic(run, args=(True,), rounds=1, iterations=1)
     ratio = t_on / t_off
     benchmark.extra_info.update({"factories": n, "t_plugins_on_s": t_on,

@@ -15,7 +15,6 @@ group ``carbon_core.plugins`` (see ``docs/plugins.md``)::
 """
 
 from ._version import __version__  # noqa: E402
-
 from .errors import (  # noqa: E402
     CarbonCoreError,
     FactorNotFoundError,
@@ -24,12 +23,6 @@ from .errors import (  # noqa: E402
     Problem,
     UnitError,
 )
-from .factors import Factor, FactorLibrary, SelectionRule  # noqa: E402
-from .io.inventory import Inventory, load_inventory  # noqa: E402
-from .lineitems import LineItem  # noqa: E402
-from .units import Q_, ureg  # noqa: E402
-from .engine import compute  # noqa: E402
-from .results import Results  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -52,12 +45,34 @@ __all__ = [
     "hookimpl",
 ]
 
+#: Public names loaded on first use (PEP 562), so that ``import carbon_core`` (and ``carbon
+#: --help``) imports no pint registry, xarray, pandas or rich: name -> defining module.
+_LAZY: dict[str, str] = {
+    "compute": ".engine",
+    "load_inventory": ".io.inventory",
+    "Inventory": ".io.inventory",
+    "Results": ".results",
+    "LineItem": ".lineitems",
+    "Factor": ".factors",
+    "FactorLibrary": ".factors",
+    "SelectionRule": ".factors",
+    "ureg": ".units",
+    "Q_": ".units",
+    # the plugin contract: importing carbon_core never builds a plugin manager or imports plugins
+    "hookimpl": ".hookspecs",
+}
 
-def __getattr__(name):
-    # `hookimpl` comes from the plugin contract; imported lazily so that importing carbon_core
-    # never builds a plugin manager or imports plugins.
-    if name == "hookimpl":
-        from .hookspecs import hookimpl
 
-        return hookimpl
-    raise AttributeError(f"module 'carbon_core' has no attribute {name!r}")
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'carbon_core' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

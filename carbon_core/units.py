@@ -1,8 +1,12 @@
 """The one unit registry of carbon_core.
 
-Built eagerly at import and installed as pint's application registry (pint's lazy registry is not
-thread-safe; building once before threads or dask workers start avoids that). It knows the units of
-Chinese energy and carbon reporting:
+Built once, on first use (``ureg``, ``Q_``, :func:`parse_unit`...), under a lock, completely
+(pint's own lazy registry is not thread-safe: this one is never half-built when a thread or a dask
+worker uses it), and installed as pint's application registry. pint's parsed definition files are
+cached on disk (its ``cache_folder`` option, under the user's cache directory, or
+``$CARBON_CORE_CACHE``; ``CARBON_CORE_CACHE=off`` disables it); a cache that cannot be written or
+read is skipped and the registry built from the text. Importing this module imports no pint. It
+knows the units of Chinese energy and carbon reporting:
 
 ========================  =======================================================================
 unit                      definition
@@ -33,16 +37,21 @@ refuses the ambiguous ones (``ton``, ``tons``, ``mt``...) with the choices liste
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import tomllib
 from functools import lru_cache
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import resources
-
-import pint
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UnitError
+
+if TYPE_CHECKING:
+    import pint
 
 __all__ = [
     "ureg",
@@ -55,6 +64,7 @@ __all__ = [
     "gwp",
     "using_gwp_table",
     "gas_unit",
+    "registry",
 ]
 
 #: Gases as they are written in line items -> unit identifier in the registry.
@@ -159,19 +169,69 @@ _AMBIGUOUS: dict[str, str] = {
 }
 
 
-def _build_registry() -> pint.UnitRegistry:
-    reg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=None)
+def _cache_folder() -> Path | None:
+    """Where pint caches its parsed definition files (None: no cache)."""
+    import pint
+
+    env = os.environ.get("CARBON_CORE_CACHE")
+    if env and env.lower() in ("off", "0", "none", "no"):
+        return None
+    root = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME") or
+                                      Path.home() / ".cache") / "carbon_core"
+    folder = root / f"pint-{pint.__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+def _build_registry() -> "pint.UnitRegistry":
+    import pint
+
+    folder = _cache_folder()
+    try:
+        reg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=folder)
+    except Exception:  # noqa: BLE001 - a broken or concurrently written cache: build from text
+        if folder is None:
+            raise
+        reg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=None)
     for line in _DEFINITIONS.strip().splitlines():
         reg.define(line)
     for ident in dict.fromkeys(GASES.values()):
         if ident != "CO2":
             reg.define(f"{ident} = [{ident.lower()}_gas]")
+    _add_gwp_contexts(reg)
     return reg
 
 
-ureg: pint.UnitRegistry = _build_registry()
-Q_ = ureg.Quantity
-pint.set_application_registry(ureg)
+_LOCK = threading.Lock()
+_REGISTRY: list = []  # the one registry, once built
+
+
+def registry() -> "pint.UnitRegistry":
+    """The unit registry of carbon_core, built on first call (thread-safe), then shared.
+
+    ``carbon_core.units.ureg`` is the same object.
+    """
+    if not _REGISTRY:
+        with _LOCK:
+            if not _REGISTRY:
+                import pint
+
+                reg = _build_registry()
+                pint.set_application_registry(reg)
+                _REGISTRY.append(reg)
+    return _REGISTRY[0]
+
+
+def __getattr__(name: str):
+    # ``ureg`` and ``Q_`` are built on first use (PEP 562), not at import
+    if name == "ureg":
+        return registry()
+    if name == "Q_":
+        return registry().Quantity
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @lru_cache(maxsize=1)
@@ -190,7 +250,9 @@ _GAS_AMOUNT_DIMS = ("", "[mass]", "[mass] / [time]", "[mass] / [mass] / [length]
                     "[mass] / [length] ** 2 / [mass] * [time] ** 2")
 
 
-def _add_gwp_contexts(reg: pint.UnitRegistry) -> tuple[str, ...]:
+def _add_gwp_contexts(reg: "pint.UnitRegistry") -> tuple[str, ...]:
+    import pint
+
     sets = []
     ureg_idents = set(GASES.values())
     for gwp_set, values in _gwp_table().items():
@@ -219,8 +281,8 @@ def _add_gwp_contexts(reg: pint.UnitRegistry) -> tuple[str, ...]:
     return tuple(sets)
 
 
-#: The GWP sets available as pint contexts (from ``factors/ipcc-gwp.toml``).
-GWP_SETS: tuple[str, ...] = _add_gwp_contexts(ureg)
+#: The GWP sets available as pint contexts (from ``factors/ipcc-gwp.toml``; one context each).
+GWP_SETS: tuple[str, ...] = tuple(_gwp_table())
 
 
 #: A GWP table that replaces the shipped one inside :func:`using_gwp_table` (a verifier's bundle).
@@ -284,6 +346,12 @@ def gas_unit(gas: str) -> str:
         raise UnitError(f"unknown gas {gas!r}; known gases: {sorted(GASES)}") from None
 
 
+def _pint():
+    import pint
+
+    return pint
+
+
 _ALIAS_RE = re.compile("|".join(re.escape(k) for k in sorted(_ALIASES, key=len, reverse=True)))
 _TOKEN_RE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
@@ -320,6 +388,7 @@ def parse_unit(text: str) -> pint.Unit:
     """
     if not isinstance(text, str) or not text.strip():
         raise UnitError(f"a unit is required, found {text!r}")
+    ureg = registry()
     raw = text.strip()
     for token in _TOKEN_RE.findall(raw):
         if token in _AMBIGUOUS:
@@ -328,7 +397,7 @@ def parse_unit(text: str) -> pint.Unit:
     expr = expr.replace("²", "**2").replace("³", "**3").replace("·", "*")
     try:
         unit = ureg.parse_units(expr.strip())
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
+    except (_pint().errors.UndefinedUnitError, _pint().errors.DefinitionSyntaxError, ValueError,
             AttributeError, TypeError, SyntaxError) as exc:
         raise UnitError(
             f"unknown unit {raw!r} ({exc}); examples of accepted units: kWh, MWh, 万kWh, GJ, "
@@ -351,6 +420,7 @@ def conversion_factor(from_unit: str | pint.Unit, to_unit: str | pint.Unit,
     >>> round(conversion_factor("tce", "GJ"), 4)
     29.3076
     """
+    ureg = registry()
     src = parse_unit(from_unit) if isinstance(from_unit, str) else from_unit
     dst = parse_unit(to_unit) if isinstance(to_unit, str) else to_unit
     try:
@@ -358,7 +428,7 @@ def conversion_factor(from_unit: str | pint.Unit, to_unit: str | pint.Unit,
             with ureg.context(context):
                 return float(ureg.Quantity(1.0, src).to(dst).magnitude)
         return float(ureg.Quantity(1.0, src).to(dst).magnitude)
-    except pint.DimensionalityError:
+    except _pint().DimensionalityError:
         raise UnitError(
             f"cannot convert {src:~} to {dst:~}: they measure different things "
             f"({ureg.get_dimensionality(src)} vs {ureg.get_dimensionality(dst)})"

@@ -158,6 +158,17 @@ ALLOWED_PRIVATE = {
     ("carbon_core.register.core", "carbon_core.register.state", "_Ctx"),
     ("carbon_core.register.core", "carbon_core.register.state", "_filing_window"),
     ("carbon_core.register.core", "carbon_core.register.submission", "_programme_system"),
+    # perf (issue 15), merged as the last branch of this landing: the chunked backend reuses the
+    # meter reader's batch kernels; to become a small public reader API of carbon_core.io.meters
+    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_BATCH_ROWS"),
+    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_CHINA_OFFSET_NS"),
+    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_NS"),
+    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_NotFast"),
+    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_consumption"),
+    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_csv_batches"),
+    # the portfolio command shares the CLI's error handler; to become public with harden's
+    # single error layer (carbon_core.cli._errors)
+    ("carbon_core.cli.portfolio", "carbon_core.cli", "_errors_to_exit"),
 }
 
 

@@ -29,6 +29,7 @@ True
 from __future__ import annotations
 
 import tomllib
+from functools import lru_cache
 from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -312,6 +313,13 @@ def load_policy(name: str = DEFAULT_POLICY, *, path: str | Path | None = None) -
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise InputError([Problem(str(p), f"cannot read policy file: {exc}")]) from None
         return Policy.from_mapping(data, file=str(p))
+    return _named_policy(name)
+
+
+@lru_cache(maxsize=32)
+def _named_policy(name: str) -> Policy:
+    """A shipped (or programme) policy, read once per process: scoring many factories
+    (``carbon rank``, a portfolio) loads each policy once. Policy is a frozen record."""
     entry = _policy_root() / f"{name}.toml"
     label = f"factors/policies/{entry.name}"
     if not entry.is_file():

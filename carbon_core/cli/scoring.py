@@ -43,6 +43,9 @@ def _metric_names(results):
     return set(available_metrics()) | set(results.metrics)
 
 
+_SYSTEMS: dict = {}  # (file, programme, metric names) -> IndicatorSystem: `rank` loads it once
+
+
 def _programme(name):
     """The programme bundle called ``name`` (shipped or from a plugin)."""
     from carbon_core.plugin_manager import get_plugin_manager
@@ -53,9 +56,11 @@ def _programme(name):
 
 def _evaluate_inventory(path, system_path, previous, as_of, programme=None) -> Evaluation:
     results = _compute(path)
-    system = load_system(system_path, metrics=_metric_names(results),
-                         programme=_programme(programme))
-    return evaluate(results, system=system, previous=previous, as_of=as_of)
+    names = frozenset(_metric_names(results))
+    key = (system_path, programme, names)
+    if key not in _SYSTEMS:
+        _SYSTEMS[key] = load_system(system_path, metrics=names, programme=_programme(programme))
+    return evaluate(results, system=_SYSTEMS[key], previous=previous, as_of=as_of)
 
 
 def _date(ctx, param, value):

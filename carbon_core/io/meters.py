@@ -22,7 +22,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -34,7 +34,8 @@ from ..errors import InputError, Problem
 from .inventory import Inventory, Meter
 from ..scopes import month_starts, monthly_totals
 
-__all__ = ["SeriesGroup", "MeterData", "read_meter_data", "year_grid", "COLUMNS"]
+__all__ = ["SeriesGroup", "MeterData", "read_meter_data", "year_grid", "COLUMNS", "ROLE_SERIES",
+           "role_rows", "sum_rows", "resample_sum", "file_sha256"]
 
 COLUMNS = ("timestamp", "meter", "value")
 _NS = {"15min": 15 * 60 * 10**9, "1h": 3600 * 10**9, "1D": 86400 * 10**9}
@@ -103,11 +104,106 @@ class MeterData:
             return [], np.zeros((0, 12))
         return ids, np.concatenate(blocks, axis=0)
 
+    def role_sums(self, inv: Inventory) -> list[tuple[str, np.ndarray, dict[str, np.ndarray]]]:
+        """Electricity by role (:data:`ROLE_SERIES`) per interval group: ``(interval, time,
+        {series name: kWh per interval})``, each the sum of its meters row after row
+        (:func:`sum_rows`), so a chunked backend gives the same sums to the last digit."""
+        out = []
+        for g in self.groups.values():
+            rows = role_rows(inv, g.meters)
+            if any(rows.values()):
+                out.append((g.interval, g.time,
+                            {name: sum_rows(g.values, r) for name, r in rows.items()}))
+        return out
+
+    def role_series(self, weights, interval: str, year: int) -> dict[str, np.ndarray]:
+        """Weighted sums of meters on the ``interval`` grid of ``year`` (the backend protocol).
+
+        ``weights`` maps each output variable to ``{meter id: weight}``. Each group's meters are
+        summed row after row in array order (:func:`sum_rows`, chunk-stable), then brought to
+        ``interval`` by :func:`resample_sum`.
+        """
+        out = {}
+        for var, w in weights.items():
+            total = None
+            for g in self.groups.values():
+                rows = [j for j, mid in enumerate(g.meters) if w.get(mid, 0.0) != 0.0]
+                if not rows:
+                    continue
+                scale = [w[g.meters[j]] for j in rows]
+                if all(x == 1.0 for x in scale):
+                    summed = sum_rows(g.values, rows)
+                else:
+                    summed = np.zeros(g.values.shape[-1])
+                    for j, x in zip(rows, scale):
+                        summed += x * g.values[j]
+                part = resample_sum(summed, g.time, g.interval, interval, year)
+                total = part if total is None else total + part
+            out[var] = total if total is not None else np.zeros(_grid_size(interval, year))
+        return out
+
     def series(self, meter_id: str) -> tuple[SeriesGroup, int]:
         for g in self.groups.values():
             if meter_id in g.meters:
                 return g, g.meters.index(meter_id)
         raise KeyError(meter_id)
+
+
+#: The electricity series by role that the balance matches: name -> (meter role, renewable only).
+ROLE_SERIES: dict[str, tuple[str, bool]] = {
+    "grid_purchase_kwh": ("grid_purchase", False),
+    "onsite_generation_kwh": ("onsite_generation", False),
+    "export_kwh": ("export", False),
+    "onsite_renewable_kwh": ("onsite_generation", True),
+}
+
+
+def role_rows(inv: Inventory, meters: Sequence[str]) -> dict[str, list[int]]:
+    """Rows of ``meters`` (ids, in array order) that each :data:`ROLE_SERIES` series sums."""
+    out: dict[str, list[int]] = {name: [] for name in ROLE_SERIES}
+    for j, mid in enumerate(meters):
+        m = inv.meter(mid)
+        if m.carrier != "electricity":
+            continue
+        for name, (role, renewable_only) in ROLE_SERIES.items():
+            if m.role == role and (m.renewable or not renewable_only):
+                out[name].append(j)
+    return out
+
+
+def sum_rows(values: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+    """Sum of ``values[rows]`` over meters, one row after the other in the given order.
+
+    Each time step is a plain sequential sum, independent of how long the time axis is, so
+    summing a year at once or month by month gives identical numbers (a BLAS product does not:
+    its blocking depends on the shape). One pass over the selected rows, no temporary copy.
+    """
+    out = np.zeros(values.shape[-1])
+    for r in rows:
+        np.add(out, values[r], out=out)
+    return out
+
+
+_ORDER = ("15min", "1h", "1D", "1MS", "1Y")
+
+
+def _grid_size(interval: str, year: int) -> int:
+    return 1 if interval == "1Y" else year_grid(year, interval).size
+
+
+def resample_sum(values: np.ndarray, time: np.ndarray, src: str, dst: str, year: int
+                 ) -> np.ndarray:
+    """Sum a series on the ``src`` grid into the coarser ``dst`` grid of ``year``."""
+    if src == dst:
+        return values
+    if _ORDER.index(dst) < _ORDER.index(src):
+        raise ValueError(f"cannot resample {src} data to the finer {dst}: no profile is invented")
+    if dst == "1Y":
+        return np.array([values.sum()])
+    if dst == "1MS":
+        return monthly_totals(values, month_starts(time))
+    n = year_grid(year, dst).size
+    return values.reshape(n, values.size // n).sum(axis=1)
 
 
 # -- reading files ----------------------------------------------------------------------------
@@ -393,107 +489,273 @@ def _consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray, block
     return consumption
 
 
-# -- the fast path: well-formed Parquet, streamed row group by row group --------------------------
+# -- the fast path: any row order, Parquet or CSV, streamed batch by batch -------------------------
+
+#: Rows per batch on the fast path: small enough that the batch and its index temporaries stay a
+#: few percent of the (meters x intervals) array, large enough that numpy runs at memory speed.
+_BATCH_ROWS = 1 << 18
+
+
+class _NotFast(Exception):
+    """Raised inside the fast path when a file has something to name: the general path takes over."""
+
+
+def _prefetch(iterator: Iterator, pool: ThreadPoolExecutor) -> Iterator:
+    """Yield from ``iterator`` while its next item is produced in ``pool`` (pyarrow decodes
+    with the GIL released, so reading batch k + 1 overlaps the numpy work on batch k)."""
+    sentinel = object()
+    it = iter(iterator)
+    nxt = pool.submit(next, it, sentinel)
+    while True:
+        item = nxt.result()
+        if item is sentinel:
+            return
+        nxt = pool.submit(next, it, sentinel)
+        yield item
+
+
+def _parquet_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
+    try:
+        pf = pq.ParquetFile(path, read_dictionary=["meter"])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _NotFast from exc
+    schema = pf.schema_arrow
+    if any(c not in schema.names for c in COLUMNS):
+        raise _NotFast
+    ts_type, v_type = schema.field("timestamp").type, schema.field("value").type
+    if not (pa.types.is_timestamp(ts_type)
+            and (pa.types.is_floating(v_type) or pa.types.is_integer(v_type))):
+        raise _NotFast
+    n = pf.num_row_groups
+    for rg in range(n):
+        if progress:
+            progress(f"reading {path.name}", rg, n)
+        yield from pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[rg],
+                                   columns=list(COLUMNS), use_threads=True)
+
+
+def _csv_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
+    # typed in pyarrow's C++ parser, meter ids dictionary-encoded as they are parsed; anything it
+    # refuses (offsets, text in the value column, missing columns...) goes to the general path
+    convert = pacsv.ConvertOptions(
+        column_types={"timestamp": pa.timestamp("ns"),
+                      "meter": pa.dictionary(pa.int32(), pa.string()), "value": pa.float64()},
+        include_columns=list(COLUMNS), null_values=[""])
+    try:
+        # 1 MiB blocks: the streaming reader reads several blocks ahead, so larger blocks cost
+        # memory (8 MiB blocks: ~2x the array at 1,000 meters) and no speed
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 20),
+                                convert_options=convert)
+        yield from reader
+    except (pa.ArrowInvalid, pa.ArrowKeyError, OSError) as exc:
+        raise _NotFast from exc
+
+
+_BATCHES: dict[str, Callable[[Path, Callable | None], Iterator[pa.RecordBatch]]] = {
+    ".parquet": _parquet_batches, ".pq": _parquet_batches, ".csv": _csv_batches,
+}
+
+
+@dataclass
+class _Layout:
+    """Where each meter's intervals sit in the one flat buffer that backs every group's block.
+
+    Meters are ordered group by group, so each group's block is a contiguous (members, width)
+    view of the buffer; width is the grid size, plus one closing column when the group holds a
+    cumulative register.
+    """
+
+    year: int
+    members: dict[str, list[int]]          # interval -> inventory meter positions
+    grids: dict[str, np.ndarray]           # interval -> int64 ns interval starts
+    base: np.ndarray                       # int64 [meters]: flat offset of each meter's row
+    width: np.ndarray                      # int64 [meters]: cells in each meter's row
+    limit: np.ndarray                      # int64 [meters]: last slot a row may name
+    step: np.ndarray                       # int64 [meters]: interval [ns], 0 for months
+    cumulative: np.ndarray                 # bool [meters]
+    buffer: np.ndarray                     # float64, every group's block back to back
+    spans: dict[str, tuple[int, int, int]]  # interval -> (start, rows, width) in the buffer
+    uniform: tuple[int, int] | None = None  # (step [ns], width) when one grid serves every meter
+
+    @classmethod
+    def of(cls, inv: Inventory) -> "_Layout":
+        year = inv.reporting_year
+        members: dict[str, list[int]] = {}
+        for k, m in enumerate(inv.meters):
+            members.setdefault(m.interval, []).append(k)
+        grids = {iv: year_grid(year, iv).view("int64") for iv in members}
+        nm = len(inv.meters)
+        base, width, limit, step = (np.zeros(nm, np.int64) for _ in range(4))
+        cumulative = np.array([m.reading == "cumulative" for m in inv.meters], dtype=bool)
+        spans, offset = {}, 0
+        for iv, ks in members.items():
+            n = grids[iv].size
+            w = n + 1 if cumulative[ks].any() else n  # no closing column unless a register needs it
+            for r, k in enumerate(ks):
+                base[k] = offset + r * w
+                width[k] = n + 1 if cumulative[k] else n
+                limit[k] = width[k] - 1
+                step[k] = _NS.get(iv, 0)
+            spans[iv] = (offset, len(ks), w)
+            offset += len(ks) * w
+        # NaN marks a cell no row has filled (the readings themselves are checked finite)
+        buffer = np.full(offset, np.nan)
+        (iv, (_, _, w)), = spans.items() if len(spans) == 1 else ((None, (0, 0, 0)),)
+        uniform = (int(_NS[iv]), int(w)) if iv in _NS else None
+        return cls(year, members, grids, base, width, limit, step, cumulative, buffer, spans,
+                   uniform)
+
+    def block(self, interval: str) -> np.ndarray:
+        start, rows, w = self.spans[interval]
+        return self.buffer[start:start + rows * w].reshape(rows, w)
+
+    def cells(self) -> int:
+        """Cells a complete data set fills: every interval of every meter, plus closing readings."""
+        return int(self.width.sum())
+
+
+def _is_identity(lookup: np.ndarray) -> bool:
+    return lookup.size > 0 and lookup[0] == 0 and lookup[-1] == lookup.size - 1 and \
+        bool((np.diff(lookup) == 1).all())
+
+
+def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int:
+    """Check one batch and copy its readings into their cells; raise _NotFast on anything to name.
+
+    Vectorized over the batch: meter ids to inventory positions through the dictionary, timestamps
+    to slots with integer arithmetic, readings checked finite (and >= 0 on interval meters).
+    """
+    ts_col, m_col, v_col = (batch.column(c) for c in COLUMNS)
+    if ts_col.null_count or m_col.null_count or v_col.null_count:
+        raise _NotFast
+    if not pa.types.is_dictionary(m_col.type):
+        m_col = pc.dictionary_encode(m_col)
+    ts_type = ts_col.type
+    ts = ts_col.to_numpy(zero_copy_only=True).view(np.int64)  # the default copies slowly
+    unit_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts_type.unit]
+    if unit_ns != 1:
+        ts = ts * unit_ns
+    if ts_type.tz is not None:  # UTC instants: China time is UTC+8 all year
+        ts = ts + _CHINA_OFFSET_NS
+    lookup = lookup_of(m_col.dictionary)
+    codes = m_col.indices.to_numpy()
+    # a dictionary in inventory order (the usual case) needs no gather, only a widening copy
+    pos = codes.astype(np.int64) if _is_identity(lookup) else lookup[codes]
+    if pos.size and pos.min() < 0:
+        raise _NotFast  # a meter the inventory does not declare
+    values = v_col.to_numpy()
+    if values.dtype != np.float64:
+        values = values.astype(np.float64)
+    if not values.size:
+        return 0
+    lo, hi = values.min(), values.max()  # NaN and inf show in the extremes: no mask needed
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise _NotFast
+    if lo < 0 and not layout.cumulative[pos[values < 0]].all():
+        raise _NotFast  # a negative reading on an interval meter
+    start = np.datetime64(f"{layout.year}-01-01", "ns").view("int64")
+    if layout.uniform is not None:  # one grid for every meter: scalar integer arithmetic
+        step, width = layout.uniform
+        rel = ts - start
+        slot = rel // step  # by a scalar: numpy divides by multiplication
+        if not np.array_equal(slot * step, rel):
+            raise _NotFast  # off the meter's grid
+        del rel
+        limit = layout.limit
+        if slot.min() < 0 or (slot.max() > limit.min() and (slot > limit[pos]).any()):
+            raise _NotFast  # outside the reporting year
+        pos *= width  # the group is the whole buffer: row k starts at k x width
+        pos += slot
+        layout.buffer[pos] = values
+        return ts.size
+    step = layout.step[pos]
+    if step.min() == 0:  # monthly meters: calendar arithmetic
+        slot = np.empty(ts.size, np.int64)
+        monthly = step == 0
+        t = ts[monthly].view("datetime64[ns]")
+        months = t.astype("datetime64[M]")
+        if not (months.astype("datetime64[ns]") == t).all():
+            raise _NotFast
+        slot[monthly] = (months - np.datetime64(f"{layout.year}-01", "M")).astype(np.int64)
+        if not monthly.all():
+            rest = ~monthly
+            rel = ts[rest] - start
+            s = step[rest]
+            slot[rest] = rel // s
+            if ((rel % s) != 0).any():
+                raise _NotFast
+    else:
+        rel = ts - start
+        slot = rel // step
+        if (slot * step != rel).any():
+            raise _NotFast  # off the meter's grid
+    if slot.min() < 0 or (slot > layout.limit[pos]).any():
+        raise _NotFast  # outside the reporting year
+    slot += layout.base[pos]
+    layout.buffer[slot] = values
+    return ts.size
+
 
 def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
-    """Stream well-formed Parquet files straight into the (meters x intervals) arrays.
+    """Stream CSV and Parquet files of any row order straight into the (meters x intervals) arrays.
 
-    Well-formed: every meter's rows form one contiguous run, in time order, exactly on the year's
-    grid, with finite readings, and interval readings >= 0. That is what metering systems export,
-    and it can be checked while copying, without sorting or scattering. Anything else returns None
-    and the general path reads the files again and reports every problem with its row.
+    Every batch is checked vectorized while it is scattered into a preallocated buffer: meter ids
+    known, timestamps on the meter's grid inside the reporting year, readings finite, interval
+    readings >= 0. A complete data set has exactly one row per cell, so when the rows counted
+    equal the cells and no cell is left unfilled, there is neither a duplicate nor a gap
+    (pigeonhole), without an occupancy count. Anything else returns None and the general path
+    reads the files again and names every problem with its row.
     """
-    if not inv.data_files or any(p.suffix.lower() not in (".parquet", ".pq")
-                                 for p in inv.data_files):
+    if not inv.data_files or any(p.suffix.lower() not in _BATCHES for p in inv.data_files):
         return None
-    year = inv.reporting_year
-    pos = {m.id: k for k, m in enumerate(inv.meters)}
-    grids = {iv: year_grid(year, iv).view("int64") for iv in {m.interval for m in inv.meters}}
-    closing = np.datetime64(f"{year + 1}-01-01", "ns").view("int64")
-    width = [grids[m.interval].size + (m.reading == "cumulative") for m in inv.meters]
-    members = {iv: [k for k, m in enumerate(inv.meters) if m.interval == iv] for iv in grids}
-    row_in_group = {k: r for iv in members for r, k in enumerate(members[iv])}
-    blocks = {iv: np.empty((len(ks), max(width[k] for k in ks))) for iv, ks in members.items()}
-    filled = np.zeros(len(inv.meters), dtype=np.int64)  # rows received per meter
-    runs = np.zeros(len(inv.meters), dtype=np.int64)    # runs started per meter
-    files = []
-    current = -1
-    for path in inv.data_files:
-        if progress:
-            progress(f"reading {path.name}")
-        try:
-            pf = pq.ParquetFile(path, read_dictionary=["meter"])
-        except (pa.ArrowInvalid, OSError):
-            return None
-        schema = pf.schema_arrow
-        if any(c not in schema.names for c in COLUMNS):
-            return None
-        ts_type, v_type = schema.field("timestamp").type, schema.field("value").type
-        if not (pa.types.is_timestamp(ts_type) and ts_type.tz is None
-                and (pa.types.is_floating(v_type) or pa.types.is_integer(v_type))):
-            return None
-        unit_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts_type.unit]
-        nrows = 0
-        for rg in range(pf.num_row_groups):
-            if progress:
-                progress(f"reading {path.name}", rg, pf.num_row_groups)
-            table = pf.read_row_group(rg, columns=list(COLUMNS))
-            nrows += table.num_rows
-            for ts_chunk, m_chunk, v_chunk in zip(*(table.column(c).chunks for c in COLUMNS)):
-                if ts_chunk.null_count or m_chunk.null_count or v_chunk.null_count:
-                    return None
-                ts = ts_chunk.to_numpy().view("int64")
-                if unit_ns != 1:
-                    ts = ts * unit_ns
-                values = v_chunk.to_numpy()
-                names = m_chunk.dictionary.to_pylist()
-                lookup = np.array([pos.get(nm, -1) for nm in names], dtype=np.int64)
-                codes = m_chunk.indices.to_numpy()
-                starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-                ends = np.r_[starts[1:], codes.size]
-                for a, b in zip(starts.tolist(), ends.tolist()):
-                    k = int(lookup[codes[a]])
-                    if k < 0:
-                        return None
-                    if k != current:  # a new run
-                        runs[k] += 1
-                        if runs[k] > 1:
-                            return None
-                        current = k
-                    m = inv.meters[k]
-                    o = int(filled[k])
-                    if o + (b - a) > width[k]:
-                        return None
-                    g = grids[m.interval]
-                    expected = g[o:o + (b - a)]
-                    if expected.size < b - a:  # the closing reading of a register
-                        expected = np.r_[expected, closing]
-                    if not np.array_equal(ts[a:b], expected):
-                        return None
-                    seg = values[a:b]
-                    lo, hi = seg.min(), seg.max()  # on data still in cache from the copy below
-                    if not (np.isfinite(lo) and np.isfinite(hi)) or \
-                            (lo < 0 and m.reading != "cumulative"):
-                        return None
-                    blocks[m.interval][row_in_group[k], o:o + (b - a)] = seg
-                    filled[k] = o + (b - a)
-        files.append({"path": str(path), "rows": nrows})
-    if not np.array_equal(filled, width):
+    layout = _Layout.of(inv)
+    pos_of = {m.id: k for k, m in enumerate(inv.meters)}
+    last: list = [None, None]
+
+    def lookup_of(dictionary: pa.Array) -> np.ndarray:
+        # batches of one file usually share their dictionary: map its ids once
+        if last[0] is None or not last[0].equals(dictionary):
+            last[:] = [dictionary, np.array([pos_of.get(s, -1) for s in dictionary.to_pylist()],
+                                            dtype=np.int64)]
+        return last[1]
+
+    files, total = [], 0
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for path in inv.data_files:
+                if progress:
+                    progress(f"reading {path.name}")
+                batches = _BATCHES[path.suffix.lower()](path, progress)
+                rows = sum(_scatter(layout, lookup_of, b) for b in _prefetch(batches, pool))
+                files.append({"path": str(path), "rows": rows})
+                total += rows
+    except _NotFast:
         return None
+    for iv, ks in layout.members.items():  # the closing column only registers fill
+        block = layout.block(iv)
+        if block.shape[1] > layout.grids[iv].size:
+            block[~layout.cumulative[ks], -1] = 0.0
+    if total != layout.cells() or _any_nan(layout.buffer):
+        return None  # a gap or a duplicate (or both): the general path names them
     groups = {}
     problems: list[Problem] = []
     rollovers: list[dict] = []
-    for iv, ks in members.items():
-        block = blocks[iv]
-        cumulative = np.array([inv.meters[k].reading == "cumulative" for k in ks])
-        consumption = _consumption(inv, ks, grids[iv].view("datetime64[ns]"), block, cumulative,
+    for iv, ks in layout.members.items():
+        grid = layout.grids[iv].view("datetime64[ns]")
+        consumption = _consumption(inv, ks, grid, layout.block(iv), layout.cumulative[ks],
                                    problems, rollovers)
         if problems:
             return None
         groups[iv] = SeriesGroup(interval=iv, meters=tuple(inv.meters[k].id for k in ks),
-                                 time=grids[iv].view("datetime64[ns]"), values=consumption,
+                                 time=grid, values=consumption,
                                  filled=np.zeros(consumption.shape, dtype=bool))
     return MeterData(groups=groups, files=files, fills=[], rollovers=rollovers)
+
+
+def _any_nan(a: np.ndarray, chunk: int = 1 << 20) -> bool:
+    """NaN anywhere in ``a``, checked in chunks (no full-size boolean temporary)."""
+    flat = a.reshape(-1)
+    return any(np.isnan(flat[i:i + chunk]).any() for i in range(0, flat.size, chunk))
 
 
 def read_meter_data(inv: Inventory, *, progress: Callable[..., None] | None = None

@@ -1,0 +1,143 @@
+"""The chunked backend gives the in-memory numbers exactly, month by month or in larger chunks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from carbon_core import compute
+from carbon_core.backends.chunked import months_per_chunk, read_chunked
+from carbon_core.errors import InputError
+from carbon_core.io.inventory import load_inventory
+from carbon_core.io.meters import read_meter_data, year_grid
+from factories import write_inventory
+
+YEAR = 2024
+
+
+def _meters():
+    ms = [{"id": f"g{k}", "carrier": "electricity", "unit": "kWh", "role": "grid_purchase",
+           "interval": "1h"} for k in range(5)]
+    ms.append({"id": "pv", "carrier": "electricity", "unit": "kWh", "role": "onsite_generation",
+               "interval": "1h", "renewable": True})
+    ms.append({"id": "exp", "carrier": "electricity", "unit": "MWh", "role": "export",
+               "interval": "15min"})
+    ms.append({"id": "reg", "carrier": "electricity", "unit": "kWh", "role": "grid_purchase",
+               "interval": "1h", "reading": "cumulative"})
+    ms.append({"id": "gas", "carrier": "natural_gas", "unit": "Nm3", "role": "fuel",
+               "interval": "1D"})
+    return ms
+
+
+def _write(tmp_path, fmt="parquet", row_group_size=5000, shuffle=True):
+    rng = np.random.default_rng(3)
+    ts, ids, vals = [], [], []
+    for m in _meters():
+        t = year_grid(YEAR, m["interval"])
+        if m.get("reading") == "cumulative":
+            t = np.r_[t, np.datetime64(f"{YEAR + 1}-01-01", "ns")]
+            v = np.cumsum(rng.gamma(2.0, 3.0, t.size)) + 1000.0
+        else:
+            v = rng.gamma(2.0, 3.0, t.size) * (1e-3 if m["unit"] == "MWh" else 1.0)
+        ts.append(t), ids.extend([m["id"]] * t.size), vals.append(v)
+    ts, vals = np.concatenate(ts), np.concatenate(vals)
+    ids = np.array(ids)
+    order = rng.permutation(ts.size) if shuffle else np.argsort(ts, kind="stable")
+    table = pa.table({"timestamp": ts[order], "meter": ids[order], "value": vals[order]})
+    name = f"meters.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(table, tmp_path / name, row_group_size=row_group_size)
+    else:
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, tmp_path / name)
+    return load_inventory(write_inventory(tmp_path, meters=_meters(), year=YEAR,
+                                          files=(name,)))
+
+
+@pytest.mark.parametrize("months", [1, 2, 5, 12])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_chunked_equals_in_memory_exactly(tmp_path, months, shuffle):
+    inv = _write(tmp_path, shuffle=shuffle)
+    mem = read_meter_data(inv)
+    ch = read_chunked(inv, months=months)
+    ids, m1 = mem.monthly()
+    ids2, m2 = ch.monthly()
+    assert ids == ids2 and np.array_equal(m1, m2)  # bit for bit
+    r1, r2 = mem.role_sums(inv), ch.role_sums(inv)
+    assert [(iv, sorted(s)) for iv, _, s in r1] == [(iv, sorted(s)) for iv, _, s in r2]
+    for (_, t1, s1), (_, t2, s2) in zip(r1, r2):
+        assert np.array_equal(t1, t2)
+        for k in s1:
+            assert np.array_equal(s1[k], s2[k]), k
+    assert ch.chunks == -(-12 // months)
+    assert [f["sha256"] for f in ch.files] == [f["sha256"] for f in mem.files]
+
+
+def test_chunked_compute_gives_the_same_results_document(tmp_path):
+    inv = _write(tmp_path, fmt="csv")
+    a = compute(inv, plugins=False).to_dict()
+    b = compute(inv, plugins=False, meter_data=read_chunked(inv, months=3)).to_dict()
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_chunk_bounded_by_memory(tmp_path):
+    inv = _write(tmp_path)
+    assert months_per_chunk(inv, None) == 12
+    small = read_chunked(inv, memory_bytes=600_000)
+    assert small.chunks > 1
+    full = read_meter_data(inv)
+    full_bytes = sum(g.values.nbytes for g in full.groups.values())
+    assert small.peak_block_bytes < full_bytes / 2
+    assert np.array_equal(small.monthly()[1], full.monthly()[1])
+
+
+def test_chunked_refuses_gaps_and_outside_rows(tmp_path):
+    inv = _write(tmp_path, shuffle=False)
+    path = tmp_path / "meters.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.slice(0, table.num_rows - 10), path)  # drop December's last rows
+    with pytest.raises(InputError, match="months 12-12"):
+        read_chunked(inv, months=1)
+    extra = pa.table({"timestamp": pa.array([np.datetime64(f"{YEAR - 1}-06-01", "ns")]),
+                      "meter": ["g0"], "value": [1.0]})
+    pq.write_table(pa.concat_tables([table, extra.cast(table.schema)]), path)
+    with pytest.raises(InputError, match="outside the reporting year"):
+        read_chunked(inv, months=4)
+
+
+def test_cli_memory_limit_and_validate(tmp_path):
+    from click.testing import CliRunner
+
+    from carbon_core.cli import main
+    from carbon_core.results import validate_results
+
+    inv = _write(tmp_path, shuffle=True)
+    r1 = CliRunner().invoke(main, ["compute", str(inv.path), "--json", "--no-plugins"])
+    r2 = CliRunner().invoke(main, ["compute", str(inv.path), "--json", "--no-plugins",
+                                   "--memory-limit", "300kB", "--validate"])
+    assert r1.exit_code == 0 and r2.exit_code == 0, r2.output
+    assert r1.output == r2.output
+    validate_results(json.loads(r2.output))
+    bad = CliRunner().invoke(main, ["compute", str(inv.path), "--memory-limit", "lots"])
+    assert bad.exit_code == 2 and "not a memory size" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_role_series_protocol_equal(tmp_path):
+    inv = _write(tmp_path)
+    mem, ch = read_meter_data(inv), read_chunked(inv, months=2)
+    weights = {"grid": {m.id: 1.0 for m in inv.meters if m.role == "grid_purchase"},
+               "pv": {"pv": 1.0}}
+    for interval in ("1h", "1D", "1MS", "1Y"):
+        a = mem.role_series(weights, interval, YEAR)
+        b = ch.role_series(weights, interval, YEAR)
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="finer"):  # hourly data is never made 15-minute
+        mem.role_series({"x": {"pv": 1.0}}, "15min", YEAR)
+    with pytest.raises(ValueError, match="no series"):  # not a role sum kept while reading
+        ch.role_series({"x": {"g0": 1.0}}, "1h", YEAR)
