@@ -41,7 +41,7 @@ def test_natural_gas_emission_factor(lib):
     assert cc.value * conversion_factor(cc.unit, "tC/TJ") == pytest.approx(15.3)
     assert of.value == pytest.approx(0.99)
     ef = ncv.value * cc.value / 1000 * of.value * 44 / 12          # tCO2 per 万Nm3
-    assert round(ef, 4) == 21.6219                                  # REFERENCES.md known answer
+    assert round(ef, 4) == 21.6219                                  # NDRC 2015 guideline defaults (known answer)
 
 
 @pytest.mark.parametrize("fuel,ncv,cc,of,ef", [
