@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-__all__ = ["portfolio"]
+from ..portfolio.run import DEFAULT_NO_WORKER_TIMEOUT, DEFAULT_STALL_TIMEOUT
+
+__all__ = ["portfolio", "input_errors_to_exit"]
+
+
+@contextmanager
+def input_errors_to_exit():
+    """Turn a :class:`~carbon_core.errors.CarbonCoreError` into ``error: ...`` and exit code 2.
+
+    The same message and exit code as every other ``carbon`` command gives for bad input (or a
+    cluster that cannot be started or reached, or a file that cannot be written): never a Python
+    traceback.
+    """
+    from ..errors import CarbonCoreError
+
+    try:
+        yield
+    except (CarbonCoreError, OSError) as exc:
+        from . import err_console
+
+        err_console.print("[bold red]error:[/] ", end="")
+        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 @click.command("portfolio")
@@ -19,10 +43,16 @@ __all__ = ["portfolio"]
                    "in this process).")
 @click.option("--memory-limit", default="auto", show_default=True,
               help="Memory limit per worker of the local cluster, e.g. 2GiB.")
+@click.option("--stall-timeout", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_STALL_TIMEOUT, show_default=True, metavar="SECONDS",
+              help="Report the pending factories as failed when none finished for this long.")
+@click.option("--no-worker-timeout", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_NO_WORKER_TIMEOUT, show_default=True, metavar="SECONDS",
+              help="Report the pending factories as failed when no worker was alive this long.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Write the portfolio JSON here.")
 def portfolio(manifest: Path, scheduler: str | None, workers: int | None, memory_limit: str,
-              output: Path) -> None:
+              stall_timeout: float, no_worker_timeout: float, output: Path) -> None:
     """Compute and score a city's factories on a dask cluster.
 
     MANIFEST is a portfolio TOML (schema carbon_core.portfolio/1: [[factories]] inventory =
@@ -30,10 +60,10 @@ def portfolio(manifest: Path, scheduler: str | None, workers: int | None, memory
     district and by sector, the distribution of scores, the city ranking and the progress
     toward the manifest's [goal]. A factory that fails is listed by name; the others go on.
     """
-    from . import _errors_to_exit, err_console
+    from . import err_console
     from ..portfolio import aggregate, load_manifest, run_portfolio, run_serial
 
-    with _errors_to_exit():
+    with input_errors_to_exit():
         man = load_manifest(manifest)
         show = err_console.is_terminal
         bar_ctx = _bar(len(man.factories)) if show else _nobar()
@@ -42,9 +72,12 @@ def portfolio(manifest: Path, scheduler: str | None, workers: int | None, memory
                 run = run_serial(man, progress=progress)
             else:
                 run = run_portfolio(man, scheduler=scheduler, workers=workers,
-                                    memory_limit=memory_limit, progress=progress)
+                                    memory_limit=memory_limit, progress=progress,
+                                    stall_timeout=stall_timeout,
+                                    no_worker_timeout=no_worker_timeout)
         doc = aggregate(run, man)
-    output.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        output.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
+                          encoding="utf-8")
     for f in doc["failed"]:
         err_console.print(f"[red]failed[/]: {f['name']}: {f['error']}", highlight=False)
     err_console.print(f"{doc['computed']} of {doc['factories']} factories computed "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .aggregate import aggregate
 from .manifest import Manifest, FactoryEntry, load_manifest
-from .run import PortfolioRun, run_portfolio, run_serial
+from .run import ClusterError, PortfolioRun, local_cluster, run_portfolio, run_serial
 from .worker import FactoryOutcome, factor_edition_digest, run_factory
 
 __all__ = [
@@ -29,6 +29,8 @@ __all__ = [
     "PortfolioRun",
     "run_portfolio",
     "run_serial",
+    "local_cluster",
+    "ClusterError",
     "aggregate",
     "FactoryOutcome",
     "run_factory",

@@ -14,6 +14,7 @@ from typing import Any
 
 from .manifest import Manifest
 from .run import PortfolioRun
+from .worker import FactoryOutcome
 
 __all__ = ["aggregate", "SCHEMA"]
 
@@ -111,6 +112,17 @@ def _goal(manifest: Manifest, city: dict, scores: dict) -> dict[str, Any]:
     return out
 
 
+def _row(o: FactoryOutcome) -> dict[str, Any]:
+    """One factory's line of the portfolio: its outcome and headline numbers (None if failed)."""
+    res, score = (o.results or {}), (o.score or {})
+    ok = o.ok and o.results is not None and o.score is not None
+    return {**o.to_dict(),
+            "total_tco2e": _get(res, ("total_tco2e",)) if ok else None,
+            "net_tco2e": _get(res, ("balance", "net_tco2e")) if ok else None,
+            "total_score": score.get("total_score") if ok else None,
+            "verdict": score.get("verdict") if ok else None}
+
+
 def aggregate(run: PortfolioRun, manifest: Manifest) -> dict[str, Any]:
     """The portfolio result document: one dict, plain JSON types.
 
@@ -135,11 +147,5 @@ def aggregate(run: PortfolioRun, manifest: Manifest) -> dict[str, Any]:
         "scores": scores,
         "ranking": _ranking(ok),
         "goal": _goal(manifest, city, scores),
-        "per_factory": [{**o.to_dict(),
-                         "total_tco2e": _get(o.results, ("total_tco2e",)) if o.ok else None,
-                         "net_tco2e": _get(o.results, ("balance", "net_tco2e")) if o.ok
-                         else None,
-                         "total_score": o.score["total_score"] if o.ok else None,
-                         "verdict": o.score["verdict"] if o.ok else None}
-                        for o in run.outcomes],
+        "per_factory": [_row(o) for o in run.outcomes],
     }

@@ -57,6 +57,10 @@ class Manifest:
     path: Path | None = None
 
 
+def _one_of(keys: set[str]) -> str:
+    return "one of " + ", ".join(sorted(keys))
+
+
 def _entry_name(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root))
@@ -90,14 +94,14 @@ def load_manifest(path: str | Path) -> Manifest:
         problems.append(Problem(str(p), "not a portfolio manifest", field="schema",
                                 found=data.get("schema"), expected=repr(SCHEMA)))
     for k in sorted(set(data) - _TOP_KEYS):
-        problems.append(Problem(str(p), "unknown key", field=k, expected=sorted(_TOP_KEYS)))
+        problems.append(Problem(str(p), "unknown key", field=k, expected=_one_of(_TOP_KEYS)))
     goal = data.get("goal", {})
     if not isinstance(goal, dict):
         problems.append(Problem(str(p), "goal must be a table", field="goal", found=goal))
         goal = {}
     for k in sorted(set(goal) - _GOAL_KEYS):
         problems.append(Problem(str(p), "unknown goal", field=f"goal.{k}",
-                                expected=sorted(_GOAL_KEYS)))
+                                expected=_one_of(_GOAL_KEYS)))
     for k in sorted(set(goal) & _GOAL_KEYS):
         v = goal[k]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
@@ -116,7 +120,7 @@ def load_manifest(path: str | Path) -> Manifest:
             continue
         for k in sorted(set(row) - _FACTORY_KEYS):
             problems.append(Problem(str(p), "unknown key", row=where, field=k,
-                                    expected=sorted(_FACTORY_KEYS)))
+                                    expected=_one_of(_FACTORY_KEYS)))
         inv = row.get("inventory")
         if not isinstance(inv, str) or not inv:
             problems.append(Problem(str(p), "a factory needs its inventory", row=where,

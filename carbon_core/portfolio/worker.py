@@ -55,7 +55,7 @@ def factor_edition_digest(library) -> str:
     return h.hexdigest()
 
 
-_CACHE: dict[str, Any] = {}
+_CACHE: dict[Any, Any] = {}
 
 
 def edition():

@@ -1,4 +1,10 @@
-"""A small portfolio: copies of the example factory in three districts, one with a broken file."""
+"""A small portfolio: copies of the example factory in three districts, one with a broken file.
+
+The builder is a fixture (``make_portfolio``), not a module the tests import by name: a bare
+``from conftest import ...`` finds whichever ``conftest`` is first on ``sys.path``, which in the
+full suite is another folder's (and a dask worker, which imports by name what it unpickles, finds
+it too).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import pytest
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hefei-appliance"
 
 
-def make_portfolio(root: Path, *, broken: bool = True, goal: bool = True) -> Path:
+def _make_portfolio(root: Path, *, broken: bool = True, goal: bool = True) -> Path:
     rows = []
     for k, district in enumerate(["蜀山区", "包河区", "蜀山区"]):
         d = root / f"f{k}"
@@ -31,5 +37,11 @@ def make_portfolio(root: Path, *, broken: bool = True, goal: bool = True) -> Pat
 
 
 @pytest.fixture
+def make_portfolio():
+    """``make_portfolio(root, broken=True, goal=True)`` -> the manifest path written in root."""
+    return _make_portfolio
+
+
+@pytest.fixture
 def portfolio_manifest(tmp_path):
-    return make_portfolio(tmp_path)
+    return _make_portfolio(tmp_path)
