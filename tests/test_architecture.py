@@ -166,9 +166,6 @@ ALLOWED_PRIVATE = {
     ("carbon_core.backends.chunked", "carbon_core.io.meters", "_NotFast"),
     ("carbon_core.backends.chunked", "carbon_core.io.meters", "_consumption"),
     ("carbon_core.backends.chunked", "carbon_core.io.meters", "_csv_batches"),
-    # the portfolio command shares the CLI's error handler; to become public with harden's
-    # single error layer (carbon_core.cli._errors)
-    ("carbon_core.cli.portfolio", "carbon_core.cli", "_errors_to_exit"),
 }
 
 
