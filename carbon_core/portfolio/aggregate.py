@@ -128,6 +128,8 @@ def aggregate(run: PortfolioRun, manifest: Manifest) -> dict[str, Any]:
 
     Failed factories are listed by name with their reason and counted; they contribute to no
     sum, and ``complete`` says whether every factory of the manifest was computed.
+    ``run.timeout`` is the message of the timeout that ended the run early (the cluster had no
+    worker, or no factory finished), None otherwise.
     """
     ok = run.computed
     city = _group(ok)
@@ -140,7 +142,8 @@ def aggregate(run: PortfolioRun, manifest: Manifest) -> dict[str, Any]:
         "failed": [{"name": o.name, "kind": o.kind, "error": o.error} for o in run.failed],
         "complete": not run.failed,
         "factor_edition_sha256": run.factor_digest,
-        "run": {"mode": run.mode, "workers": run.workers, "seconds": run.seconds},
+        "run": {"mode": run.mode, "workers": run.workers, "seconds": run.seconds,
+                "timeout": run.info.get("timeout")},
         "city": city,
         "by_district": _by(ok, lambda o: o.district),
         "by_sector": _by(ok, lambda o: o.sector),

@@ -167,6 +167,7 @@ def test_a_hung_task_is_reported_with_its_worker(tmp_path, full_cluster, make_po
     assert run.info["timeout"].startswith("not computed: no factory finished")
     doc = aggregate(run, man)
     assert doc["failed"][0]["name"] == "factory 0" and not doc["complete"]
+    assert doc["run"]["timeout"] == run.info["timeout"]
 
 
 def test_a_cluster_without_workers_is_reported_not_waited_on(tmp_path, make_portfolio):
