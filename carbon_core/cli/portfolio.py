@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..portfolio.run import DEFAULT_NO_WORKER_TIMEOUT, DEFAULT_STALL_TIMEOUT
+from ..portfolio.run import (DEFAULT_NO_WORKER_TIMEOUT, DEFAULT_STALL_TIMEOUT,
+                             DEFAULT_START_TIMEOUT)
 
 __all__ = ["portfolio", "input_errors_to_exit"]
 
@@ -49,10 +50,14 @@ def input_errors_to_exit():
 @click.option("--no-worker-timeout", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_NO_WORKER_TIMEOUT, show_default=True, metavar="SECONDS",
               help="Report the pending factories as failed when no worker was alive this long.")
+@click.option("--start-timeout", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_START_TIMEOUT, show_default=True, metavar="SECONDS",
+              help="Longest wait to start the local cluster, reach the scheduler, or close.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Write the portfolio JSON here.")
 def portfolio(manifest: Path, scheduler: str | None, workers: int | None, memory_limit: str,
-              stall_timeout: float, no_worker_timeout: float, output: Path) -> None:
+              stall_timeout: float, no_worker_timeout: float, start_timeout: float,
+              output: Path) -> None:
     """Compute and score a city's factories on a dask cluster.
 
     MANIFEST is a portfolio TOML (schema carbon_core.portfolio/1: [[factories]] inventory =
@@ -74,7 +79,8 @@ def portfolio(manifest: Path, scheduler: str | None, workers: int | None, memory
                 run = run_portfolio(man, scheduler=scheduler, workers=workers,
                                     memory_limit=memory_limit, progress=progress,
                                     stall_timeout=stall_timeout,
-                                    no_worker_timeout=no_worker_timeout)
+                                    no_worker_timeout=no_worker_timeout,
+                                    start_timeout=start_timeout)
         doc = aggregate(run, man)
         output.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
                           encoding="utf-8")

@@ -103,6 +103,10 @@ def run_serial(manifest: Manifest, *, progress: Callable[[int, int, str], None] 
     return PortfolioRun(outcomes, digest, time.perf_counter() - t0, "serial", 1)
 
 
+def _within(exc: BaseException, timeout: float) -> str:
+    return f" within {timeout:g} s" if isinstance(exc, (TimeoutError, OSError)) else ""
+
+
 @contextmanager
 def local_cluster(workers: int | None = None, *, memory_limit: str | int | None = "auto",
                   retries: int = 1, start_timeout: float = DEFAULT_START_TIMEOUT) -> Iterator[Any]:
@@ -142,8 +146,9 @@ def local_cluster(workers: int | None = None, *, memory_limit: str | int | None 
         except (OSError, RuntimeError, ValueError, TypeError) as exc:
             if cluster is not None:
                 cluster.close(timeout=start_timeout)
-            raise ClusterError(f"cannot start a local dask cluster of {n} worker(s) within "
-                               f"{start_timeout:g} s: {type(exc).__name__}: {exc}") from None
+            raise ClusterError(f"cannot start a local dask cluster of {n} worker(s)"
+                               f"{_within(exc, start_timeout)}: {type(exc).__name__}: {exc}"
+                               ) from None
         try:
             yield client
         finally:
@@ -157,12 +162,25 @@ def local_cluster(workers: int | None = None, *, memory_limit: str | int | None 
 def _remote(scheduler: str, start_timeout: float) -> Iterator[Any]:
     """A client of the scheduler at ``scheduler``, reached and closed within ``start_timeout``."""
     from distributed import Client
+    from distributed.comm import parse_address
+    from distributed.comm.registry import get_backend
 
+    try:
+        # checked before a Client is built: a Client refused for a malformed address leaves an
+        # IO loop whose finaliser blocks the interpreter's exit
+        scheme, where = parse_address(scheduler)
+        backend = get_backend(scheme)
+        if scheme != "inproc":
+            backend.get_address_host_port(where)
+    except (ValueError, TypeError) as exc:
+        raise ClusterError(f"not a dask scheduler address: {scheduler!r} ({exc}); expected "
+                           f"e.g. tcp://host:8786") from None
     try:
         client = Client(scheduler, timeout=start_timeout, set_as_default=False)
     except (OSError, ValueError, TypeError) as exc:
-        raise ClusterError(f"cannot reach the dask scheduler {scheduler} within "
-                           f"{start_timeout:g} s: {type(exc).__name__}: {exc}") from None
+        raise ClusterError(f"cannot reach the dask scheduler {scheduler}"
+                           f"{_within(exc, start_timeout)}: {type(exc).__name__}: {exc}"
+                           ) from None
     try:
         yield client
     finally:

@@ -272,6 +272,15 @@ def test_cli_portfolio_bad_manifest_is_an_error_not_a_traceback(tmp_path):
     assert "Traceback" not in r.output and not (tmp_path / "out.json").exists()
 
 
+@pytest.mark.parametrize("address", ["nonsense://x", "tcp://"])
+def test_cli_portfolio_bad_scheduler_address(tmp_path, make_portfolio, address):
+    manifest = make_portfolio(tmp_path, broken=False)
+    r = CliRunner().invoke(main, ["portfolio", str(manifest), "--scheduler", address,
+                                  "-o", str(tmp_path / "out.json")])
+    assert r.exit_code == 2 and "error: not a dask scheduler address" in r.output, r.output
+    assert repr(address) in r.output and "Traceback" not in r.output
+
+
 def test_cli_portfolio_folder(tmp_path, make_portfolio):
     make_portfolio(tmp_path, broken=False, goal=False)
     (tmp_path / "portfolio.toml").unlink()
