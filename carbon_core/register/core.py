@@ -24,6 +24,7 @@ carbon_core.register.errors.ProcedureError: recommend refused for 91340100MA2N0K
 
 from __future__ import annotations
 
+import builtins
 import collections
 import datetime as dt
 import re
@@ -292,10 +293,10 @@ class Register:
         (:meth:`ranking`)."""
         a = _actor(actor)
         y = self._year(year, on)
-        places = {}
+        places: dict[str, dict] = {}
         if a.role == "district":
             places = {r["credit_code"]: r for r in self._ranking(a.id, y)}
-        targets = []
+        targets: list[tuple[str, int, dict, dict]] = []
         for code in credit_codes:
             r = places.get(_check_code(code), {})
             targets.append((code, y, {"rank": r.get("rank"), "reason": r.get("reason", "")}, {}))
@@ -376,7 +377,7 @@ class Register:
     # -- 5-8. dynamic management --------------------------------------------------------------
 
     def file(self, actor, *, year: int, documents=None, rename_to: str | None = None,
-             credit_code: str | None = None, on=None, **declared: Any) -> list[dict]:
+             credit_code: str | None = None, on=None, **declared: Any) -> builtins.list[dict]:
         """动态管理: a listed factory files its 动态管理表 for ``year`` (late after the due day).
 
         ``rename_to`` declares a name change at this filing (a second event, same
@@ -392,7 +393,7 @@ class Register:
         return self._command(a, "file", targets, on)
 
     def rename(self, actor, *, name: str, year: int, credit_code: str | None = None,
-               on=None) -> list[dict]:
+               on=None) -> builtins.list[dict]:
         """名称变更: declare a new name at the ``year`` filing (published on the list)."""
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -401,7 +402,7 @@ class Register:
                              on)
 
     def restructure(self, actor, credit_code: str | None = None, *, description: str,
-                    documents=None, on=None) -> list[dict]:
+                    documents=None, on=None) -> builtins.list[dict]:
         """重组: a restructuring is declared (by the enterprise or the city); it triggers a
         re-review."""
         a = _actor(actor)
@@ -411,7 +412,7 @@ class Register:
              self._docs(documents))], on)
 
     def schedule_rereview(self, actor, credit_code: str, *, date: dt.date | str,
-                          reason: str = "scheduled", on=None) -> list[dict]:
+                          reason: str = "scheduled", on=None) -> builtins.list[dict]:
         """复核: the city schedules a re-review of a listed factory for ``date``."""
         when = dt.date.fromisoformat(date) if isinstance(date, str) else date
         return self._command(actor, "rereview_schedule", [
@@ -420,7 +421,7 @@ class Register:
              {})], on)
 
     def rereview(self, actor, credit_code: str, *, result: str, opinion: str = "",
-                 on=None) -> list[dict]:
+                 on=None) -> builtins.list[dict]:
         """复核结果: ``passed``, ``failed`` or ``absent`` (the enterprise did not attend)."""
         if result not in ("passed", "failed", "absent"):
             raise RegisterError(f"result: expected passed, failed or absent, got {result!r}")
@@ -430,7 +431,7 @@ class Register:
                                                  required=False)}, {})], on)
 
     def revoke(self, actor, credit_code: str, *, ground: str, evidence: str = "",
-               documents=None, on=None) -> list[dict]:
+               documents=None, on=None) -> builtins.list[dict]:
         """撤销资格 on one of the procedure's grounds; bans applying for the ban years."""
         self.procedure.ground(ground)
         return self._command(actor, "revoke", [
@@ -439,7 +440,7 @@ class Register:
                                                   required=False)},
              self._docs(documents))], on)
 
-    def _command_multi(self, actor: Actor, items, on) -> list[dict]:
+    def _command_multi(self, actor: Actor, items, on) -> builtins.list[dict]:
         """Several actions (each ``(action, code, year, payload, docs)``) in one transaction."""
         day = self._on(on)
 
@@ -510,7 +511,7 @@ class Register:
         self._permit(a, "status", e, credit_code)
         return e.to_dict(day) | {"as_of": day.isoformat()}
 
-    def history(self, actor, credit_code: str, *, as_of=None) -> list[dict]:
+    def history(self, actor, credit_code: str, *, as_of=None) -> builtins.list[dict]:
         """Every event of one enterprise (up to ``as_of``)."""
         a = _actor(actor)
         day = None if as_of is None else self._as_of(as_of)
@@ -519,7 +520,7 @@ class Register:
         self._permit(a, "history", e, credit_code)
         return [ev.to_dict() for ev in events]
 
-    def _ranking(self, district: str, year: int) -> list[dict]:
+    def _ranking(self, district: str, year: int) -> builtins.list[dict]:
         """The district's ranking for ``year``: sector representatives first, then by score."""
         rows = self.store.events(actions=("apply", "submit", "district_review"), year=year)
         info: dict[str, dict] = {}
@@ -538,7 +539,9 @@ class Register:
         cands = [r for r in info.values() if r["district"] == district and r["passed"]
                  and r["score"] is not None]
         cands.sort(key=lambda r: (-r["score"], r["credit_code"]))
-        firsts, rest, seen = [], [], set()
+        firsts: builtins.list[dict] = []
+        rest: builtins.list[dict] = []
+        seen: set[str] = set()
         for r in cands:
             (rest if r["sector"] in seen else firsts).append(r)
             seen.add(r["sector"])
@@ -549,7 +552,7 @@ class Register:
             out.append(dict(r, rank=i, reason=f"{why}: {r['score']:.2f} points"))
         return out
 
-    def ranking(self, actor, district: str, *, year: int) -> list[dict]:
+    def ranking(self, actor, district: str, *, year: int) -> builtins.list[dict]:
         """The district's ranking for its recommendation (never mixing districts)."""
         a = _actor(actor)
         self.procedure.district(district)
@@ -692,7 +695,7 @@ def city_summary(states: Mapping[str, Enterprise], p: Procedure, day: dt.date) -
                 table[(e.district, y)]["banned"] += 1
         if e.listed is not None:
             listed_now += 1
-        years = set()
+        years: set[int] = set()
         for lst in e.listings:
             years.update(range(dt.date.fromisoformat(lst["on"]).year, day.year + 1))
         for y in sorted(years):

@@ -263,7 +263,7 @@ def loads_procedure(text: str, *, label: str = "<procedure>") -> Procedure:
     pid = tables["procedure"].get("id")
     if not isinstance(pid, str) or not pid:
         bad("the procedure has no id", field="procedure.id")
-    if problems:
+    if problems or not isinstance(pid, str):
         raise InputError(problems, title=f"{len(problems)} problems in the procedure {label}")
     return Procedure(
         id=pid, meta=dict(tables["procedure"]), stages=tuple(stages), grounds=tuple(grounds),

@@ -209,7 +209,7 @@ def _apply(ctx: _Ctx, e: Enterprise, ev: Event) -> None:
     if ev.year != ev.on.year:
         raise ctx.refuse(ev, "apply", "none", f"an application is for the year it is made in: "
                          f"{ev.year} applied for on {ev.on}")
-    if e.banned_on(ev.on):
+    if e.banned_until is not None and e.banned_on(ev.on):
         last = e.revocations[-1] if e.revocations else {}
         raise ctx.refuse(ev, "apply", "banned", f"{e.credit_code} may not apply: banned from "
                          f"applying until {e.banned_until} inclusive (revoked on "

@@ -30,6 +30,7 @@ from typing import Any, Callable, Sequence
 
 from sqlalchemy import (Column, Index, Integer, MetaData, String, Table, Text, create_engine,
                         event, func, select)
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
@@ -195,7 +196,7 @@ class EventStore:
 
     def rows(self, *, subject: str | None = None, until: dt.date | None = None,
              actions: Sequence[str] | None = None, year: int | None = None,
-             after: int | None = None, conn=None) -> list[tuple]:
+             after: int | None = None, conn=None) -> Sequence[Row[*tuple[Any, ...]]]:
         """Raw rows in sequence order (the floor the benchmark compares against)."""
         q = select(*_COLS).order_by(events_table.c.seq)
         if subject is not None:

@@ -105,7 +105,7 @@ def build_manifest(files: dict[str, tuple[bytes, str]], header: dict[str, str]) 
 
 @lru_cache(maxsize=1)
 def _package_versions() -> tuple[tuple[str, str | None], ...]:
-    out = []
+    out: list[tuple[str, str | None]] = []
     for name in PACKAGES:
         try:
             out.append((name, metadata.version(name)))

@@ -217,9 +217,9 @@ def open_bundle(path: str | Path, *, limits: Limits = DEFAULT_LIMITS
         if roles.get(ref) not in role:
             problems.append(f"member 'manifest.json': header {key} names {ref!r}, which is not "
                             f"a listed member of role {' or '.join(role)}")
-    for ref, role in (("results/results.json", "results"), ("environment.json", "environment")):
-        if roles.get(ref) != role:
-            problems.append(f"member {ref!r} ({role}) is not in the manifest")
+    for ref, want in (("results/results.json", "results"), ("environment.json", "environment")):
+        if roles.get(ref) != want:
+            problems.append(f"member {ref!r} ({want}) is not in the manifest")
     root = root_hash({str(k): str(v) for k, v in header.items() if k != "format"}, listed)
     if root != manifest.get("root"):
         problems.append(f"member 'manifest.json' changed: its listing hashes to root {root}, "
@@ -295,8 +295,8 @@ def verify_bundle(path: str | Path, *, trusted: Iterable = (), tolerance: Tolera
             except SignatureError as exc:
                 report.signature, report.signature_ok = str(exc), False
         else:
-            kid = sig.get("key_id") if isinstance(sig, dict) else "?"
-            report.signature = (f"signed by key {kid}, not checked (no --trusted key given)")
+            claimed = sig.get("key_id") if isinstance(sig, dict) else "?"
+            report.signature = (f"signed by key {claimed}, not checked (no --trusted key given)")
     elif keys:
         report.signature, report.signature_ok = ("the bundle is not signed, but trusted keys "
                                                  "were given"), False

@@ -67,7 +67,7 @@ def load_results(path: str | Path) -> dict:
     return doc
 
 
-def _files(doc: dict) -> dict[str, str]:
+def _files(doc: dict) -> dict[str, str | None]:
     prov = doc.get("provenance", {})
     out = {"inventory": (prov.get("inventory") or {}).get("sha256")}
     for f in prov.get("input_files", []):
@@ -171,7 +171,8 @@ def explain_difference(old: dict, new: dict, *, tolerance: Tolerance = Tolerance
                         ("Scope 2 location-based", ("scope2", "location_based_tco2e")),
                         ("Scope 2 market-based", ("scope2", "market_based_tco2e")),
                         ("total", ("total_tco2e",)), ("balance net", ("balance", "net_tco2e"))):
-        x, y = old, new
+        x: Any = old
+        y: Any = new
         for p in path:
             x = x.get(p) if isinstance(x, dict) else None
             y = y.get(p) if isinstance(y, dict) else None

@@ -21,7 +21,7 @@ import base64
 import hashlib
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from .archive import SignatureError
 
@@ -114,15 +114,16 @@ def sign_root(private_key, root: str) -> dict:
             "message": (SIGNED_PREFIX + root.encode("ascii")).decode("ascii")}
 
 
-def check_signature(doc: dict, root: str, trusted: Iterable) -> str:
+def check_signature(doc: Any, root: str | None, trusted: Iterable) -> str:
     """Check a ``signature.json`` document against the root hash and the trusted keys.
 
     Parameters
     ----------
-    doc : dict
-        The parsed ``signature.json``.
-    root : str
-        The root hash recomputed from the manifest.
+    doc : dict or any
+        The parsed ``signature.json``; anything but a signature document is refused.
+    root : str or None
+        The root hash recomputed from the manifest (``None`` when the manifest has none, which
+        no signature matches).
     trusted : iterable of public keys
         Keys whose signatures are accepted.
 
@@ -142,7 +143,7 @@ def check_signature(doc: dict, root: str, trusted: Iterable) -> str:
     _, ed25519 = _crypto()
     if not isinstance(doc, dict) or doc.get("algorithm") != "Ed25519":
         raise SignatureError("signature.json: not an Ed25519 signature document")
-    if doc.get("root") != root:
+    if not isinstance(root, str) or doc.get("root") != root:
         raise SignatureError(f"signature.json signs root {doc.get('root')!r}, but the manifest's "
                              f"root is {root!r}")
     try:
