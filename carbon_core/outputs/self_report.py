@@ -11,7 +11,7 @@ report can be checked against the JSON to the last printed digit.
 
 The title comes from the programme bundle: ``report_title_zh`` / ``report_title_en`` in its
 ``[programme]`` table when given, else ``<title_zh without its bracketed note>评价报告``
-(the Hefei template gives 《合肥市零碳示范工厂评价报告》).
+(a bundle titled 《示例市零碳示范工厂（模板）》 gives 《示例市零碳示范工厂评价报告》).
 
 References
 ----------
@@ -111,9 +111,9 @@ def report_title(meta: Mapping[str, Any], kind: str = "self") -> tuple[str, str]
 
     Examples
     --------
-    >>> report_title({"title_zh": "合肥市零碳示范工厂（模板）",
-    ...               "title_en": "Hefei zero-carbon demonstration factory programme (template)"})
-    ('合肥市零碳示范工厂评价报告', 'Hefei zero-carbon demonstration factory evaluation report')
+    >>> report_title({"title_zh": "示例市零碳示范工厂（模板）",
+    ...               "title_en": "Example City zero-carbon factory programme (template)"})
+    ('示例市零碳示范工厂评价报告', 'Example City zero-carbon factory evaluation report')
     """
     key = {"self": "report_title", "dynamic": "dynamic_title", "district": "district_title"}[kind]
     suffix_zh = {"self": "评价报告", "dynamic": "动态管理表", "district": "动态管理汇总表"}[kind]

@@ -173,7 +173,7 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
             index = np.datetime_as_string(index, unit="m").tolist()
         for i, label in enumerate(index):
             ws.append([label] + [c[i] for c in columns])
-        ws.freeze_panes = "A3"
+        ws.freeze_panes = ws.cell(row=3, column=1)   # the two header rows stay in view
         ws.column_dimensions["A"].width = 20
     if doc.data:
         ws = wb.create_sheet("_record")

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from .auth import Actor, permission_allowed
 from .errors import PermissionDenied, ProcedureError, RegisterError
 from .procedure import Procedure, load_procedure
-from .state import Enterprise, _Ctx, _filing_window, apply_event, replay, replay_into
+from .state import Enterprise, HandlerContext, filing_window, apply_event, replay, replay_into
 from .store import Draft, Event, EventStore, default_register_url
 from .submission import check_submission, hash_documents
 from .workdays import add_working_days
@@ -107,7 +107,7 @@ class Register:
                 f"opened on {genesis.on} (sha256 {genesis.payload['procedure_sha256'][:12]}… "
                 f"then, {self.procedure.sha256[:12]}… now): the log would replay under other "
                 "rules; restore the file the register was opened with")
-        self._ctx = _Ctx(self.procedure)
+        self._ctx = HandlerContext(self.procedure)
         #: The last authorization checks made (actor, action, resource, allowed, reason).
         self.checks: collections.deque = collections.deque(maxlen=500)
         self._cache: tuple[int, str, dict[str, Enterprise]] = (0, "", {})
@@ -209,9 +209,9 @@ class Register:
 
     def _indicator_system(self):
         if getattr(self, "_system", None) is None:
-            from .submission import _programme_system
+            from .submission import programme_system
 
-            self._system = _programme_system(self.programme)
+            self._system = programme_system(self.programme)
         return self._system
 
     def _docs(self, documents) -> dict:
@@ -657,7 +657,7 @@ def _listed_during(e: Enterprise, year: int) -> bool:
 
 
 def _filing_row(p: Procedure, e: Enterprise, year: int, day: dt.date) -> dict:
-    opens, due = _filing_window(p, year)
+    opens, due = filing_window(p, year)
     f = e.filings.get(year)
     if f is not None:
         state = "late" if f["late"] else "on_time"

@@ -19,7 +19,7 @@ from .store import Event
 from .workdays import add_years
 
 __all__ = ["Application", "Enterprise", "HANDLERS", "STATUS", "replay", "replay_into",
-           "apply_event",
+           "apply_event", "HandlerContext", "filing_window",
            "ACTIVE_STAGES"]
 
 #: Status of an application: id -> (中文, English).
@@ -157,13 +157,41 @@ class Enterprise:
 
 # ------------------------------------------------------------------------------------ helpers
 
-class _Ctx:
-    """What a handler needs besides the state: the procedure."""
+class HandlerContext:
+    """What a handler needs besides the state: the procedure it checks against.
+
+    One context serves every handler of a replay or of a live command (:func:`apply_event`),
+    so a refusal names the procedure's own stage names and source.
+
+    Parameters
+    ----------
+    procedure : Procedure
+        The programme's procedure (stages, notice period, revocation grounds, ban lengths).
+    """
 
     def __init__(self, procedure: Procedure):
         self.p = procedure
 
     def refuse(self, ev: Event, rule: str, stage: str, message: str) -> ProcedureError:
+        """The error refusing ``ev``, labelled with the procedure's stage and its source.
+
+        Parameters
+        ----------
+        ev : Event
+            The event (or the command's draft event) that is refused.
+        rule : str
+            The procedure stage id whose rule refuses it (``"apply"``, ``"recommend"`` ...); an
+            id the procedure does not know is shown as it is, with no source.
+        stage : str
+            The enterprise's status id at the time (a key of :data:`STATUS`).
+        message : str
+            What is wrong, in English, naming the enterprise and the year.
+
+        Returns
+        -------
+        ProcedureError
+            The error to raise (the caller raises it, so the handler reads as one statement).
+        """
         try:
             st = self.p.stage(rule)
             label = f"{rule} ({st.name_zh} {st.name_en})"
@@ -181,7 +209,7 @@ def _stage_label(stage: str) -> str:
     return stage
 
 
-def _app(ctx: _Ctx, e: Enterprise, ev: Event, rule: str) -> Application:
+def _app(ctx: HandlerContext, e: Enterprise, ev: Event, rule: str) -> Application:
     year = ev.year
     app = e.applications.get(year) if year is not None else None
     if app is None:
@@ -204,7 +232,7 @@ def _iso(d: dt.date | None) -> str | None:
 
 # ------------------------------------------------------------------------------------ handlers
 
-def _apply(ctx: _Ctx, e: Enterprise, ev: Event) -> None:
+def _apply(ctx: HandlerContext, e: Enterprise, ev: Event) -> None:
     p = ev.payload
     if ev.year != ev.on.year:
         raise ctx.refuse(ev, "apply", "none", f"an application is for the year it is made in: "
@@ -404,7 +432,24 @@ def _list(ctx, e, ev):
     e.listings.append(dict(e.listed))
 
 
-def _filing_window(p: Procedure, year: int) -> tuple[dt.date, dt.date]:
+def filing_window(p: Procedure, year: int) -> tuple[dt.date, dt.date]:
+    """The days the 动态管理表 for ``year`` may be filed: opening day and due day.
+
+    The window opens in the reporting year itself and is due in the year after, on the month
+    and day the procedure declares (``[filing] opens`` / ``due``).
+
+    Parameters
+    ----------
+    p : Procedure
+        The programme's procedure.
+    year : int
+        The reporting year the filing is for.
+
+    Returns
+    -------
+    tuple of datetime.date
+        ``(opens, due)``, both inclusive; a filing after ``due`` is late.
+    """
     return (dt.date(year, *p.filing_opens), dt.date(year + 1, *p.filing_due))
 
 
@@ -420,7 +465,7 @@ def _file(ctx, e, ev):
     if y < listed_year:
         raise ctx.refuse(ev, "file", "listed", f"{e.credit_code} was listed in {listed_year}; "
                          f"there is no filing for {y}")
-    opens, due = _filing_window(ctx.p, y)
+    opens, due = filing_window(ctx.p, y)
     if ev.on < opens:
         raise ctx.refuse(ev, "file", "listed", f"the filing for {y} opens on {opens}")
     e.filings[y] = {"on": ev.on.isoformat(), "due": due.isoformat(), "late": ev.on > due,
@@ -531,7 +576,7 @@ def _open(ctx, e, ev):  # the genesis event: nothing to change on an enterprise
 
 
 #: action -> handler(ctx, enterprise, event). One entry per action; no if/elif ladder.
-HANDLERS: dict[str, Callable[[_Ctx, Enterprise, Event], None]] = {
+HANDLERS: dict[str, Callable[[HandlerContext, Enterprise, Event], None]] = {
     "apply": _apply, "approve": _approve, "submit": _submit,
     "district_review": _district_review, "recommend": _recommend, "assign": _assign,
     "expert_review": _expert_review, "site_check": _site_check, "city_review": _city_review,
@@ -541,7 +586,7 @@ HANDLERS: dict[str, Callable[[_Ctx, Enterprise, Event], None]] = {
 }
 
 
-def apply_event(ctx: _Ctx, e: Enterprise, ev: Event) -> None:
+def apply_event(ctx: HandlerContext, e: Enterprise, ev: Event) -> None:
     """Check ``ev`` against ``e`` and apply it (raises :class:`ProcedureError` if out of turn)."""
     try:
         handler = HANDLERS[ev.action]
@@ -565,7 +610,7 @@ def replay(events: Iterable[Event], procedure: Procedure) -> dict[str, Enterpris
 def replay_into(out: dict[str, Enterprise], events: Iterable[Event],
                 procedure: Procedure) -> dict[str, Enterprise]:
     """Apply ``events`` to the states ``out`` (changed in place and returned)."""
-    ctx = _Ctx(procedure)
+    ctx = HandlerContext(procedure)
     for ev in events:
         if ev.action == "open":
             continue

@@ -39,7 +39,7 @@ from .errors import RegisterError
 from .procedure import Procedure
 from .store import canonical_json
 
-__all__ = ["check_submission", "hash_document", "hash_documents"]
+__all__ = ["check_submission", "hash_document", "hash_documents", "programme_system"]
 
 _HEX = set("0123456789abcdef")
 
@@ -119,8 +119,21 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _programme_system(programme):
-    """The programme bundle's indicator system (metric names: core, balance and plugins')."""
+def programme_system(programme):
+    """The programme bundle's indicator system, checked against the metrics this install knows.
+
+    Parameters
+    ----------
+    programme : carbon_core.programmes.Programme
+        The programme bundle whose ``indicator_system`` file is read.
+
+    Returns
+    -------
+    carbon_core.scoring.system.IndicatorSystem
+        The parsed system. Its metric names are checked against the core, balance and plugin
+        metrics; when a plugin fails to load (a :class:`CarbonCoreError`), against the core and
+        balance metrics only, so a broken plugin does not close the register.
+    """
     from ..scoring.system import loads_system
 
     text = programme.file("indicator_system").read_text(encoding="utf-8")
@@ -231,7 +244,7 @@ def check_submission(*, procedure: Procedure, programme, credit_code: str, year:
                                 + "; ".join(errs))
         checked.append("results schema")
 
-    system = system if system is not None else _programme_system(programme)
+    system = system if system is not None else programme_system(programme)
     if inventory is not None:
         from ..engine import compute
         from ..scoring.evaluate import evaluate

@@ -33,7 +33,8 @@ import numpy as np
 
 from ..errors import Problem, UnitError
 from ..units import conversion_factor
-from .lines import LineSpec, unknown_keys
+from .checks import unknown_keys
+from .lines import LineSpec
 
 __all__ = ["BiogenicRecord", "biomass_lines", "parse_biogenic", "biogenic_section"]
 

@@ -10,7 +10,7 @@ Inventory form (``docs/scope3.md``)::
     7 = { status = "not_relevant", reason = "..." }
 
     [[scope3.lines]]
-    id = "steel"
+    id = "coil"
     category = 1                            # 1..15 or its slug
     method = "average_data"                 # see METHODS
     amount = 1200
@@ -51,6 +51,7 @@ from ..factors import Factor, FactorLibrary, SelectionRule, Source
 from ..units import conversion_factor as _conversion_factor
 from ..units import parse_unit
 from .categories import SCOPE3_CATEGORIES, category_number
+from .checks import unknown_keys
 from .dq import INDICATORS, LEVELS, LineQuality, score_line
 from .kernels import distance_activity, spend_activity
 from .money import MoneyTables, currency_of, parse_money_tables
@@ -116,16 +117,6 @@ def _rule(text) -> SelectionRule:
 def conversion_factor(from_unit: str, to_unit: str) -> float:
     """carbon_core.units.conversion_factor, memoized (100,000 lines use a handful of units)."""
     return _conversion_factor(from_unit, to_unit)
-
-
-def unknown_keys(row: Mapping, known, file: str, where: str, problems: list[Problem]) -> None:
-    """Refuse keys not in ``known``, suggesting the nearest known key."""
-    for k in row:
-        if k not in known:
-            near = difflib.get_close_matches(str(k), sorted(known), n=1)
-            problems.append(Problem(file=file, row=where, field=str(k), message="unknown key",
-                                    expected=(f"did you mean {near[0]!r}? " if near else "")
-                                    + f"one of {sorted(known)}"))
 
 
 class _Ctx:

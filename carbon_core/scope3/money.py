@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import Problem, UnitError
 from ..units import conversion_factor, parse_unit
+from .checks import unknown_keys
 
 __all__ = ["CURRENCIES", "currency_of", "MoneyTables", "parse_money_tables"]
 
@@ -130,8 +131,8 @@ def parse_money_tables(raw: Mapping[str, Any], file: str, problems: list[Problem
     codes = sorted(CURRENCIES.values())
     for i, row in enumerate(raw.get("exchange_rates", []) or []):
         where = f"scope3.exchange_rates[{i}]"
-        _unknown(row, {"currency", "per", "year", "rate", "source", "note"}, file, where,
-                 problems)
+        unknown_keys(row, {"currency", "per", "year", "rate", "source", "note"}, file, where,
+                     problems)
         cur = _need(problems, file, row, where, "currency", str, f"one of {codes}")
         per = _need(problems, file, row, where, "per", str, f"one of {codes}")
         year = _need(problems, file, row, where, "year", int, "the year the rate is for")
@@ -154,7 +155,7 @@ def parse_money_tables(raw: Mapping[str, Any], file: str, problems: list[Problem
             out.rates[(cur, per, year)] = (float(rate), src)
     for i, row in enumerate(raw.get("price_indices", []) or []):
         where = f"scope3.price_indices[{i}]"
-        _unknown(row, {"currency", "series", "values", "source", "note"}, file, where, problems)
+        unknown_keys(row, {"currency", "series", "values", "source", "note"}, file, where, problems)
         cur = _need(problems, file, row, where, "currency", str, f"one of {codes}")
         series = _need(problems, file, row, where, "series", str,
                        "the index series, e.g. 'US GDP implicit price deflator'")
@@ -181,9 +182,3 @@ def parse_money_tables(raw: Mapping[str, Any], file: str, problems: list[Problem
         elif None not in (cur, series, src) and parsed:
             out.indices[cur] = (series, parsed, src)
     return out
-
-
-def _unknown(row, known, file, where, problems):
-    from .lines import unknown_keys
-
-    unknown_keys(row, known, file, where, problems)
