@@ -76,6 +76,37 @@ class LineSpec:
     """An activity line before multiplication (the engine's line record, field for field).
 
     ``monthly`` is all zero for Scope 3: value-chain activity is annual (``unallocated``).
+
+    Attributes
+    ----------
+    id : str
+        The line id (``scope3:<id>:CO2e``).
+    category : str
+        The engine's line category (``"scope3"``).
+    source : str
+        The inventory id of the line.
+    carrier : str
+        What the activity is (material, mode of transport, waste type ...).
+    monthly : numpy.ndarray
+        Activity per month, shape (12,), in ``activity_unit``; all zero for Scope 3.
+    unallocated : float
+        Annual activity not attributed to a month, in ``activity_unit``.
+    activity_unit : str
+        Unit of the activity (``t``, ``t*km``, ``CNY`` ...).
+    factor : float
+        Emission factor [tCO2e per ``activity_unit``] (or per ``factor_unit``).
+    factor_unit : str
+        Unit of ``factor``.
+    factors : tuple of Factor
+        The factors used, for the citation and the provenance.
+    gas : str
+        The gas column of the line item (``"CO2"``; a Scope 3 factor is already CO2e).
+    sign : float
+        +1.0 for an emission; -1.0 for an export line (the engine's convention).
+    formula : str
+        The computation in words, shown in the results.
+    details : dict
+        Method, data quality and conversion steps, copied into the line item.
     """
 
     id: str
@@ -96,7 +127,23 @@ class LineSpec:
 
 @dataclass
 class Scope3Build:
-    """What :func:`build_scope3` found: lines, the screening, warnings."""
+    """What :func:`build_scope3` found: lines, the screening, warnings.
+
+    Attributes
+    ----------
+    lines : list of LineSpec
+        The line specs, multiplied by the engine with every other line.
+    quality : dict of str to LineQuality
+        Data quality per line id.
+    screening : dict of int to dict
+        The declared status of each of the fifteen categories (with reason and evidence).
+    warnings : list of str
+        What the user should know (foreign factors, categories not assessed ...).
+    legacy_form : bool
+        The inventory used the older form, ``[[scope3]]`` lines with their own factors.
+    factors_used : dict
+        Every factor used, by (key, region, data year, source id).
+    """
 
     lines: list[LineSpec] = field(default_factory=list)
     quality: dict[str, LineQuality] = field(default_factory=dict)
