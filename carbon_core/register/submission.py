@@ -47,6 +47,18 @@ _HEX = set("0123456789abcdef")
 def hash_document(path: str | os.PathLike, *, max_bytes: int) -> dict[str, Any]:
     """SHA-256 [hex], size [bytes] and base name of a document file.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The document file.
+    max_bytes : int
+        Largest size accepted [bytes] (the procedure's ``max_document_bytes``).
+
+    Returns
+    -------
+    dict
+        ``sha256`` (hex), ``bytes`` (size) and ``name`` (the base name).
+
     Raises
     ------
     RegisterError
@@ -70,7 +82,26 @@ def hash_document(path: str | os.PathLike, *, max_bytes: int) -> dict[str, Any]:
 
 
 def hash_documents(documents: Mapping[str, Any] | None, *, max_bytes: int) -> dict[str, dict]:
-    """``{role: path or {"sha256": ...}}`` -> ``{role: {"sha256", "bytes", "name"}}``."""
+    """``{role: path or {"sha256": ...}}`` -> ``{role: {"sha256", "bytes", "name"}}``.
+
+    Parameters
+    ----------
+    documents : mapping or None
+        Role -> a file path, or an already hashed ``{"sha256": ..., "bytes": ..., "name": ...}``.
+    max_bytes : int
+        Largest size of a file [bytes].
+
+    Returns
+    -------
+    dict
+        Role -> ``{"sha256", "bytes", "name"}``.
+
+    Raises
+    ------
+    RegisterError
+        A role that is not a short name, a malformed SHA-256, or a file :func:`hash_document`
+        refuses.
+    """
     out: dict[str, dict] = {}
     for role, ref in (documents or {}).items():
         if not isinstance(role, str) or not role or len(role) > 40:
@@ -201,6 +232,9 @@ def check_submission(*, procedure: Procedure, programme, credit_code: str, year:
         The inventory TOML: recomputed by the engine.
     revocations : list of dict
         The register's revocations of this enterprise.
+    on : datetime.date, optional
+        The day of the submission. Not used by the checks: the window of past revocations is
+        counted back from the score's own as-of day.
     system : IndicatorSystem, optional
         The programme's indicator system, when the caller has it loaded already.
 
