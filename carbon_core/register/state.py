@@ -60,7 +60,35 @@ _FAILED_STAGES = frozenset({"refused", "review_failed", "city_failed", "rejected
 
 @dataclass
 class Application:
-    """One year's application of one enterprise."""
+    """One year's application of one enterprise.
+
+    Attributes
+    ----------
+    year : int
+        The application year.
+    district : str
+        The district it was made in.
+    stage : str
+        Its stage, a key of :data:`STATUS`.
+    applied_on : datetime.date
+        The day it was made.
+    dates : dict of str to datetime.date
+        The day of each step taken (action -> date).
+    submission : dict or None
+        The checked self-evaluation summary (:func:`~carbon_core.register.submission.check_submission`).
+    district_review, recommendation, city_review : dict or None
+        The district's review, its recommendation (rank and reason) and the city's review.
+    experts : dict
+        Expert id -> that expert's opinion (None until given).
+    site_checks : list of dict
+        The site checks recorded.
+    notice : dict or None
+        The public notice: opened, ends, working days.
+    objections : list of dict
+        Objections raised during the notice, each resolved or open.
+    outcome : str
+        How the application ended (refused, failed, listed ...), ``""`` while open.
+    """
 
     year: int
     district: str
@@ -79,15 +107,18 @@ class Application:
 
     @property
     def open_objections(self) -> list[dict]:
+        """The objections not yet resolved."""
         return [o for o in self.objections if o.get("resolved") is None]
 
     @property
     def status(self) -> str:
+        """The stage, or ``held`` while an objection to the notice is open."""
         if self.stage == "in_notice" and self.open_objections:
             return "held"
         return self.stage
 
     def to_dict(self) -> dict[str, Any]:
+        """The application as a JSON-ready dict, with its status in Chinese and English."""
         zh, en = STATUS[self.status]
         return {"year": self.year, "district": self.district, "stage": self.status,
                 "stage_zh": zh, "stage_en": en, "applied_on": self.applied_on.isoformat(),
@@ -101,7 +132,37 @@ class Application:
 
 @dataclass
 class Enterprise:
-    """An enterprise (identity: its 统一社会信用代码) as the log makes it."""
+    """An enterprise (identity: its 统一社会信用代码) as the log makes it.
+
+    Attributes
+    ----------
+    credit_code : str
+        The 统一社会信用代码 (GB 32100-2015), the enterprise's identity in the log.
+    name, district, sector : str
+        Its current name, district and sector.
+    names : list of dict
+        Its names over time (renames and restructurings, with the day and why).
+    applications : dict of int to Application
+        Its applications by year.
+    listed : dict or None
+        The current listing (year and day), None when it holds no title.
+    listings : list of dict
+        Every listing it had.
+    revocations : list of dict
+        Every revocation: day, ground, what was revoked, the day the ban ends.
+    banned_until : datetime.date or None
+        The last day of its ban on applying, inclusive.
+    filings : dict of int to dict
+        Its annual filings (动态管理表) by reporting year.
+    rereview : dict or None
+        The scheduled re-review (复核), if any.
+    rereviews : list of dict
+        The re-reviews held and their results.
+    restructurings : list of dict
+        Restructurings recorded.
+    last_event : datetime.date or None
+        The day of its last event.
+    """
 
     credit_code: str
     name: str = ""
@@ -120,16 +181,35 @@ class Enterprise:
     last_event: dt.date | None = None
 
     def banned_on(self, day: dt.date) -> bool:
+        """Whether the enterprise is banned from applying on ``day``.
+
+        Parameters
+        ----------
+        day : datetime.date
+            The day.
+        """
         return self.banned_until is not None and day <= self.banned_until
 
     def active_application(self) -> Application | None:
+        """The application still under way (one of :data:`ACTIVE_STAGES`), or None."""
         for app in self.applications.values():
             if app.stage in ACTIVE_STAGES:
                 return app
         return None
 
     def status(self, day: dt.date | None = None) -> str:
-        """A one-word status of the enterprise on ``day`` (listed, banned, revoked...)."""
+        """A one-word status of the enterprise on ``day`` (listed, banned, revoked...).
+
+        Parameters
+        ----------
+        day : datetime.date, optional
+            The day; without it a ban is not considered.
+
+        Returns
+        -------
+        str
+            ``listed``, ``banned``, ``revoked``, the status of its latest application, or ``none``.
+        """
         if self.listed is not None:
             return "listed"
         if day is not None and self.banned_on(day):
@@ -141,6 +221,13 @@ class Enterprise:
         return "none"
 
     def to_dict(self, day: dt.date | None = None) -> dict[str, Any]:
+        """The enterprise's state as a JSON-ready dict (``carbon programme status --json``).
+
+        Parameters
+        ----------
+        day : datetime.date, optional
+            The day the status and the ban are taken on.
+        """
         return {
             "credit_code": self.credit_code, "name": self.name, "district": self.district,
             "sector": self.sector, "status": self.status(day), "names": list(self.names),
@@ -587,7 +674,24 @@ HANDLERS: dict[str, Callable[[HandlerContext, Enterprise, Event], None]] = {
 
 
 def apply_event(ctx: HandlerContext, e: Enterprise, ev: Event) -> None:
-    """Check ``ev`` against ``e`` and apply it (raises :class:`ProcedureError` if out of turn)."""
+    """Check ``ev`` against ``e`` and apply it (raises :class:`ProcedureError` if out of turn).
+
+    Parameters
+    ----------
+    ctx : HandlerContext
+        The procedure the handlers check against.
+    e : Enterprise
+        The state of the event's enterprise, changed in place.
+    ev : Event
+        The event (stored or drafted).
+
+    Raises
+    ------
+    ProcedureError
+        The action is out of turn for the state on the event's date (the state is unchanged).
+    RegisterError
+        An action no handler knows.
+    """
     try:
         handler = HANDLERS[ev.action]
     except KeyError:
@@ -599,6 +703,18 @@ def apply_event(ctx: HandlerContext, e: Enterprise, ev: Event) -> None:
 def replay(events: Iterable[Event], procedure: Procedure) -> dict[str, Enterprise]:
     """The state of every enterprise after ``events`` (in sequence order).
 
+    Parameters
+    ----------
+    events : iterable of Event
+        Stored events in sequence order (a prefix for a state "as of" a day).
+    procedure : Procedure
+        The register's procedure.
+
+    Returns
+    -------
+    dict of str to Enterprise
+        Credit code -> state.
+
     Raises
     ------
     RegisterError
@@ -609,7 +725,27 @@ def replay(events: Iterable[Event], procedure: Procedure) -> dict[str, Enterpris
 
 def replay_into(out: dict[str, Enterprise], events: Iterable[Event],
                 procedure: Procedure) -> dict[str, Enterprise]:
-    """Apply ``events`` to the states ``out`` (changed in place and returned)."""
+    """Apply ``events`` to the states ``out`` (changed in place and returned).
+
+    Parameters
+    ----------
+    out : dict of str to Enterprise
+        States to go on from (credit code -> state).
+    events : iterable of Event
+        Further events in sequence order.
+    procedure : Procedure
+        The register's procedure.
+
+    Returns
+    -------
+    dict of str to Enterprise
+        ``out`` itself.
+
+    Raises
+    ------
+    RegisterError
+        A stored event that does not replay.
+    """
     ctx = HandlerContext(procedure)
     for ev in events:
         if ev.action == "open":
