@@ -78,6 +78,8 @@ class Register:
         event; an existing one must be opened with the same programme (or None).
     clock : callable, optional
         Returns the current time (aware datetime); "today" is its date in China (UTC+8).
+    plugin_manager : pluggy.PluginManager, optional
+        Also look for the programme among those plugins ship.
     """
 
     def __init__(self, db: Any = None, *, programme: str | None = None,
@@ -113,6 +115,7 @@ class Register:
         self._cache: tuple[int, str, dict[str, Enterprise]] = (0, "", {})
 
     def close(self) -> None:
+        """Release the register's database connections."""
         self.store.close()
 
     def __enter__(self) -> "Register":
@@ -225,6 +228,37 @@ class Register:
 
         Refused inside a ban (with the date the ban ends), twice in a year, while listed, while
         another application is in progress, or for an unknown district.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        name : str
+            The enterprise's name.
+        district : str
+            The district applied to (one of the procedure's districts).
+        credit_code : str, optional
+            The enterprise's credit code (default: the actor's id).
+        sector : str
+            The enterprise's sector, for the district's ranking.
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -235,7 +269,39 @@ class Register:
 
     def approve(self, actor, credit_code: str, *, year: int | None = None, refuse: bool = False,
                 reason: str = "", on=None) -> list[dict]:
-        """The district admits the application into its cultivation plan (or refuses it)."""
+        """The district admits the application into its cultivation plan (or refuses it).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        year : int, optional
+            The application year (default: the year of ``on``).
+        refuse : bool
+            Refuse the application instead of admitting it.
+        reason : str
+            Why it is refused (required when ``refuse``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         payload = {"decision": "refuse" if refuse else "approve",
                    "reason": _text(reason, "reason", required=refuse)}
         return self._command(actor, "approve", [(_check_code(credit_code), self._year(year, on),
@@ -250,6 +316,14 @@ class Register:
 
         Parameters
         ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
         score, results : mapping or path
             The score JSON and (optionally) the results JSON.
         inventory : path, optional
@@ -279,7 +353,39 @@ class Register:
 
     def district_review(self, actor, credit_code: str, *, passed: bool, opinion: str = "",
                         year: int | None = None, on=None) -> list[dict]:
-        """初审: the district's initial review of a submitted application."""
+        """初审: the district's initial review of a submitted application.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        passed : bool
+            Whether the application passed the initial review (初审).
+        opinion : str
+            The written opinion (optional).
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         payload = {"passed": bool(passed), "opinion": _text(opinion, "opinion", max_len=2000,
                                                             required=False)}
         return self._command(actor, "district_review",
@@ -290,7 +396,35 @@ class Register:
         """推荐: the district recommends reviewed applications to the city (one transaction).
 
         Each event records the enterprise's place in the district's ranking
-        (:meth:`ranking`)."""
+        (:meth:`ranking`).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_codes : sequence of str
+            The enterprises' credit codes, recorded in one transaction (all or none).
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         a = _actor(actor)
         y = self._year(year, on)
         places: dict[str, dict] = {}
@@ -306,7 +440,37 @@ class Register:
 
     def assign(self, actor, credit_code: str, experts: Sequence[str], *,
                year: int | None = None, on=None) -> list[dict]:
-        """The city assigns experts to a recommended application."""
+        """The city assigns experts to a recommended application.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        experts : sequence of str
+            Distinct expert ids.
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         ids = [Actor.parse(f"expert:{x}").id for x in experts]
         if not ids or len(set(ids)) != len(ids):
             raise RegisterError(f"experts: expected distinct expert ids, got {list(experts)}")
@@ -315,7 +479,39 @@ class Register:
 
     def expert_review(self, actor, credit_code: str, *, score: float, opinion: str = "",
                       year: int | None = None, on=None) -> list[dict]:
-        """An assigned expert records a review score [0-100 points] and opinion."""
+        """An assigned expert records a review score [0-100 points] and opinion.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        score : float
+            The expert's score [points, 0 to 100].
+        opinion : str
+            The written opinion (optional).
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         if isinstance(score, bool) or not isinstance(score, (int, float)) or \
                 not 0 <= float(score) <= 100:
             raise RegisterError(f"score: expected 0 to 100 points, got {score!r}")
@@ -326,14 +522,78 @@ class Register:
 
     def site_check(self, actor, credit_code: str, *, findings: str, documents=None,
                    year: int | None = None, on=None) -> list[dict]:
-        """现场核查: the city records a site check."""
+        """现场核查: the city records a site check.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        findings : str
+            What the site check found.
+        documents : mapping, optional
+            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         return self._command(actor, "site_check", [
             (_check_code(credit_code), self._year(year, on),
              {"findings": _text(findings, "findings", max_len=4000)}, self._docs(documents))], on)
 
     def city_review(self, actor, credit_code: str, *, passed: bool, opinion: str = "",
                     year: int | None = None, on=None) -> list[dict]:
-        """The city's review decision (after every assigned expert has reviewed)."""
+        """The city's review decision (after every assigned expert has reviewed).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        passed : bool
+            Whether the application passed the city's review.
+        opinion : str
+            The written opinion (optional).
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         payload = {"passed": bool(passed), "opinion": _text(opinion, "opinion", max_len=4000,
                                                             required=False)}
         return self._command(actor, "city_review",
@@ -341,7 +601,35 @@ class Register:
 
     def notice(self, actor, credit_codes: Sequence[str], *, year: int | None = None,
                on=None) -> list[dict]:
-        """公示: open the public notice; it ends after the procedure's working days."""
+        """公示: open the public notice; it ends after the procedure's working days.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_codes : sequence of str
+            The enterprises' credit codes, recorded in one transaction (all or none).
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         day = self._on(on)
         n = self.procedure.notice_working_days
         ends = add_working_days(day, n, count_opening_day=self.procedure.count_opening_day)
@@ -353,14 +641,81 @@ class Register:
 
     def object(self, actor, credit_code: str, *, text: str, documents=None,
                year: int | None = None, on=None) -> list[dict]:
-        """公示异议: record an objection received during the notice (holds the application)."""
+        """公示异议: record an objection received during the notice (holds the application).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        text : str
+            The objection as received.
+        documents : mapping, optional
+            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         return self._command(actor, "object", [
             (_check_code(credit_code), self._year(year, on),
              {"text": _text(text, "objection", max_len=4000)}, self._docs(documents))], on)
 
     def resolve(self, actor, credit_code: str, *, objection: int, upheld: bool,
                 reason: str = "", year: int | None = None, on=None) -> list[dict]:
-        """异议处理: dismiss (the hold is released) or uphold (not listed) an objection."""
+        """异议处理: dismiss (the hold is released) or uphold (not listed) an objection.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        objection : int
+            The objection's number (1, 2 ...) in the application.
+        upheld : bool
+            Uphold the objection (the application is not listed) or dismiss it (the hold is
+        released).
+        reason : str
+            Why (optional).
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         if isinstance(objection, bool) or not isinstance(objection, int) or objection < 1:
             raise RegisterError(f"objection: expected its number (1, 2...), got {objection!r}")
         payload = {"objection": objection, "outcome": "upheld" if upheld else "dismissed",
@@ -370,7 +725,35 @@ class Register:
 
     def list(self, actor, credit_codes: Sequence[str], *, year: int | None = None,
              on=None) -> list[dict]:
-        """评审公布: publish in the list after the notice ended without an open objection."""
+        """评审公布: publish in the list after the notice ended without an open objection.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_codes : sequence of str
+            The enterprises' credit codes, recorded in one transaction (all or none).
+        year : int, optional
+            The application year (default: the year of ``on``).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         return self._command(actor, "list", [(_check_code(c), self._year(year, on), {}, {})
                                              for c in credit_codes], on)
 
@@ -381,7 +764,41 @@ class Register:
         """动态管理: a listed factory files its 动态管理表 for ``year`` (late after the due day).
 
         ``rename_to`` declares a name change at this filing (a second event, same
-        transaction)."""
+        transaction).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        year : int
+            The reporting year the filing is for.
+        documents : mapping, optional
+            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
+        rename_to : str, optional
+            A new name declared with this filing.
+        credit_code : str, optional
+            The factory's credit code (default: the actor's id).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+        **declared
+            The 动态管理表's figures and texts (strings, numbers, booleans; other values are left out).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
         y = self._year(year, on)
@@ -394,7 +811,37 @@ class Register:
 
     def rename(self, actor, *, name: str, year: int, credit_code: str | None = None,
                on=None) -> builtins.list[dict]:
-        """名称变更: declare a new name at the ``year`` filing (published on the list)."""
+        """名称变更: declare a new name at the ``year`` filing (published on the list).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        name : str
+            The new name.
+        year : int
+            The filing year the change is declared at.
+        credit_code : str, optional
+            The factory's credit code (default: the actor's id).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
         return self._command(a, "rename", [(code, self._year(year, on),
@@ -404,7 +851,37 @@ class Register:
     def restructure(self, actor, credit_code: str | None = None, *, description: str,
                     documents=None, on=None) -> builtins.list[dict]:
         """重组: a restructuring is declared (by the enterprise or the city); it triggers a
-        re-review."""
+        re-review.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str, optional
+            The factory's credit code (default: the actor's id).
+        description : str
+            What changed (merger, split, transfer ...).
+        documents : mapping, optional
+            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
         return self._command(a, "restructure", [
@@ -413,7 +890,37 @@ class Register:
 
     def schedule_rereview(self, actor, credit_code: str, *, date: dt.date | str,
                           reason: str = "scheduled", on=None) -> builtins.list[dict]:
-        """复核: the city schedules a re-review of a listed factory for ``date``."""
+        """复核: the city schedules a re-review of a listed factory for ``date``.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        date : datetime.date or str
+            The day of the re-review.
+        reason : str
+            Why it is scheduled.
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         when = dt.date.fromisoformat(date) if isinstance(date, str) else date
         return self._command(actor, "rereview_schedule", [
             (_check_code(credit_code), None, {"date": when.isoformat(),
@@ -422,7 +929,37 @@ class Register:
 
     def rereview(self, actor, credit_code: str, *, result: str, opinion: str = "",
                  on=None) -> builtins.list[dict]:
-        """复核结果: ``passed``, ``failed`` or ``absent`` (the enterprise did not attend)."""
+        """复核结果: ``passed``, ``failed`` or ``absent`` (the enterprise did not attend).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        result : str
+            ``passed``, ``failed`` or ``absent``.
+        opinion : str
+            The written opinion (optional).
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         if result not in ("passed", "failed", "absent"):
             raise RegisterError(f"result: expected passed, failed or absent, got {result!r}")
         return self._command(actor, "rereview", [
@@ -432,7 +969,39 @@ class Register:
 
     def revoke(self, actor, credit_code: str, *, ground: str, evidence: str = "",
                documents=None, on=None) -> builtins.list[dict]:
-        """撤销资格 on one of the procedure's grounds; bans applying for the ban years."""
+        """撤销资格 on one of the procedure's grounds; bans applying for the ban years.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        ground : str
+            One of the procedure's revocation grounds.
+        evidence : str
+            The evidence of the ground (its reference).
+        documents : mapping, optional
+            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
+        on : datetime.date or str, optional
+            The date of the action (default: today in China, UTC+8).
+
+        Returns
+        -------
+        list of dict
+            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
+            them.
+
+        Raises
+        ------
+        PermissionDenied
+            The actor may not take this step for this enterprise.
+        ProcedureError
+            The step is out of turn (the message names the rule, the stage and the date); nothing
+            is recorded.
+        RegisterError
+            A malformed argument (credit code, text too long ...).
+        """
         self.procedure.ground(ground)
         return self._command(actor, "revoke", [
             (_check_code(credit_code), None,
@@ -476,7 +1045,13 @@ class Register:
         return as_of
 
     def state(self, as_of=None) -> dict[str, Enterprise]:
-        """Every enterprise's state from a replay of the log up to ``as_of`` (inclusive)."""
+        """Every enterprise's state from a replay of the log up to ``as_of`` (inclusive).
+
+        Parameters
+        ----------
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         until = None if as_of is None else self._as_of(as_of)
         return replay(self.store.events(until=until), self.procedure)
 
@@ -504,7 +1079,17 @@ class Register:
         return states
 
     def status(self, actor, credit_code: str, *, as_of=None) -> dict[str, Any]:
-        """One enterprise's state (as of a date): stage, applications, title, ban, filings."""
+        """One enterprise's state (as of a date): stage, applications, title, ban, filings.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         a = _actor(actor)
         day = self._as_of(as_of)
         e = self._enterprise(_check_code(credit_code), until=day)
@@ -512,7 +1097,17 @@ class Register:
         return e.to_dict(day) | {"as_of": day.isoformat()}
 
     def history(self, actor, credit_code: str, *, as_of=None) -> builtins.list[dict]:
-        """Every event of one enterprise (up to ``as_of``)."""
+        """Every event of one enterprise (up to ``as_of``).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        credit_code : str
+            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         a = _actor(actor)
         day = None if as_of is None else self._as_of(as_of)
         events = self.store.events(subject=_check_code(credit_code), until=day)
@@ -553,14 +1148,36 @@ class Register:
         return out
 
     def ranking(self, actor, district: str, *, year: int) -> builtins.list[dict]:
-        """The district's ranking for its recommendation (never mixing districts)."""
+        """The district's ranking for its recommendation (never mixing districts).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        district : str
+            The district.
+        year : int
+            The application year.
+        """
         a = _actor(actor)
         self.procedure.district(district)
         self._permit(a, "ranking", None, None, district=district)
         return self._ranking(district, year)
 
     def district_summary(self, actor, district: str, *, year: int, as_of=None) -> dict:
-        """The district's summary for the city: applications by stage and the year's filings."""
+        """The district's summary for the city: applications by stage and the year's filings.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        district : str
+            The district.
+        year : int
+            The application year.
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         a = _actor(actor)
         self.procedure.district(district)
         self._permit(a, "district_summary", None, None, district=district)
@@ -581,7 +1198,15 @@ class Register:
 
     def city_view(self, actor, *, as_of=None) -> dict[str, Any]:
         """市级总览: applicants, recommended, listed, revoked and banned by district and year;
-        progress toward the programme goal; late filings."""
+        progress toward the programme goal; late filings.
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         a = _actor(actor)
         self._permit(a, "city_view", None, None)
         day = self._as_of(as_of)
@@ -590,8 +1215,13 @@ class Register:
     def verify(self, actor=None, *, expected_head: str | None = None) -> dict[str, Any]:
         """Walk the hash chain and replay the whole log.
 
-        ``expected_head``: a head hash published earlier (``log_head`` of an export); the log
-        must still contain it (detects a log cut short).
+        Parameters
+        ----------
+        actor : Actor or str, optional
+            Who asks; when given, the authorization function must allow it ``verify``.
+        expected_head : str, optional
+            A head hash published earlier (``log_head`` of an export): the log must still
+            contain that event (detects a log cut short).
 
         Raises
         ------
@@ -608,21 +1238,39 @@ class Register:
     # -- public documents ---------------------------------------------------------------------
 
     def public_notice(self, *, as_of=None) -> dict[str, Any]:
-        """The notices open on ``as_of`` (公示), with their end dates."""
+        """The notices open on ``as_of`` (公示), with their end dates.
+
+        Parameters
+        ----------
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         day = self._as_of(as_of)
         from .export import notice_document
 
         return notice_document(self._states(day), self.procedure, day)
 
     def published_list(self, *, as_of=None) -> dict[str, Any]:
-        """The published list (名单) on ``as_of``, by year and district, with former names."""
+        """The published list (名单) on ``as_of``, by year and district, with former names.
+
+        Parameters
+        ----------
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         day = self._as_of(as_of)
         from .export import list_document
 
         return list_document(self._states(day), self.procedure, day)
 
     def revocations(self, *, as_of=None) -> dict[str, Any]:
-        """Every revocation (撤销) up to ``as_of`` with its ground and ban end."""
+        """Every revocation (撤销) up to ``as_of`` with its ground and ban end.
+
+        Parameters
+        ----------
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         day = self._as_of(as_of)
         from .export import revocations_document
 
@@ -631,7 +1279,17 @@ class Register:
     def export(self, kind: str, fmt: str = "json", *, as_of=None) -> str:
         """A public document as JSON or self-contained HTML (Chinese first, English beside).
 
-        ``kind`` is ``notice``, ``list`` or ``revocations``; ``fmt`` ``json`` or ``html``."""
+        ``kind`` is ``notice``, ``list`` or ``revocations``; ``fmt`` ``json`` or ``html``.
+
+        Parameters
+        ----------
+        kind : str
+            ``notice``, ``list`` or ``revocations``.
+        fmt : str
+            ``json`` or ``html``.
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         from .export import render
 
         docs = {"notice": self.public_notice, "list": self.published_list,
