@@ -75,7 +75,8 @@ class Application:
     dates : dict of str to datetime.date
         The day of each step taken (action -> date).
     submission : dict or None
-        The checked self-evaluation summary (:func:`~carbon_core.register.submission.check_submission`).
+        The checked self-evaluation summary
+        (:func:`~carbon_core.register.submission.check_submission`).
     district_review, recommendation, city_review : dict or None
         The district's review, its recommendation (rank and reason) and the city's review.
     experts : dict
