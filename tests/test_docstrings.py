@@ -12,7 +12,10 @@ underscore) and every public method of those classes needs:
   own docstring, under ``Parameters`` or, for a record, ``Attributes``.
 
 Click commands are the exception: their docstring is the ``--help`` text, and their options are
-documented by click, so they need the summary line only. Properties take no parameters.
+documented by click, so they need the summary line only. Properties take no parameters. A method
+that overrides one a base class of the same module documents may go without a docstring of its
+own: :func:`inspect.getdoc` (and ``help()``) show the base's, as for the rule types of
+:mod:`carbon_core.scoring.rules`.
 
 Modules are added to :data:`CONVERTED` as their docstrings are converted (issue 8); a module
 not listed is not checked yet.
@@ -144,9 +147,23 @@ def _problems_of(qual: str, node, doc: str | None, params: list[str], kinds: tup
     return [f"{qual}: {' / '.join(kinds)} section does not name {missing}"] if missing else []
 
 
+def _inherited_doc(cls: ast.ClassDef, name: str, classes: dict[str, ast.ClassDef]) -> bool:
+    """Whether a base class of ``cls`` in the same module documents method ``name``."""
+    for b in cls.bases:
+        base = classes.get(getattr(b, "id", ""))
+        if base is None:
+            continue
+        m = next((s for s in base.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and s.name == name), None)
+        if (m is not None and ast.get_docstring(m)) or _inherited_doc(base, name, classes):
+            return True
+    return False
+
+
 def _module_problems(rel: str) -> list[str]:
     path = ROOT / rel
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     public = None
     for n in tree.body:
         if isinstance(n, ast.Assign) and any(getattr(t, "id", None) == "__all__"
@@ -174,6 +191,8 @@ def _module_problems(rel: str) -> list[str]:
                         m.name.startswith("_"):
                     continue
                 mq = f"{rel}:{m.lineno} {n.name}.{m.name}"
+                if not ast.get_docstring(m) and _inherited_doc(n, m.name, classes):
+                    continue
                 is_prop = bool(_decorators(m) & {"property", "cached_property", "setter"})
                 out += _problems_of(mq, m, ast.get_docstring(m),
                                     [] if is_prop else _params(m), ("Parameters",))
@@ -194,7 +213,7 @@ def test_the_checker_finds_what_it_should(tmp_path, monkeypatch):
     fields are undocumented: each is found; a complete one and a click command are not."""
     src = tmp_path / "m.py"
     src.write_text('''"""A module."""
-__all__ = ["bare", "partial", "fine", "Record", "cmd"]
+__all__ = ["bare", "partial", "fine", "Record", "cmd", "Base", "Child"]
 from dataclasses import dataclass
 
 def bare(x):
@@ -225,6 +244,29 @@ class Record:
     """A record."""
     value: float
 
+class Base:
+    """A base."""
+
+    def run(self, x):
+        """Run.
+
+        Parameters
+        ----------
+        x : float
+            A value [kg].
+        """
+
+
+class Child(Base):
+    """A child."""
+
+    def run(self, x):
+        return x
+
+    def extra(self):
+        return 1
+
+
 @group.command()
 def cmd(reg, code):
     """Help text of a command."""
@@ -237,7 +279,9 @@ def _private(q):
     assert "bare: no docstring" in found
     assert "partial: Parameters section does not name ['z']" in found
     assert "Record: takes ['value'] but has no Parameters or Attributes section" in found
+    assert "Child.extra: no docstring" in found
     assert "fine" not in found and "cmd" not in found and "_private" not in found
+    assert "Child.run" not in found   # the base documents it
 
 
 def test_every_module_of_the_converted_packages_is_listed():
