@@ -80,6 +80,14 @@ class Register:
         Returns the current time (aware datetime); "today" is its date in China (UTC+8).
     plugin_manager : pluggy.PluginManager, optional
         Also look for the programme among those plugins ship.
+
+    Notes
+    -----
+    Every command (``apply`` ... ``revoke``) is one transaction and returns the events it
+    recorded. It raises :class:`PermissionDenied` when the actor may not take the step for
+    that enterprise, :class:`ProcedureError` when the step is out of turn (the message names
+    the rule, the stage and the date), and :class:`RegisterError` for a malformed argument (a
+    credit code, a text too long); then nothing is recorded.
     """
 
     def __init__(self, db: Any = None, *, programme: str | None = None,
@@ -252,13 +260,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -294,13 +297,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         payload = {"decision": "refuse" if refuse else "approve",
                    "reason": _text(reason, "reason", required=refuse)}
@@ -378,13 +376,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         payload = {"passed": bool(passed), "opinion": _text(opinion, "opinion", max_len=2000,
                                                             required=False)}
@@ -417,13 +410,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         a = _actor(actor)
         y = self._year(year, on)
@@ -463,13 +451,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         ids = [Actor.parse(f"expert:{x}").id for x in experts]
         if not ids or len(set(ids)) != len(ids):
@@ -504,13 +487,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         if isinstance(score, bool) or not isinstance(score, (int, float)) or \
                 not 0 <= float(score) <= 100:
@@ -547,13 +525,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         return self._command(actor, "site_check", [
             (_check_code(credit_code), self._year(year, on),
@@ -586,13 +559,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         payload = {"passed": bool(passed), "opinion": _text(opinion, "opinion", max_len=4000,
                                                             required=False)}
@@ -622,13 +590,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         day = self._on(on)
         n = self.procedure.notice_working_days
@@ -666,13 +629,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         return self._command(actor, "object", [
             (_check_code(credit_code), self._year(year, on),
@@ -708,13 +666,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         if isinstance(objection, bool) or not isinstance(objection, int) or objection < 1:
             raise RegisterError(f"objection: expected its number (1, 2...), got {objection!r}")
@@ -746,13 +699,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         return self._command(actor, "list", [(_check_code(c), self._year(year, on), {}, {})
                                              for c in credit_codes], on)
@@ -791,13 +739,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -834,13 +777,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -874,13 +812,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -913,13 +846,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         when = dt.date.fromisoformat(date) if isinstance(date, str) else date
         return self._command(actor, "rereview_schedule", [
@@ -952,13 +880,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         if result not in ("passed", "failed", "absent"):
             raise RegisterError(f"result: expected passed, failed or absent, got {result!r}")
@@ -994,13 +917,8 @@ class Register:
 
         Raises
         ------
-        PermissionDenied
-            The actor may not take this step for this enterprise.
-        ProcedureError
-            The step is out of turn (the message names the rule, the stage and the date); nothing
-            is recorded.
-        RegisterError
-            A malformed argument (credit code, text too long ...).
+        PermissionDenied, ProcedureError, RegisterError
+            See :class:`Register`.
         """
         self.procedure.ground(ground)
         return self._command(actor, "revoke", [
