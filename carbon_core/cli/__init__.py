@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import CarbonCoreError
+from ._errors import SafeGroup
 
 __all__ = ["main"]
 
@@ -34,11 +35,11 @@ def _fail(exc: Exception) -> None:
 def _errors_to_exit():
     try:
         yield
-    except (CarbonCoreError, FileNotFoundError) as exc:
+    except CarbonCoreError as exc:
         _fail(exc)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SafeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="carbon_core")
 def main() -> None:
     """carbon_core: factory carbon accounting (零碳示范工厂 carbon balance engine)."""

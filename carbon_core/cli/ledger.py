@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
 from ..errors import InputError
-from ..balance.ledger import LEDGER_ENV, Ledger, default_ledger_path
+from ..balance.ledger import LEDGER_ENV, Ledger, default_ledger_path, open_ledger
+from ._errors import CheckFailed, SafeGroup
 
 __all__ = ["ledger"]
 
@@ -17,15 +17,12 @@ _db_option = click.option(
     help=f"Ledger file (default: ${LEDGER_ENV} or ./carbon-ledger.sqlite).")
 
 
-def _open(db: str | None, *, must_exist: bool = True) -> Ledger:
-    path = db or str(default_ledger_path())
-    import os
-    if must_exist and not os.path.exists(path):
-        raise click.ClickException(f"no ledger at {path} (give --db or set ${LEDGER_ENV})")
-    return Ledger(path)
+def _open(db: str | None) -> Ledger:
+    """The ledger opened read-only (``show`` and ``check`` never create or change it)."""
+    return open_ledger(db or str(default_ledger_path()), readonly=True)
 
 
-@click.group()
+@click.group(cls=SafeGroup)
 def ledger():
     """The claims ledger: every certificate and offset serial claimed once."""
 
@@ -62,9 +59,9 @@ def check(db):
     """Re-verify the ledger: no overlapping serials, no claim beyond its serials."""
     with _open(db) as led:
         problems = led.check()
-        n = len(led.claims())
+        n = len(led.claims()) if not problems else 0
     if problems:
-        click.echo(str(InputError(problems, title=f"{len(problems)} problems in the ledger")),
-                   err=True)
-        sys.exit(1)
-    click.echo(f"ledger OK: {n} claims, no overlapping serials, no claim beyond its serials")
+        raise CheckFailed(str(InputError(problems, title=f"{len(problems)} problems in the "
+                                                         f"ledger")))
+    click.echo(f"ledger OK: {n} claims, no overlapping serials, no claim beyond its serials, "
+               "no serials held beyond a claim")
