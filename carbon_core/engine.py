@@ -26,6 +26,7 @@ from .factors import Factor, FactorLibrary, SelectionRule
 from .io.inventory import Inventory, _is_mass, load_inventory
 from .lineitems import CATEGORIES, LineItem
 from .io.meters import MeterData, read_meter_data
+from .io.paths import confine_data_files
 from .results import Results
 from .scopes import CO2_PER_C, combustion_co2_factor, emissions, hot_water_to_gj, steam_to_gj
 from .units import conversion_factor, gwp
@@ -244,7 +245,8 @@ def _activity_monthly(a, year) -> tuple[np.ndarray, float]:
 
 def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None = None,
             meter_data: MeterData | None = None, plugins: bool = True, ledger=None,
-            progress: Callable[..., None] | None = None) -> Results:
+            progress: Callable[..., None] | None = None, commit_claims: bool = True,
+            allow_outside: bool = False) -> Results:
     """Compute a factory's emissions, energy and balance for its reporting year.
 
     Parameters
@@ -259,6 +261,14 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         Run the sector plugins the inventory names (default True).
     ledger : path, optional
         SQLite claims ledger in which certificate and offset claims are recorded and checked.
+        The claims are checked during the run and recorded as its last step.
+    commit_claims : bool
+        Record the checked claims before returning (default). False leaves them on
+        ``Results.pending_claims`` (``.commit()``), for a caller that must first write its output
+        (``carbon compute``: validate, write to a temporary file, commit, rename).
+    allow_outside : bool
+        Accept data files outside the inventory's folder (absolute paths, ``..``); refused by
+        default.
     progress : callable, optional
         Receives short stage descriptions.
 
@@ -267,6 +277,7 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     Results
     """
     inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
+    confine_data_files(inv, allow_outside=allow_outside)
     pm = None
     if library is None:
         library = FactorLibrary.default()
@@ -313,11 +324,15 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         monthly_e = np.vstack([monthly_e, np.zeros((len(sector.line_items), 12))])
         unalloc_e = np.concatenate([unalloc_e, [li.emissions_tco2e for li in sector.line_items]])
 
-    return Results.build(
+    res = Results.build(
         inventory=inv, library=library, line_items=line_items, monthly=monthly_e,
         unallocated=unalloc_e, energy=energy, electricity=electricity, meter_data=data,
         factors_used=list(b.used.values()), sector=sector, engine_version=__version__,
         ledger=ledger)
+    pending = getattr(res, "pending_claims", None)
+    if commit_claims and pending is not None:
+        pending.commit()  # the last step: nothing is claimed by a failed run
+    return res
 
 
 def _scope3_lines(inv: Inventory, b: _Builder) -> list[_Line]:

@@ -132,6 +132,7 @@ class Results:
                    scope2_market_tco2e=market, scope2_market_basis=basis, balance=balance,
                    sectors={}, meter_data=meter_data)
         bal = _run_balance(self, library, ledger)
+        self.pending_claims = getattr(bal, "pending_claims", None)
         if bal is not None:
             self.balance = bal.to_dict()
             # the balance prices electricity; heat and steam have no contractual instruments, so
@@ -471,5 +472,6 @@ def _run_balance(results: Results, library, ledger):
         scope2_heat_tco2e=results.total(category="purchased_heat")
         + results.total(category="exported_heat"),
         scope3_tco2e=scope3, library=library, grid_region=inv.factory.grid_region,
-        grid_province=inv.factory.grid_province, ledger=ledger, gwp_set=inv.gwp_set)
+        grid_province=inv.factory.grid_province, ledger=ledger, gwp_set=inv.gwp_set,
+        commit_claims=False)  # claims are committed last, by the caller (engine.compute, CLI)
     return compute_balance(inputs)

@@ -34,6 +34,7 @@ serials already claimed: G#1..10 by gec 'gec-1' of 913401001234567890 (2024) and
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import sqlite3
 import urllib.parse
@@ -397,7 +398,7 @@ class Ledger:
                                    f"{claimant} ({year}) claims {amount:g} {unit} with {count} "
                                    "serials", row=item, field="amount", found=amount,
                                    expected=f"at most {count}"))
-            elif count >= amount + 1 - 1e-9:
+            elif count > _whole(amount):
                 out.append(Problem(self.path, f"serials held beyond the claimed volume: {item!r} "
                                    f"of {claimant} ({year}) holds {count} serials for {amount:g} "
                                    f"{unit} (1 serial = 1 {unit}); the {count - amount:g} extra "
@@ -558,7 +559,7 @@ class PendingClaims:
 
 def _whole(amount: float) -> int:
     """Serials a volume needs: whole units, a fraction of one rounded up."""
-    return int(-(-amount // 1))
+    return math.ceil(amount)
 
 
 def _fmt_range(prefix: str, first: int, last: int) -> str:
@@ -576,7 +577,7 @@ def _check_batch(claimant, claimant_name, year, claims: Iterable[Claim], source_
                                f"{c.amount:g} {c.unit} with {c.serial_count} serials",
                                row=c.item_id, field="amount", found=c.amount,
                                expected=f"at most {c.serial_count}"))
-        elif c.serials and c.serial_count >= c.amount + 1 - 1e-9:
+        elif c.serials and c.serial_count > _whole(c.amount):
             out.append(Problem(source_file or "ledger", f"serials held beyond the claimed "
                                f"volume: {c.serial_count} serials for {c.amount:g} {c.unit} "
                                f"(1 serial = 1 {c.unit})", row=c.item_id, field="serials",

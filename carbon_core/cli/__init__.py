@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import CarbonCoreError
+from ..errors import CarbonCoreError, InputError, Problem
 from ._errors import SafeGroup
 
 __all__ = ["main"]
@@ -81,21 +81,35 @@ def _progress(enabled: bool):
               help="Write the results JSON to this file.")
 @click.option("--no-plugins", is_flag=True, help="Do not load sector plugins.")
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="SQLite claims ledger in which to record and check certificate claims.")
+              envvar="CARBON_LEDGER", show_envvar=True,
+              help="SQLite claims ledger in which to record and check certificate claims "
+                   "(default: $CARBON_LEDGER). Claims are recorded last, only by a run that "
+                   "succeeded.")
+@click.option("--allow-outside-paths", is_flag=True,
+              help="Accept data files outside the inventory's folder (absolute paths, '..'); "
+                   "refused by default.")
 def compute(inventory: Path, as_json: bool, output: Path | None, no_plugins: bool,
-            ledger: Path | None) -> None:
+            ledger: Path | None, allow_outside_paths: bool = False) -> None:
     """Compute Scope 1, 2 (and 3), energy and the balance of INVENTORY (a TOML file)."""
     from ..engine import compute as run
     from ..results import validate_results
+    from .ledger import finish_run
 
+    if output is not None and not output.parent.is_dir():  # before any work: nothing claimed
+        raise InputError([Problem(str(output), f"the folder {output.parent} does not exist",
+                                  field="-o", expected="an existing folder")])
     with _errors_to_exit():
         with _progress(not as_json and err_console.is_terminal) as progress:
-            res = run(inventory, plugins=not no_plugins, ledger=ledger, progress=progress)
+            res = run(inventory, plugins=not no_plugins, ledger=ledger, progress=progress,
+                      commit_claims=False, allow_outside=allow_outside_paths)
         doc = res.to_dict()
         validate_results(doc)
-    text = json.dumps(doc, ensure_ascii=False, indent=2)
-    if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        try:
+            text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
+        except ValueError as exc:
+            raise InputError(f"the results hold a non-finite number ({exc}); nothing was "
+                             "written or claimed") from None
+        finish_run(text, output, getattr(res, "pending_claims", None))
     if as_json:
         click.echo(text)
     else:
@@ -153,6 +167,9 @@ def print_summary(doc: dict) -> None:
         for label, value in rows:
             b.add_row(str(label), _fmt(value))
         console.print(b)
+        if bal.get("claims_checked") is False:
+            console.print(f"[yellow]double claims not checked:[/] {bal['claims_unchecked_reason']}",
+                          highlight=False)
     if "sectors" in doc:
         console.print(f"sector plugins: {doc['sectors'].get('plugins')}")
     unconfirmed = doc["provenance"]["unconfirmed_factors"]

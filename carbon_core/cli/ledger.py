@@ -6,11 +6,11 @@ import json
 
 import click
 
-from ..errors import InputError
+from ..errors import InputError, Problem
 from ..balance.ledger import LEDGER_ENV, Ledger, default_ledger_path, open_ledger
 from ._errors import CheckFailed, SafeGroup
 
-__all__ = ["ledger"]
+__all__ = ["ledger", "finish_run"]
 
 _db_option = click.option(
     "--db", "db", type=click.Path(dir_okay=False), default=None,
@@ -65,3 +65,57 @@ def check(db):
                                                          f"ledger")))
     click.echo(f"ledger OK: {n} claims, no overlapping serials, no claim beyond its serials, "
                "no serials held beyond a claim")
+
+
+#: Test hook called after the output is written to its temporary file and before the claims are
+#: committed (the kill -9 test sets it to sleep). Never set it in production code.
+_TEST_HOOK = None
+
+
+def finish_run(text: str, output, pending) -> None:
+    """The end of ``carbon compute``: write the output, record the claims, in that order.
+
+    The results (already validated) go to a temporary file beside ``output``; then the claims are
+    committed; then the temporary file is renamed onto ``output`` (atomic on one file system).
+    A failure at any step leaves no claim recorded (the commit is one SQLite transaction, re-checked
+    under the write lock) and no partial output file. Without ``output`` the claims are committed
+    once the results are validated, before anything is printed.
+
+    Parameters
+    ----------
+    text : str
+        The results JSON.
+    output : Path or None
+    pending : carbon_core.balance.PendingClaims or None
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if output is None:
+        if pending is not None:
+            pending.commit()
+        return
+    output = Path(output)
+    if output.is_dir():
+        raise InputError([Problem(str(output), "the output path is a directory",
+                                  field="-o", expected="a file name")])
+    if not output.parent.is_dir():
+        raise InputError([Problem(str(output), f"the folder {output.parent} does not exist",
+                                  field="-o", expected="an existing folder (nothing was written "
+                                                       "and nothing claimed)")])
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if _TEST_HOOK is not None:
+            _TEST_HOOK("written")
+        if pending is not None:
+            pending.commit()
+        os.replace(tmp, output)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
