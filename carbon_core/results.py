@@ -154,7 +154,15 @@ class Results:
             "balance.renewable_electricity_share")
         self.data_quality = {"fills": list(meter_data.fills),
                              "rollovers": list(meter_data.rollovers),
-                             "gap_policy": inv.gap_policy}
+                             "gap_policy": inv.gap_policy,
+                             "warnings": list(getattr(meter_data, "warnings", []))}
+        from .io.meter_checks import intensity_warnings  # implausible magnitudes, never clamped
+
+        self.data_quality["warnings"] += intensity_warnings(
+            {k.removeprefix("intensity."): v for k, v in self.metrics.items()
+             if k.startswith("intensity.")},
+            _fsum(li.emissions_tco2e for li in line_items if li.scope in (1, 2)),
+            float(energy["total_tce_calorific"]))
         self.provenance = _provenance(inv, meter_data, factors_used, library, engine_version,
                                       sector)
         # plugins cite their own factors on their line items: list those resting on unconfirmed ones

@@ -184,8 +184,12 @@ def print_summary(doc: dict) -> None:
                       + ", ".join(uli), highlight=False)
     dq = doc["data_quality"]
     if dq["fills"] or dq["rollovers"]:
-        console.print(f"data quality: {len(dq['fills'])} filled gap(s) "
-                      f"(policy {dq['gap_policy']}), {len(dq['rollovers'])} register rollover(s)")
+        filled = sum(int(f.get("intervals", 0)) for f in dq["fills"])
+        console.print(f"data quality: {filled} interval(s) filled in {len(dq['fills'])} "
+                      f"meter(s) (policy {dq['gap_policy']}), {len(dq['rollovers'])} register "
+                      "rollover(s)", highlight=False)
+    for w in dq.get("warnings", []):
+        console.print(f"[yellow]data-quality warning:[/] {w['message']}", highlight=False)
 
 
 # -- factors ----------------------------------------------------------------------------------

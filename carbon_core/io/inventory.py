@@ -189,13 +189,10 @@ def load_inventory(path: str | Path) -> Inventory:
     InputError
         With every problem found, each naming the file, table and key.
     """
+    from .toml_text import read_toml  # UTF-8 (BOM accepted, GBK named), finite numbers
+
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"inventory file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path)
     return parse_inventory(raw, path)
 
 
