@@ -531,8 +531,11 @@ class PendingClaims:
         if problems:
             raise InputError(problems, title=f"{len(problems)} claims refused by the ledger "
                                              f"{self.path}")
-        if not Path(self.path).exists():
-            _open(self.path, readonly=False).close()  # folder and path checks, nothing created
+        p = Path(self.path)
+        if not p.exists() or (p.is_file() and p.stat().st_size == 0):
+            # a new ledger (an empty file is one): folder and path checks, nothing created
+            if not p.exists() and not p.parent.is_dir():
+                _open(self.path, readonly=False)
             return
         with open_ledger(self.path, readonly=True, check=True) as led:
             problems = led.conflicts(self.claimant, self.claimant_name, self.reporting_year,

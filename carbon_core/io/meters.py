@@ -275,11 +275,16 @@ def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | Non
         mcol = mcol.combine_chunks() if isinstance(mcol, pa.ChunkedArray) else mcol
         dictionary = [None if s is None else str(s) for s in mcol.dictionary.to_pylist()]
         lookup = np.array([meter_pos.get(s, -1) for s in dictionary] + [-1], dtype=np.int32)
-        codes = mcol.indices.to_numpy(zero_copy_only=False)
-        codes = np.where(np.asarray(pc.is_null(mcol.indices)), len(dictionary), codes) \
-            if mcol.null_count else codes
+        null_meter = np.asarray(pc.is_null(mcol.indices)) if mcol.null_count else None
+        codes = (pc.fill_null(mcol.indices, len(dictionary)) if mcol.null_count
+                 else mcol.indices).to_numpy(zero_copy_only=False).astype(np.int64)
+        if null_meter is not None:
+            _bad_rows(problems, path, null_meter, "missing meter id", field="meter",
+                      found=lambda i: None, expected="the id of a meter declared in [[meters]]")
         mpos = lookup[codes]
         unknown = mpos < 0
+        if null_meter is not None:
+            unknown = unknown & ~null_meter  # reported above as missing ids
         if unknown.any():
             names = np.array(dictionary + [None], dtype=object)[codes[unknown]]
             uniq = sorted({str(x) for x in names})
