@@ -610,6 +610,10 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
         absent[~cumulative, n] = False
         filled_block = np.zeros_like(absent)
         if absent.any():
+            coarse, warned, no_fill = meter_checks.coarse_block_problems(
+                inv, members, grid, absent, interval)  # hourly sums in a 15-min meter...
+            problems.extend(coarse)
+            coarse_warnings.extend(warned)
             if inv.gap_policy == "error":
                 for r in np.flatnonzero(absent.any(axis=1)):
                     gaps = np.flatnonzero(absent[r])
@@ -628,10 +632,6 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
                         expected="a reading for every interval, or [data] gap_policy = "
                                  "'zero' or 'linear' to fill them (fills are reported)"))
             else:
-                coarse, warned, no_fill = meter_checks.coarse_block_problems(
-                    inv, members, grid, absent, interval)
-                problems.extend(coarse)
-                coarse_warnings.extend(warned)
                 if inv.gap_policy == "linear" and no_fill.any():
                     absent &= ~no_fill  # refused above: never interpolated across
                 filled_block = absent.copy()
