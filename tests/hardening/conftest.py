@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "hefei-appliance"
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/factories.py
+from hardening_helpers import EXAMPLE
 
 
 @pytest.fixture
@@ -26,14 +22,3 @@ def example(tmp_path) -> Path:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
-
-
-def sha(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-
-def no_traceback(result) -> None:
-    """The CLI printed no Python traceback and raised nothing but SystemExit."""
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)

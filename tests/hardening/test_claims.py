@@ -16,7 +16,7 @@ from carbon_core.balance.ledger import APPLICATION_ID, Ledger, open_ledger
 from carbon_core.cli import main
 from carbon_core.errors import InputError
 
-from conftest import EXAMPLE, no_traceback, sha
+from hardening_helpers import EXAMPLE, no_traceback, sha
 
 HOARD = ('serials = ["CCER-14-2024-0001#1..1500"]',
          'serials = ["CCER-14-2024-0001#1..1000000000000"]')

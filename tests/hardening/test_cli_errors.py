@@ -15,7 +15,7 @@ from carbon_core.cli import main
 from carbon_core.cli._errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERNAL, describe
 from carbon_core.errors import InputError
 
-from conftest import no_traceback, sha
+from hardening_helpers import no_traceback, sha
 
 
 def compute(runner, inv, *args):
@@ -125,7 +125,7 @@ def good_ledger(tmp_path_factory) -> bytes:
     """The bytes of a ledger holding the example's claims (computed once)."""
     from click.testing import CliRunner
 
-    from conftest import EXAMPLE
+    from hardening_helpers import EXAMPLE
 
     db = tmp_path_factory.mktemp("ledger") / "good.sqlite"
     r = CliRunner().invoke(main, ["compute", str(EXAMPLE / "inventory.toml"), "--ledger",
