@@ -189,10 +189,13 @@ def load_inventory(path: str | Path) -> Inventory:
     InputError
         With every problem found, each naming the file, table and key.
     """
-    from .toml_text import read_toml  # UTF-8 (BOM accepted, GBK named), finite numbers
+    from .toml_text import read_toml, shape_problems  # UTF-8 (BOM accepted, GBK named)
 
     path = Path(path)
     raw = read_toml(path)
+    shape = shape_problems(raw, str(path))
+    if shape:
+        raise InputError(shape, title=f"{len(shape)} problem(s) in inventory {path}")
     return parse_inventory(raw, path)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import InputError, Problem
 
-__all__ = ["read_toml", "decode_utf8", "nonfinite_problems", "MAX_MAGNITUDE"]
+__all__ = ["read_toml", "decode_utf8", "nonfinite_problems", "shape_problems", "MAX_MAGNITUDE"]
 
 #: Largest magnitude accepted for a number in an inventory; beyond it products with factors
 #: can overflow float64 (max 1.8e308). Far above any physical quantity of a factory.
@@ -117,3 +117,47 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     if problems:
         raise InputError(problems, title=f"{len(problems)} number(s) refused in {path}")
     return doc
+
+
+#: The shape of an inventory's top-level entries: a table, or an array of tables.
+_TABLES = ("factory", "electricity", "data", "production", "balance", "process", "evidence",
+           "steam", "fuels")
+_TABLE_ARRAYS = ("meters", "activities", "instruments", "offsets", "measured_factors", "scope3")
+#: Keys that must be text where they are read without a type check.
+_TEXT_KEYS = {"factory": ("district",), "production": ("value_added_unit", "output_unit"),
+              "electricity": ("factor", "region", "selection"), "data": ("gap_policy",)}
+
+
+def shape_problems(raw: dict, file: str) -> list[Problem]:
+    """Top-level entries of the wrong kind (a table given as text, an array of tables given as a
+    table...), found before the tables are read so no reader meets a value it cannot use."""
+    out = []
+    for name in _TABLES:
+        if name in raw and not isinstance(raw[name], dict):
+            out.append(Problem(file, "wrong type", field=name, found=raw[name],
+                               expected=f"a table [{name}]"))
+    for name in _TABLE_ARRAYS:
+        if name not in raw:
+            continue
+        v = raw[name]
+        if not isinstance(v, list):
+            out.append(Problem(file, "wrong type", field=name, found=v,
+                               expected=f"an array of tables [[{name}]]"))
+            continue
+        for i, row in enumerate(v):
+            if not isinstance(row, dict):
+                out.append(Problem(file, "wrong type", row=f"{name}[{i}]", field=name, found=row,
+                                   expected=f"a table [[{name}]]"))
+    for name, keys in _TEXT_KEYS.items():
+        table = raw.get(name)
+        if isinstance(table, dict):
+            for k in keys:
+                if k in table and not isinstance(table[k], str):
+                    out.append(Problem(file, "wrong type", row=name, field=k, found=table[k],
+                                       expected="text"))
+    data = raw.get("data")
+    if isinstance(data, dict) and "files" in data and not (
+            isinstance(data["files"], list) and all(isinstance(f, str) for f in data["files"])):
+        out.append(Problem(file, "wrong type", row="data", field="files", found=data["files"],
+                           expected="a list of file names"))
+    return out
