@@ -312,6 +312,7 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         raise InputError(b.problems, title=f"{len(b.problems)} factor(s) missing for "
                                            f"{inv.path}")
 
+    _gwp_factors(inv, b)  # the GWP of each non-CO2 line, with its confidence, is a factor used
     line_items, monthly_e, unalloc_e = _multiply(inv, b.lines)
 
     sector = None
@@ -411,6 +412,27 @@ def _energy(inv: Inventory, b: _Builder, electricity: dict) -> dict:
             "electricity_consumed_kwh": consumed_kwh}
 
 
+def _gwp_factors(inv: Inventory, b: _Builder) -> None:
+    """Add each non-CO2 line's GWP (``gwp.<SET>.<gas>`` in ``factors/ipcc-gwp.toml``) to its
+    factors, so an S or X value (AR6 SF6) is listed in ``provenance.unconfirmed_factors`` and
+    marks the line unconfirmed, and the GWP file is listed with its SHA-256."""
+    from .units import GASES
+
+    for ln in b.lines:
+        if ln.gas == "CO2":
+            continue
+        ident = GASES.get(ln.gas, ln.gas)
+        suffix = "_non_fossil" if ln.details.get("carbon_origin") == "non_fossil" else ""
+        key = next((k for k in (f"gwp.{inv.gwp_set}.{ln.gas}{suffix}",
+                                f"gwp.{inv.gwp_set}.{ident}{suffix}",
+                                f"gwp.{inv.gwp_set}.{ln.gas}") if k in b.lib), None)
+        if key is None:
+            continue
+        f = b.factor(key, "dimensionless", where=ln.id, region="GLOBAL")
+        if f:
+            ln.factors = (*ln.factors, f[1])
+
+
 def _multiply(inv: Inventory, lines: list[_Line]):
     """All emissions in one vectorized multiply; line items with annual values."""
     if not lines:
@@ -418,7 +440,8 @@ def _multiply(inv: Inventory, lines: list[_Line]):
     activity = np.stack([ln.monthly for ln in lines])
     unalloc = np.array([ln.unallocated for ln in lines])
     factor = np.array([ln.factor for ln in lines])
-    gwps = np.array([gwp(ln.gas, inv.gwp_set) for ln in lines])
+    gwps = np.array([gwp(ln.gas, inv.gwp_set, ln.details.get("carbon_origin", "fossil"))
+                     for ln in lines])
     sign = np.array([ln.sign for ln in lines])
     t_gas_monthly = emissions(activity, factor)
     t_gas_unalloc = unalloc * factor

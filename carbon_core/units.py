@@ -213,7 +213,7 @@ def _add_gwp_contexts(reg: pint.UnitRegistry) -> tuple[str, ...]:
 GWP_SETS: tuple[str, ...] = _add_gwp_contexts(ureg)
 
 
-def gwp(gas: str, gwp_set: str) -> float:
+def gwp(gas: str, gwp_set: str, origin: str = "fossil") -> float:
     """Global warming potential of ``gas`` in ``gwp_set`` (100-year), dimensionless.
 
     Parameters
@@ -222,6 +222,14 @@ def gwp(gas: str, gwp_set: str) -> float:
         Gas name as in :data:`GASES`, e.g. ``"CH4"``, ``"HFC-134a"``.
     gwp_set : str
         One of :data:`GWP_SETS`, e.g. ``"AR5"``.
+    origin : {"fossil", "non_fossil"}
+        Origin of the carbon. AR6 gives CH4 two values, fossil 29.8 and non-fossil 27.0
+        (IPCC AR6 WG1 ch. 7 Table 7.15); sets with one CH4 value use it for both.
+
+    References
+    ----------
+    IPCC (2021) AR6 WG1, ch. 7, Table 7.15 and Table 7.SM.7. Values and their confidence:
+    ``factors/ipcc-gwp.toml`` (keys ``gwp.<SET>.<gas>``, ``gwp.AR6.CH4_non_fossil``).
 
     Examples
     --------
@@ -229,11 +237,17 @@ def gwp(gas: str, gwp_set: str) -> float:
     1.0
     >>> gwp("CH4", "AR5")
     28.0
+    >>> gwp("CH4", "AR6"), gwp("CH4", "AR6", origin="non_fossil")
+    (29.8, 27.0)
     """
     ident = gas_unit(gas)
     if ident == "CO2":
         return 1.0
+    if origin not in ("fossil", "non_fossil"):
+        raise UnitError(f"unknown origin {origin!r}; expected 'fossil' or 'non_fossil'")
     table = _gwp_table()
+    if origin == "non_fossil" and f"{ident}_non_fossil" in table.get(gwp_set, {}):
+        return table[gwp_set][f"{ident}_non_fossil"]
     if gwp_set not in table:
         raise UnitError(f"unknown GWP set {gwp_set!r}; choose one of {sorted(table)}")
     if ident not in table[gwp_set]:
