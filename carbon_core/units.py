@@ -19,6 +19,13 @@ unit                      definition
 ``CH4``, ``N2O``, ...     other gases, each its own dimension: converting them to CO2e needs a
                           GWP context, ``with ureg.context("AR5"): ...``
 ``CNY``, ``wan_CNY``      yuan and 万元 (value added)
+``scf``, ``Mscf``,        standard cubic foot of gas at 68 °F and 14.7 psia, the standard
+``MMscf``                 conditions of 40 CFR 98.6 (US EPA Greenhouse Gas Reporting Program);
+                          an amount of gas like Nm3: 1 scf = 0.0263922 Nm3 (ideal gas, 0.028316846592
+                          m³ x 273.15/293.15 x 101 352.9 Pa/101 325 Pa)
+``MMBtu``                 10^6 Btu (International Table, 1 Btu = 1055.056 J, NIST SP 811 B.8)
+                          = 1.055056 GJ; 40 CFR 98 Table C-1 factors are per MMBtu
+``therm``                 10^5 Btu = 105.5056 MJ (``MBtu`` is refused: 10^3 or 10^6 Btu)
 ========================  =======================================================================
 
 Gases to CO2e outside a chosen GWP set raise :class:`pint.DimensionalityError`: the set is always
@@ -49,6 +56,7 @@ __all__ = [
     "to_canonical",
     "gwp",
     "gas_unit",
+    "unit_listing",
 ]
 
 #: Gases as they are written in line items -> unit identifier in the registry.
@@ -97,6 +105,11 @@ kgCO2 = kg * CO2
 kgCO2e = kg * CO2
 gCO2 = g * CO2
 tC = t * carbon
+million_Btu = 1e6 Btu = MMBtu
+therm_100kBtu = 1e5 Btu
+standard_cubic_foot = 0.026392218591689214 Nm3 = scf
+thousand_scf = 1e3 scf = Mscf
+million_scf = 1e6 scf = MMscf
 """
 
 #: Chinese and other spellings users write, mapped to registry expressions. Longest first.
@@ -129,6 +142,7 @@ _ALIASES: dict[str, str] = {
     "Nm³": "Nm3",
     "m³": "m**3",
     "度": "kWh",
+    "therm": "therm_100kBtu",
     "吨": "t",
     "元": "CNY",
 }
@@ -143,7 +157,9 @@ _AMBIGUOUS: dict[str, str] = {
     "mmt": "Mt (megatonne)",
     "m3": "Nm3 (normal cubic metre, 0 °C and 101.325 kPa) or m**3 (geometric volume)",
     "cbm": "Nm3 (normal cubic metre) or m**3",
-    "therm": "GJ or MJ (pint's therm is the EC therm, 105.5 MJ)",
+    "MBtu": "kBtu (1,000 Btu: M as the Roman thousand, US gas-industry usage) or MMBtu "
+            "(1,000,000 Btu: M as the SI mega)",
+    "MMBTU": "MMBtu (1,000,000 Btu)",
     "cal": "kcal, or J (thermochemical vs international calorie differ)",
     "Btu": "MMBtu or GJ (which Btu?)",
 }
@@ -353,3 +369,18 @@ def to_canonical(unit_text: str, canonical: str, *, what: str = "value") -> floa
     except UnitError as exc:
         raise UnitError(f"{what}: unit {unit_text!r} does not fit, expected a unit convertible "
                         f"to {canonical!r} ({exc})") from None
+
+
+def unit_listing() -> list[dict[str, str]]:
+    """Every unit name an inventory may use beyond pint's own, with its definition; then the
+    refused spellings with the choices (``carbon units``)."""
+    rows = []
+    for line in _DEFINITIONS.strip().splitlines():
+        parts = [x.strip() for x in line.split("=")]
+        names = [parts[0]] + parts[2:]
+        rows.append({"unit": ", ".join(names), "definition": parts[1], "kind": "defined"})
+    for alias, target in _ALIASES.items():
+        rows.append({"unit": alias, "definition": target, "kind": "alias"})
+    for token, choices in _AMBIGUOUS.items():
+        rows.append({"unit": token, "definition": f"refused: write {choices}", "kind": "refused"})
+    return rows

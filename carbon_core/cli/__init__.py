@@ -202,18 +202,23 @@ def factors() -> None:
 @factors.command("list")
 @click.option("--prefix", default="", help="Only keys starting with this, e.g. electricity.")
 @click.option("--region", default=None, help="Only this region, e.g. CN-AH.")
-def factors_list(prefix: str, region: str | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+              help="Output format (text is a table on a terminal, tab-separated when piped).")
+def factors_list(prefix: str, region: str | None, fmt: str = "text") -> None:
     """List every factor with its value, unit, region, year, confidence and source."""
+    from ._listing import emit
+
     with _errors_to_exit():
         lib = _library()
-    t = Table(title=f"factors ({len(lib)})")
-    for col in ("key", "value", "unit", "region", "year", "conf.", "source"):
-        t.add_column(col, overflow="fold")
-    for f in sorted(lib, key=lambda f: (f.key, f.region, f.data_year or 0, f.source.id)):
-        if f.key.startswith(prefix) and (region is None or f.region == region):
-            t.add_row(f.key, f"{f.value:g}", f.unit, f.region, str(f.data_year or ""),
-                      f.confidence, f.source.id)
-    console.print(t)
+    rows = [{"key": f.key, "value": f.value, "unit": f.unit, "region": f.region,
+             "year": f.data_year or "", "confidence": f.confidence, "source": f.source.id}
+            for f in sorted(lib, key=lambda f: (f.key, f.region, f.data_year or 0, f.source.id))
+            if f.key.startswith(prefix) and (region is None or f.region == region)]
+    if fmt == "text":
+        for r in rows:
+            r["value"] = f"{r['value']:g}"
+    emit(rows, ["key", "value", "unit", "region", "year", "confidence", "source"], fmt,
+         title="factors")
 
 
 @factors.command("show")
@@ -270,8 +275,9 @@ def _register() -> None:
     from .ledger import ledger
     from .plugins import plugins
     from .scoring import rank, score
+    from .units import units
 
-    for cmd in (score, rank, ledger, plugins):
+    for cmd in (score, rank, ledger, plugins, units):
         main.add_command(cmd)
 
 

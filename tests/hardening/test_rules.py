@@ -48,3 +48,58 @@ def test_confirmed_gwp_stays_confirmed(tmp_path):
     assert li["emissions_tco2e"] == pytest.approx(0.010 * 22800)
     assert li["confirmed"] is True
     assert not any(u.startswith("gwp.") for u in doc["provenance"]["unconfirmed_factors"])
+
+
+# -- US units for 40 CFR 98 users ------------------------------------------------------------
+
+def test_standard_cubic_foot_at_40_cfr_98_6_conditions():
+    """40 CFR 98.6: standard conditions are 68 °F and 14.7 psia. 1 ft³ = 0.028316846592 m³
+    (exact, NIST SP 811); to 0 °C and 101.325 kPa by the ideal-gas law."""
+    from carbon_core.units import conversion_factor
+
+    expected = 0.028316846592 * (273.15 / 293.15) * (14.7 * 6894.757293168361 / 101325)
+    assert conversion_factor("scf", "Nm3") == pytest.approx(expected, rel=1e-12)
+    assert conversion_factor("MMscf", "Nm3") == pytest.approx(1e6 * expected, rel=1e-12)
+    assert conversion_factor("Mscf", "scf") == pytest.approx(1e3)
+
+
+def test_mmbtu_and_therm():
+    # NIST SP 811 (2008) B.8: Btu (International Table) = 1.055056 E+03 J
+    from carbon_core.units import conversion_factor
+
+    assert conversion_factor("MMBtu", "GJ") == pytest.approx(1.055056, rel=1e-9)
+    assert conversion_factor("therm", "MJ") == pytest.approx(105.5056, rel=1e-9)
+
+
+def test_mbtu_refused_with_both_meanings():
+    from carbon_core.errors import UnitError
+    from carbon_core.units import parse_unit
+
+    with pytest.raises(UnitError) as err:
+        parse_unit("MBtu")
+    assert "1,000 Btu" in str(err.value) and "1,000,000 Btu" in str(err.value)
+
+
+def test_carbon_units_listing_formats():
+    from click.testing import CliRunner
+
+    from carbon_core.cli import main
+
+    r = CliRunner().invoke(main, ["units", "--format", "json"])
+    rows = json.loads(r.output)
+    names = {x["unit"] for x in rows}
+    assert any("scf" in n for n in names) and "MBtu" in names and "万kWh" in names
+    r = CliRunner().invoke(main, ["units", "--format", "csv"])
+    assert r.output.splitlines()[0] == "unit,definition,kind"
+
+
+def test_piped_listing_never_wraps():
+    from click.testing import CliRunner
+
+    from carbon_core.cli import main
+
+    r = CliRunner().invoke(main, ["factors", "list", "--prefix", "gwp.AR6.SF6"])
+    lines = r.output.splitlines()
+    assert lines[0].split("\t") == ["key", "value", "unit", "region", "year", "confidence",
+                                    "source"]
+    assert lines[1].split("\t")[:2] == ["gwp.AR6.SF6", "25200"] and len(lines) == 2
