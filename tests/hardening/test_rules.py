@@ -10,6 +10,7 @@ import carbon_core
 from carbon_core.units import gwp
 
 from factories import write_inventory
+from hardening_helpers import EXAMPLE  # noqa: F401  (tests/factories.py on the path)
 
 
 def test_ar6_ch4_fossil_and_non_fossil():
@@ -103,3 +104,21 @@ def test_piped_listing_never_wraps():
     assert lines[0].split("\t") == ["key", "value", "unit", "region", "year", "confidence",
                                     "source"]
     assert lines[1].split("\t")[:2] == ["gwp.AR6.SF6", "25200"] and len(lines) == 2
+
+
+# -- --previous belongs to the same factory --------------------------------------------------
+
+def test_previous_of_another_factory_refused(runner, example, tmp_path):
+    from carbon_core.cli import main
+
+    prev = json.loads(runner.invoke(main, ["compute", str(example), "--json"]).output)
+    prev["reporting_year"] = 2023
+    other = dict(prev, factory=dict(prev["factory"], credit_code="91350100M000100Y43"))
+    (tmp_path / "other.json").write_text(json.dumps(other), encoding="utf-8")
+    r = runner.invoke(main, ["score", str(example), "--previous", str(tmp_path / "other.json")])
+    assert r.exit_code == 2
+    assert "previous results belong to another factory" in r.output
+    assert "91350100M000100Y43" in r.output and "91340100MA2N0K1X3U" in r.output
+    (tmp_path / "same.json").write_text(json.dumps(prev), encoding="utf-8")
+    r = runner.invoke(main, ["score", str(example), "--previous", str(tmp_path / "same.json")])
+    assert r.exit_code == 0, r.output
