@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from . import evidence_dates
+
 from carbon_core.errors import ProblemCollector
 
 __all__ = [
@@ -186,6 +188,7 @@ class RecordItem:
     occurred: bool | None
     note: str = ""
     date: datetime.date | None = None
+    severity: str = ""  # e.g. 较大 (scoring.evidence_dates.SEVERITY_GRADES)
 
 
 @dataclass(frozen=True)
@@ -469,7 +472,7 @@ def parse_evidence(raw: Mapping[str, Any] | None, *, file: str = "inventory",
             if isinstance(v, bool):
                 record[key] = RecordItem(v)
             elif isinstance(v, dict):
-                _unknown(v, {"occurred", "note", "date"}, problems, f"{row}.{key}")
+                _unknown(v, {"occurred", "note", "date", "severity"}, problems, f"{row}.{key}")
                 occ = v.get("occurred")
                 if not isinstance(occ, bool):
                     problems.add("not true/false", row=f"{row}.{key}", field="occurred", found=occ,
@@ -477,7 +480,7 @@ def parse_evidence(raw: Mapping[str, Any] | None, *, file: str = "inventory",
                     continue
                 record[key] = RecordItem(occ, str(v.get("note", "")),
                                          _date(v.get("date"), problems, f"{row}.{key}", "date",
-                                               required=False))
+                                               required=False), str(v.get("severity", "")))
             else:
                 problems.add("not true/false or a table", row=row, field=key, found=v,
                              expected="true, false or { occurred = <bool>, note = ..., date = ... }")
@@ -624,17 +627,19 @@ def check_eligibility(evidence: Evidence, factory: Any = None,
         checks.append(EligibilityCheck(_cert_key(std), f"通过{std}{_STD_NAMES_ZH[std]}认证",
                                        f"{std} certification valid on {evidence.as_of}", ok, why))
     period = evidence.record_period or f"last {config.record_years} years"
+    window = evidence_dates.record_window(evidence.as_of, config.record_years)
+    uncovered = evidence_dates.period_problem(evidence.record_period, window)
     for key, (zh, en) in EXCLUSIONS.items():
         item = evidence.record.get(key)
         if item is None:
             passed, why = False, f"not declared in [evidence.record] ({period})"
-        elif item.occurred:
-            passed = False
-            why = "declared as occurred" + (f" on {item.date}" if item.date else "") + \
-                  (f": {item.note}" if item.note else "")
-        else:
-            passed, why = True, f"declared not occurred ({period})" + \
-                (f": {item.note}" if item.note else "")
+        else:  # dates inside the window only, severity where graded (scoring/evidence_dates.py)
+            passed, why = evidence_dates.judge_exclusion(
+                item.occurred, item.date, window, severity=item.severity,
+                min_severity=evidence_dates.MIN_SEVERITY.get(key))
+            why += f" ({period})" + (f": {item.note}" if item.note else "")
+            if passed and uncovered:
+                passed, why = False, uncovered
         checks.append(EligibilityCheck("exclusion." + key, f"近{config.record_years}年无：{zh}",
                                        f"no exclusion in the last {config.record_years} years: "
                                        f"{en}", passed, why))

@@ -122,3 +122,55 @@ def test_previous_of_another_factory_refused(runner, example, tmp_path):
     (tmp_path / "same.json").write_text(json.dumps(prev), encoding="utf-8")
     r = runner.invoke(main, ["score", str(example), "--previous", str(tmp_path / "same.json")])
     assert r.exit_code == 0, r.output
+
+
+# -- evidence dates --------------------------------------------------------------------------
+
+def _gate(record: dict, as_of):
+    import datetime as dt
+
+    from carbon_core.scoring.evidence import check_eligibility, parse_evidence
+
+    import tomllib
+
+    raw = tomllib.loads((EXAMPLE / "inventory.toml").read_text(encoding="utf-8"))["evidence"]
+    raw["record"] = {**raw["record"], **record}
+    ev = parse_evidence(raw, file="inventory.toml", as_of=as_of or dt.date(2024, 12, 31))
+    el = check_eligibility(ev, {"credit_code": "91340100MA2N0K1X3U"})
+    return {c.id: c for c in el.checks}
+
+
+@pytest.mark.parametrize("date, excluded", [
+    ("2021-12-31", False),  # before the window 2022-01-01 .. 2024-12-31: reported, not counted
+    ("2022-01-01", True),
+    ("2024-12-31", True),
+])
+def test_exclusion_counts_only_inside_the_three_year_window(date, excluded):
+    import datetime as dt
+
+    checks = _gate({"blacklisted": {"occurred": True, "date": dt.date.fromisoformat(date)}},
+                   None)
+    c = checks["exclusion.blacklisted"]
+    assert c.passed is (not excluded)
+    if not excluded:
+        assert "outside the record window" in c.detail
+
+
+@pytest.mark.parametrize("severity, excluded", [("一般", False), ("较大", True), ("重大", True),
+                                                ("特别重大", True), ("", True)])
+def test_accident_severity(severity, excluded):
+    """生产安全事故报告和调查处理条例 (国务院令第493号, 2007) Art. 3 grades accidents 一般 < 较大 <
+    重大 < 特别重大; the template excludes 较大及以上. An undeclared grade counts."""
+    import datetime as dt
+
+    item = {"occurred": True, "date": dt.date(2023, 7, 1)}
+    if severity:
+        item["severity"] = severity
+    c = _gate({"major_accident": item}, None)["exclusion.major_accident"]
+    assert c.passed is (not excluded), c.detail
+
+
+def test_record_period_must_cover_the_window():
+    checks = _gate({"period": "2023-2024"}, None)
+    c = checks["exclusion.blacklisted"]
+    assert not c.passed and "does not cover the window" in c.detail and "2022" in c.detail
