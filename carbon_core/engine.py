@@ -21,7 +21,7 @@ import numpy as np
 
 from ._version import __version__
 from .carriers import CARRIERS
-from .errors import FactorNotFoundError, InputError, Problem
+from .errors import FactorNotFoundError, InputError, Problem, UnitError
 from .factors import Factor, FactorLibrary, SelectionRule
 from .io.inventory import Inventory, _is_mass, load_inventory
 from .lineitems import CATEGORIES, LineItem
@@ -177,11 +177,8 @@ class _Builder:
                         source=sid, carrier=carrier, monthly=monthly, unallocated=unallocated,
                         activity_unit=unit, factor=ncv[0] * f[0], factor_unit=f"t{gas}/{unit}",
                         factors=(ncv[1], f[1]), gas=gas, formula="E = FC x NCV x EF_gas"))
-        self.energy.append(dict(id=sid, carrier=carrier, role="fuel",
-                                activity=float(monthly.sum() + unallocated), unit=unit,
-                                gj=float((monthly.sum() + unallocated) * ncv[0]),
-                                method="FC x NCV / 29.3076 GJ/tce (GB/T 2589-2020 §4)",
-                                factors=(ncv[1],)))
+        self.energy.append(_fuel_energy(self, sid, carrier, float(monthly.sum() + unallocated),
+                                        unit, ncv, where))
 
     def grid(self, sid, category, monthly, unallocated, where, sign=1.0):
         choice = self.inv.electricity
@@ -231,6 +228,62 @@ class _Builder:
                                 unit="GJ", gj=float(sign * (monthly.sum() + unallocated)),
                                 method="heat GJ x tce.heat.calorific (GB/T 2589-2020)",
                                 factors=()))
+
+
+#: Key families only the engine looks up: a measured value of one that no line used is refused.
+_ENGINE_KEYS = ("tce.", "fuel.", "electricity.", "heat.")
+
+
+def _unused_measured(inv: Inventory, b: "_Builder") -> None:
+    used = {(f.key, f.region) for f in b.used.values() if f.measured}
+    for i, f in enumerate(inv.measured_factors):
+        if f.key.startswith(_ENGINE_KEYS) and (f.key, f.region) not in used:
+            b.problems.append(Problem(
+                file=str(inv.path), row=f"measured_factors[{i}]", field="key", found=f.key,
+                message="measured factor not used by any line of this inventory (it would be "
+                        "ignored)",
+                expected="a key a line looks up (fuel.<carrier>.ncv, tce.<carrier>.calorific, "
+                         "...) for a carrier and region the inventory uses; fix or remove it"))
+
+
+def _fuel_energy(b: "_Builder", sid, carrier, amount, unit, ncv, where) -> dict:
+    """A fuel's 综合能耗 in tce by GB/T 2589-2020: the factory's measured low calorific value
+    (实测低位发热量) when it has one, else the standard's reference coefficient for the energy kind
+    (附录A, ``tce.<fuel>.calorific``, or a measured override of it); the NDRC guideline's NCV only
+    when neither applies (recorded as such). ``tce_basis`` names what was used on every line.
+
+    References
+    ----------
+    GB/T 2589-2020 综合能耗计算通则, §4.2 (energy converted by its low calorific value; the
+    reference coefficients of Appendix A where it is not measured).
+    """
+    base = dict(id=sid, carrier=carrier, role="fuel", activity=amount, unit=unit)
+    if ncv[1].measured:
+        return base | dict(gj=amount * ncv[0], tce_basis="measured_ncv",
+                           method="FC x measured NCV / 29.3076 GJ/tce (GB/T 2589-2020 §4.2)",
+                           factors=(ncv[1],))
+    key = f"tce.{carrier}.calorific"
+    if key in b.lib:
+        try:
+            coef = b.factor(key, f"tce/({unit})", where=where, region="CN")
+        except UnitError:
+            coef = None
+            note = f"{key} is per a unit not convertible to {unit}"
+        else:
+            note = f"{key} not found"
+        if coef:
+            return base | dict(gj=amount * coef[0] * _GJ_PER_TCE, tce_basis="gbt2589_reference"
+                               if not coef[1].measured else "measured_coefficient",
+                               method=f"FC x {key} (GB/T 2589-2020 Appendix A"
+                                      + (", measured override)" if coef[1].measured else ")"),
+                               factors=(coef[1],))
+        if b.problems and b.problems[-1].row == where and key in b.problems[-1].message:
+            b.problems.pop()  # the coefficient does not apply to this unit: NCV below, recorded
+    else:
+        note = f"no GB/T 2589-2020 reference coefficient {key}"
+    return base | dict(gj=amount * ncv[0], tce_basis="ndrc_ncv",
+                       method=f"FC x NCV / 29.3076 GJ/tce ({note}; NCV of the emission "
+                              "guideline used)", factors=(ncv[1],))
 
 
 def _activity_monthly(a, year) -> tuple[np.ndarray, float]:
@@ -308,6 +361,7 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     scope3 = _scope3_lines(inv, b)
     b.lines.extend(scope3)
     energy = _energy(inv, b, electricity)
+    _unused_measured(inv, b)  # a measured tce.* (or fuel.*) value is used or refused
     if b.problems:
         raise InputError(b.problems, title=f"{len(b.problems)} factor(s) missing for "
                                            f"{inv.path}")

@@ -174,3 +174,49 @@ def test_record_period_must_cover_the_window():
     checks = _gate({"period": "2023-2024"}, None)
     c = checks["exclusion.blacklisted"]
     assert not c.passed and "does not cover the window" in c.detail and "2022" in c.detail
+
+
+# -- energy in tce (GB/T 2589-2020) ----------------------------------------------------------
+
+DIESEL = {"id": "diesel", "carrier": "diesel", "role": "fuel", "amount": 18.6, "unit": "t",
+          "period": "2024", "evidence": "invoices"}
+
+
+def _energy_items(tmp_path, extra=""):
+    inv = write_inventory(tmp_path, activities=[DIESEL], extra=extra)
+    return {e["id"]: e for e in carbon_core.compute(inv, plugins=False).to_dict()["energy"]
+            ["items"]}
+
+
+def test_fuel_tce_uses_the_gbt2589_reference_coefficient(tmp_path):
+    # GB/T 2589-2020 Appendix A: 柴油 diesel 42,652 kJ/kg -> 1.4571 kgce/kg
+    e = _energy_items(tmp_path)["diesel"]
+    assert e["tce_basis"] == "gbt2589_reference"
+    assert e["tce_calorific"] == pytest.approx(18.6 * 1.4571)
+
+
+def test_fuel_tce_uses_the_measured_low_calorific_value(tmp_path):
+    # a measured NCV of 42.0 GJ/t: 18.6 t x 42.0 GJ/t / 29.3076 GJ/tce (1 kgce = 29,307.6 kJ)
+    extra = ('\n[[measured_factors]]\nkey = "fuel.diesel.ncv"\nvalue = 42.0\nunit = "GJ/t"\n'
+             'evidence = "lab report 2024-03"\n')
+    e = _energy_items(tmp_path, extra)["diesel"]
+    assert e["tce_basis"] == "measured_ncv"
+    assert e["tce_calorific"] == pytest.approx(18.6 * 42.0 / 29.3076)
+
+
+def test_measured_tce_coefficient_is_used(tmp_path):
+    extra = ('\n[[measured_factors]]\nkey = "tce.diesel.calorific"\nvalue = 1.46\n'
+             'unit = "kgce/kg"\nevidence = "lab report"\n')
+    e = _energy_items(tmp_path, extra)["diesel"]
+    assert e["tce_basis"] == "measured_coefficient"
+    assert e["tce_calorific"] == pytest.approx(18.6 * 1.46)
+
+
+def test_measured_tce_coefficient_never_ignored(tmp_path):
+    from carbon_core.errors import InputError
+
+    extra = ('\n[[measured_factors]]\nkey = "tce.coke.calorific"\nvalue = 0.97\n'
+             'unit = "kgce/kg"\nevidence = "lab report"\n')
+    with pytest.raises(InputError) as err:
+        _energy_items(tmp_path, extra)
+    assert "measured_factors[0]" in str(err.value) and "not used by any line" in str(err.value)
