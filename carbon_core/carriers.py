@@ -61,6 +61,7 @@ CARRIERS: dict[str, Carrier] = dict([
     _fuel("coke", "t", "焦炭"),
     _fuel("washed_coal", "t", "洗精煤"),
     _fuel("raw_coal", "t", "原煤"),
+    _fuel("bituminous_coal", "t", "烟煤"),
 ])
 
 #: Meter and activity roles, with the carrier kinds each accepts.

@@ -220,3 +220,26 @@ def test_measured_tce_coefficient_never_ignored(tmp_path):
     with pytest.raises(InputError) as err:
         _energy_items(tmp_path, extra)
     assert "measured_factors[0]" in str(err.value) and "not used by any line" in str(err.value)
+
+
+# -- factor attribution ----------------------------------------------------------------------
+
+def test_bituminous_row_named_and_raw_coal_marked():
+    """NDRC 2015 other-industry guideline, 附录二 表2.1: 烟煤 19.570 GJ/t, 26.1 tC/TJ, 93%; the
+    table has no 原煤 row, so the raw-coal keys are a marked proxy (X), never a silent default."""
+    from carbon_core.factors import FactorLibrary
+
+    lib = FactorLibrary.default()
+    assert lib.get("fuel.bituminous_coal.ncv", "CN").value == 19.57
+    assert lib.get("fuel.bituminous_coal.carbon_content", "CN").value == 26.1
+    assert lib.get("fuel.bituminous_coal.oxidation", "CN").value == 0.93
+    for k in ("ncv", "carbon_content", "oxidation"):
+        f = lib.get(f"fuel.raw_coal.{k}", "CN")
+        assert f.confidence == "X" and "烟煤" in f.note
+
+
+def test_crude_oil_carbon_content_is_the_enterprise_guideline_value():
+    # NDRC 2015 enterprise guideline 附录二 表2.1: 原油 20.1 tC/TJ (20.08: provincial inventory)
+    from carbon_core.factors import FactorLibrary
+
+    assert FactorLibrary.default().get("fuel.crude_oil.carbon_content", "CN").value == 20.1
