@@ -9,6 +9,7 @@ adds the line items in any order with exact summation gets the same number to th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -165,6 +166,7 @@ class Results:
             float(energy["total_tce_calorific"]))
         self.provenance = _provenance(inv, meter_data, factors_used, library, engine_version,
                                       sector)
+        self.provenance["files"]["policy"] = _policy_file(self.balance)
         # plugins cite their own factors on their line items: list those resting on unconfirmed ones
         self.provenance["unconfirmed_line_items"] = [
             li.id for li in line_items if not li.confirmed]
@@ -382,7 +384,34 @@ def _provenance(inv, meter_data, factors_used, library, engine_version, sector) 
             "electricity_equivalent_tce": {"rule": "latest:Y-1"},
         },
         "plugins": dict(sector.plugins) if sector is not None else {},
+        "files": _influencing_files(library),
     }
+
+
+def _policy_file(balance: dict | None) -> dict | None:
+    """The balance policy's file with its SHA-256 (None without a balance)."""
+    from .io.paths import file_digest
+
+    if not balance:
+        return None
+    pol = balance.get("policy", {})
+    path = pol.get("file") or None
+    return {"name": pol.get("name"), "file": path, "sha256": file_digest(path)}
+
+
+def _influencing_files(library) -> dict:
+    """Every file that can influence a number, with its SHA-256: the GWP table and every factor
+    file of the library (shipped and plugin tables); the policy is added by ``Results.build``."""
+    from importlib import resources
+
+    gwp_path = resources.files("carbon_core_factors") / "ipcc-gwp.toml"
+    gwp = {"file": "ipcc-gwp.toml", "sha256": hashlib.sha256(gwp_path.read_bytes()).hexdigest()}
+    seen: dict[str, dict] = {}
+    for f in library:
+        src = f.source
+        if src.file and src.file not in seen:
+            seen[src.file] = {"id": src.id, "file": str(src.file), "sha256": src.sha256 or None}
+    return {"gwp_table": gwp, "factor_library": sorted(seen.values(), key=lambda d: d["file"])}
 
 
 #: Time resolutions from finest to coarsest; "1Y" is one bin for the whole year.

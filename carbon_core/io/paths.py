@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InputError, Problem
 
-__all__ = ["confine", "confine_data_files", "ALLOW_OUTSIDE_OPTION"]
+__all__ = ["confine", "confine_data_files", "file_digest", "ALLOW_OUTSIDE_OPTION"]
 
 #: The command-line option that lifts the confinement (documented in docs/inventory.md).
 ALLOW_OUTSIDE_OPTION = "--allow-outside-paths"
@@ -92,3 +92,28 @@ def confine_data_files(inv, *, allow_outside: bool = False) -> None:
     problems = [p for p in problems if p is not None]
     if problems:
         raise InputError(problems, title=f"{len(problems)} file path(s) refused in {file}")
+
+
+def file_digest(path: str | None) -> str | None:
+    """SHA-256 of a file an inventory or a programme names (a shipped bundle path such as
+    ``programmes/hefei-template/policy.toml`` is looked up in package ``carbon_core_programmes``);
+    None when it cannot be found."""
+    import hashlib
+    from importlib import resources
+
+    if not path:
+        return None
+    candidates: list = [Path(path)]
+    if str(path).startswith("programmes/"):
+        try:
+            candidates.append(resources.files("carbon_core_programmes").joinpath(
+                *str(path).removeprefix("programmes/").split("/")))
+        except ModuleNotFoundError:
+            pass
+    for c in candidates:
+        try:
+            if c.is_file():
+                return hashlib.sha256(c.read_bytes()).hexdigest()
+        except OSError:
+            continue
+    return None

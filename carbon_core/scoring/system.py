@@ -152,7 +152,8 @@ class IndicatorSystem:
         """What a score records about the system it used."""
         return {"id": self.id, "title_zh": self.title_zh, "title_en": self.title_en,
                 "version": self.version, "status": self.status, "template": self.is_template,
-                "notice": self.notice, "path": self.path, "pass_score": self.pass_score}
+                "notice": self.notice, "path": self.path, "pass_score": self.pass_score,
+                "sha256": _file_digest(self.path)}
 
 
 # ------------------------------------------------------------------------------------- loading
@@ -389,6 +390,12 @@ def _parse_eligibility(t, problems) -> EligibilityConfig:
         else:
             kw["record_years"] = y
     return EligibilityConfig(**{**base.__dict__, **{k: v for k, v in kw.items() if v}})
+
+
+def _file_digest(path: str) -> str | None:
+    from ..io.paths import file_digest  # SHA-256 of the system file (provenance, issue 9)
+
+    return file_digest(path)
 
 
 def load_system(path: str | Path | None = None, *,

@@ -243,3 +243,23 @@ def test_crude_oil_carbon_content_is_the_enterprise_guideline_value():
     from carbon_core.factors import FactorLibrary
 
     assert FactorLibrary.default().get("fuel.crude_oil.carbon_content", "CN").value == 20.1
+
+
+# -- provenance completeness -----------------------------------------------------------------
+
+def test_provenance_lists_every_influencing_file_with_sha256(runner, example):
+    import hashlib
+    from importlib import resources
+
+    from carbon_core.cli import main
+
+    doc = json.loads(runner.invoke(main, ["compute", str(example), "--json"]).output)
+    files = doc["provenance"]["files"]
+    gwp_bytes = (resources.files("carbon_core_factors") / "ipcc-gwp.toml").read_bytes()
+    assert files["gwp_table"]["sha256"] == hashlib.sha256(gwp_bytes).hexdigest()
+    assert files["policy"]["name"] == "hefei-template" and len(files["policy"]["sha256"]) == 64
+    names = {f["file"] for f in files["factor_library"]}
+    assert "appliances.toml" in {n.rsplit("/", 1)[-1] for n in names}  # a plugin's table
+    assert all(f["sha256"] for f in files["factor_library"])
+    score = json.loads(runner.invoke(main, ["score", str(example), "--json"]).output)
+    assert len(score["system"]["sha256"]) == 64
