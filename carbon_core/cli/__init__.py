@@ -124,8 +124,25 @@ def _fmt(v, digits=3) -> str:
     return f"{v:,.{digits}f}"
 
 
+def _console() -> Console:
+    """A console for stdout as it is now: on a terminal rich's layout; piped, lines are never
+    wrapped (soft wrap, wide tables), so no word is split."""
+    import sys as _sys
+
+    if _sys.stdout.isatty():
+        return Console()
+    return Console(soft_wrap=True, width=200)
+
+
+def _category(key: str) -> str:
+    from ..lineitems import CATEGORIES
+
+    return CATEGORIES.get(key, (0, key))[1]
+
+
 def print_summary(doc: dict) -> None:
     """The readable summary of a results document."""
+    console = _console()
     f = doc["factory"]
     console.print(f"[bold]{f['name']}[/]  {f['credit_code']}  {f.get('district', '')}  "
                   f"reporting year {doc['reporting_year']}  GWP {doc['gwp_set']}")
@@ -134,15 +151,22 @@ def print_summary(doc: dict) -> None:
     t.add_column("tCO2e", justify="right")
     t.add_row("范围一 Scope 1", _fmt(doc["scope1"]["total_tco2e"]))
     for k, v in doc["scope1"]["by_category"].items():
-        t.add_row(f"  {k}", _fmt(v))
+        t.add_row(f"  {_category(k)}", _fmt(v))
     t.add_row("范围二 Scope 2 (location-based 基于位置)", _fmt(doc["scope2"]["location_based_tco2e"]))
     for k, v in doc["scope2"]["by_category"].items():
-        t.add_row(f"  {k}", _fmt(v))
+        t.add_row(f"  {_category(k)}", _fmt(v))
     t.add_row("范围二 Scope 2 (market-based 基于市场)", _fmt(doc["scope2"]["market_based_tco2e"]))
     if doc["scope3"]["total_tco2e"]:
         t.add_row("范围三 Scope 3", _fmt(doc["scope3"]["total_tco2e"]))
     t.add_row("[bold]合计 Total (Scope 1 + 2 location)[/]", f"[bold]{_fmt(doc['total_tco2e'])}[/]")
     console.print(t)
+    grid = doc["provenance"].get("selection_rules", {}).get("electricity", {})
+    for g in doc["provenance"].get("factors_used", []):
+        if g["key"] == grid.get("key") and g["region"] == grid.get("region"):
+            console.print(f"  电网排放因子 grid factor used: {g['value']:g} {g['unit']}, region "
+                          f"{g['region']}, data year {g.get('data_year')} ({grid.get('rule')}); "
+                          f"{g['citation']}", highlight=False, markup=False)
+            break
     console.print(f"  market-based basis: {doc['scope2']['market_based_basis']}")
     e = doc["energy"]
     console.print(f"综合能耗 Energy: {_fmt(e['total_tce_calorific'])} tce (当量值 calorific), "
@@ -167,6 +191,21 @@ def print_summary(doc: dict) -> None:
         for label, value in rows:
             b.add_row(str(label), _fmt(value))
         console.print(b)
+        adj = bal.get("residual_mix_adjustment_tco2e")
+        rf = bal.get("residual_factor") or {}
+        if adj is not None:
+            console.print(
+                f"  gross {_fmt(bal.get('gross_tco2e'))} vs location-based total "
+                f"{_fmt(bal.get('location_based_gross_tco2e'))} ({adj:+,.3f} tCO2e): the balance "
+                f"values grid electricity before instruments at the residual factor "
+                f"{rf.get('value', 0):.4g} tCO2/MWh ({rf.get('key') or rf.get('source')}), not the "
+                "location-based grid factor, and does not deduct exports (the GB/T 32150 location-based "
+                "total does)",
+                highlight=False, markup=False)
+        surplus = (bal.get("offset_cap") or {}).get("surplus_tco2e") or 0.0
+        console.print(f"  excess certificates 超额绿证 (not counted): "
+                      f"{_fmt(bal.get('excess_certificates_mwh') or 0.0)} MWh; offset surplus "
+                      f"抵销盈余 (not counted): {_fmt(surplus)} tCO2e", highlight=False)
         if bal.get("claims_checked") is False:
             console.print(f"[yellow]double claims not checked:[/] {bal['claims_unchecked_reason']}",
                           highlight=False)

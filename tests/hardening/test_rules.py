@@ -263,3 +263,19 @@ def test_provenance_lists_every_influencing_file_with_sha256(runner, example):
     assert all(f["sha256"] for f in files["factor_library"])
     score = json.loads(runner.invoke(main, ["score", str(example), "--json"]).output)
     assert len(score["system"]["sha256"]) == 64
+
+
+# -- what a person sees ----------------------------------------------------------------------
+
+def test_summary_names_grid_factor_gross_gap_excess_and_categories(runner, example):
+    from carbon_core.cli import main
+
+    out = runner.invoke(main, ["compute", str(example)]).output
+    # MEE/NBS 公告2024年第33号, table 3: Anhui 2022 average grid factor 0.6782 tCO2/MWh
+    assert "grid factor used: 0.6782 tCO2/MWh, region CN-AH, data year 2022" in out
+    assert "公告2024年第33号" in out
+    assert "vs location-based total" in out and "residual factor" in out
+    assert "excess certificates" in out and "offset surplus" in out
+    assert "化石燃料燃烧排放 fuel combustion" in out and "  fuel_combustion " not in out
+    assert all(len(line) <= 400 for line in out.splitlines())  # piped: lines unwrapped
+    assert "grid factor used: 0.6782 tCO2/MWh, region CN-AH, data year 2022 (latest:Y-2); " in out
