@@ -428,7 +428,9 @@ def load_system(path: str | Path | None = None, *,
     else:
         label = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            from ..io.toml_text import decode_utf8  # not UTF-8: named, with the file
+
+            text = decode_utf8(Path(path).read_bytes(), label)
         except FileNotFoundError:
             raise InputError([_problem(label, "indicator-system file not found",
                                        expected="a TOML file")]) from None
