@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from carbon_core.cli import main
 
-import mutations as M
+import hardening_mutations as M
 from hardening_helpers import EXAMPLE, no_traceback, sha
 
 ALL = os.environ.get("CARBON_MUTATIONS") == "all"
