@@ -33,15 +33,24 @@ def ledger():
 @click.option("--year", type=int, default=None, help="Reporting year.")
 @click.option("--serial", default=None, help="A serial PREFIX#N or range PREFIX#A..B.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def show(db, factory, year, serial, as_json):
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default=None,
+              help="Output format (csv: one row per claim, serial ranges joined by ';').")
+def show(db, factory, year, serial, as_json, fmt=None):
     """List claims, optionally filtered by factory, year or serial."""
     with _open(db) as led:
         try:
             rows = led.claims(claimant=factory, reporting_year=year, serial=serial)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--serial") from None
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        from ._listing import emit
+
+        cols = ["claimant", "claimant_name", "reporting_year", "item_type", "item_id", "amount",
+                "unit", "serials", "beneficiary", "recorded_at"]
+        emit([r | {"serials": ";".join(r["serials"])} for r in rows], cols, "csv")
         return
     if not rows:
         click.echo("no claims")

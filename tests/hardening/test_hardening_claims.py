@@ -198,3 +198,12 @@ def test_schema_version_recorded(tmp_path):
     con.close()
     with pytest.raises(InputError, match="schema version"):
         Ledger(db)
+
+
+def test_ledger_show_csv(runner, example, tmp_path):
+    db = tmp_path / "l.sqlite"
+    assert compute(runner, example, "--ledger", str(db)).exit_code == 0
+    r = runner.invoke(main, ["ledger", "show", "--db", str(db), "--format", "csv"])
+    lines = r.output.splitlines()
+    assert r.exit_code == 0 and lines[0].startswith("claimant,claimant_name,reporting_year")
+    assert len(lines) == 4 and "CCER-14-2024-0001#1..1500" in r.output
