@@ -34,7 +34,7 @@ from ..errors import Problem
 
 __all__ = ["WRITE_OPTIONS", "parquet_checksums", "register_problem", "coarse_blocks",
            "coarse_block_problems", "magnitude_warnings", "intensity_warnings",
-           "SPIKE_RATIO", "locate_reading"]
+           "SPIKE_RATIO", "locate_reading", "describe_unreadable", "after_read"]
 
 #: Options for every Parquet file carbon_core writes: page checksums on (verified on read).
 WRITE_OPTIONS = {"write_page_checksum": True}
@@ -323,3 +323,35 @@ def after_read(inv, data) -> None:
                                f"({status}): a corrupted value cannot be detected (write it "
                                "with write_page_checksum=True)"})
     data.warnings.extend(magnitude_warnings(data.groups, inv))
+
+
+def describe_unreadable(path: Path, exc: BaseException) -> str:
+    """Why a meter file cannot be read, in words a person can act on (only on failure)."""
+    import codecs
+
+    text = str(exc)
+    if Path(path).suffix.lower() == ".csv":
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(1 << 22)
+        except OSError:
+            head = b""
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "the CSV is UTF-16 text; expected UTF-8 (save it as UTF-8)"
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as err:
+            if err.start < len(head) - 4:  # not a character cut by the 4 MiB window
+                guess = "GBK/GB18030" if _decodes(head, "gb18030") else "an unknown encoding"
+                line = head[:err.start].count(b"\n") + 1
+                return (f"the CSV is not UTF-8 (it looks like {guess}; first bad byte at line "
+                        f"{line}); expected UTF-8 (save it as UTF-8)")
+    return f"damaged, truncated or not this format ({text})"
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False

@@ -253,8 +253,8 @@ def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | Non
         try:
             table = _read_table(path)
         except (pa.ArrowException, OSError, ValueError) as exc:
-            problems.append(Problem(file=str(path), message=f"cannot read the file (damaged, "
-                                    f"truncated or not this format): {exc}",
+            problems.append(Problem(file=str(path), message="cannot read the file: "
+                                    + meter_checks.describe_unreadable(path, exc),
                                     expected="a CSV or Parquet file with columns "
                                              "timestamp, meter, value"))
             offsets.append(offsets[-1])
