@@ -193,3 +193,5 @@ def test_meter_file_reencoded(encoding, case_dir):
             _reference_scope2(), rel=1e-12)
     else:
         assert r.exit_code == 2 and "meters.csv" in r.output
+        assert ("UTF-16" if encoding == "csv-utf16" else "not UTF-8 (it looks like GBK") \
+            in r.output
