@@ -313,11 +313,13 @@ def schema(name: str) -> None:
 def _register() -> None:
     from .ledger import ledger
     from .plugins import plugins
+    from .programme import programme
     from .scoring import rank, score
     from .units import units
 
-    for cmd in (score, rank, ledger, plugins, units):
+    for cmd in (score, rank, ledger, plugins, programme, units):
         main.add_command(cmd)
+    from .report import report; main.add_command(report)  # noqa: E702
 
 
 _register()

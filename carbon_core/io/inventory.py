@@ -503,6 +503,10 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
         p.add("unknown gap policy", row="data", field="gap_policy", found=gap_policy,
               expected="'error', 'zero' or 'linear'")
 
+    # -- report tables: [targets], [dynamic] (carbon_core.io.targets) -------------------------
+    from .targets import check_tables
+    check_tables(raw, p)
+
     p.raise_if_any(title=f"{len(p.problems)} problem(s) in inventory {path}")
     return Inventory(
         path=path, raw=raw, reporting_year=year, gwp_set=gwp_set, factory=factory,

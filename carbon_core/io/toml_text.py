@@ -67,15 +67,16 @@ def decode_utf8(data: bytes, file: str) -> str:
                                            "UTF-8, e.g. `iconv -f GB18030 -t UTF-8`)")]) from None
 
 
-def nonfinite_problems(doc: Any, file: str, where: str = "") -> list[Problem]:
+def nonfinite_problems(doc: Any, file: str, where: tuple = ()) -> list[Problem]:
     """Every NaN, infinity or overflowing magnitude in a parsed document, with its path."""
     out: list[Problem] = []
     if isinstance(doc, dict):
         for k, v in doc.items():
-            out += nonfinite_problems(v, file, f"{where}.{k}" if where else str(k))
+            out += nonfinite_problems(v, file, (*where, str(k)))
     elif isinstance(doc, list):
         for i, v in enumerate(doc):
-            out += nonfinite_problems(v, file, f"{where}[{i}]")
+            out += nonfinite_problems(v, file, (*where[:-1], f"{where[-1]}[{i}]") if where
+                                      else (f"[{i}]",))
     elif isinstance(doc, float):
         if not math.isfinite(doc):
             out.append(_problem(file, where, "not a finite number", doc))
@@ -84,9 +85,13 @@ def nonfinite_problems(doc: Any, file: str, where: str = "") -> list[Problem]:
     return out
 
 
-def _problem(file, where, message, value) -> Problem:
-    table, _, key = where.rpartition(".")
-    return Problem(file, message, row=table or None, field=key or where, found=value,
+def _problem(file, where: tuple, message, value) -> Problem:
+    def part(p: str) -> str:  # a key holding a dot is quoted, as in TOML
+        return f'"{p}"' if "." in p and not p.endswith("]") else p
+
+    table = ".".join(part(p) for p in where[:-1])
+    return Problem(file, message, row=table or None, field=where[-1] if where else None,
+                   found=value,
                    expected=f"a finite number of magnitude at most {MAX_MAGNITUDE:g}")
 
 
