@@ -299,7 +299,7 @@ def _activity_monthly(a, year) -> tuple[np.ndarray, float]:
 def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None = None,
             meter_data: MeterData | None = None, plugins: bool = True, ledger=None,
             progress: Callable[..., None] | None = None, commit_claims: bool = True,
-            allow_outside: bool = False) -> Results:
+            allow_outside: bool = False, as_of=None) -> Results:
     """Compute a factory's emissions, energy and balance for its reporting year.
 
     Parameters
@@ -324,6 +324,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         default.
     progress : callable, optional
         Receives short stage descriptions.
+    as_of : datetime.date or str, optional
+        Use only factor editions published on or before this day
+        (:meth:`FactorLibrary.as_of`); default the run date. Recorded in
+        ``provenance.as_of``.
 
     Returns
     -------
@@ -339,6 +343,10 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
 
             pm = get_plugin_manager()
             library = factor_library(library, pm)
+    from .factors import as_of_record, resolve_as_of
+
+    as_of_day = resolve_as_of(as_of)
+    library = library.as_of(as_of_day)
     if inv.measured_factors:
         library = library.with_measured(inv.measured_factors)
     data = meter_data if meter_data is not None else read_meter_data(inv, progress=progress)
@@ -384,6 +392,7 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         unallocated=unalloc_e, energy=energy, electricity=electricity, meter_data=data,
         factors_used=list(b.used.values()), sector=sector, engine_version=__version__,
         ledger=ledger)
+    res.provenance["as_of"] = as_of_record(library, as_of_day, given=as_of is not None)
     pending = getattr(res, "pending_claims", None)
     if commit_claims and pending is not None:
         pending.commit()  # the last step: nothing is claimed by a failed run

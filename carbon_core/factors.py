@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import tomllib
@@ -66,10 +67,17 @@ class Source:
     note: str = ""
     file: str = ""
     sha256: str = ""
+    published_confidence: str = ""
+    published_note: str = ""
 
     def citation(self) -> str:
         parts = [self.publisher, self.document, self.title, str(self.year or "")]
         return ", ".join(p for p in parts if p)
+
+    @property
+    def published_date(self) -> datetime.date | None:
+        """The publication date as a date (None when the edition declares none)."""
+        return datetime.date.fromisoformat(self.published) if self.published else None
 
 
 @dataclass(frozen=True)
@@ -227,6 +235,9 @@ class FactorLibrary:
         self._sources: dict[str, Source] = {}
         self._by_key: dict[str, list[Factor]] = {}
         self._measured: dict[tuple[str, str], Factor] = {}
+        #: the as-of day this library was cut to (:meth:`as_of`), and the editions it dropped
+        self.as_of_date: datetime.date | None = None
+        self.excluded_by_as_of: list[str] = []
         for s in sources:
             self._add_source(s)
         for f in factors:
@@ -323,12 +334,53 @@ class FactorLibrary:
         lib = FactorLibrary(sources=self._sources.values())
         lib._by_key = {k: list(v) for k, v in self._by_key.items()}
         lib._measured = dict(self._measured)
+        lib.as_of_date, lib.excluded_by_as_of = self.as_of_date, list(self.excluded_by_as_of)
         for f in measured:
             if f.confidence != "measured":
                 raise ValueError(f"{f.key}: a measured factor needs confidence='measured'")
             lib._measured[(f.key, f.region)] = f
             lib._sources.setdefault(f.source.id, f.source)
         return lib
+
+    def as_of(self, date: datetime.date | str) -> "FactorLibrary":
+        """A new library holding only the editions published on or before ``date``.
+
+        Parameters
+        ----------
+        date : datetime.date or str
+            The as-of day (``YYYY-MM-DD``). An edition is kept when its ``[source] published``
+            date is on or before it. Editions that declare no publication date cannot be placed
+            in time and are kept (list them with :meth:`undated_sources`); every shipped edition
+            carries a date. Measured factors (实测) are kept: they belong to the inventory.
+
+        Returns
+        -------
+        FactorLibrary
+
+        Examples
+        --------
+        >>> lib = FactorLibrary.default()
+        >>> lib.as_of("2024-06-01").get("electricity.grid.average", "CN-AH", rule="latest:Y-2",
+        ...                             reporting_year=2024).data_year
+        2021
+        """
+        day = date if isinstance(date, datetime.date) else datetime.date.fromisoformat(str(date))
+        keep = {sid for sid, s in self._sources.items()
+                if s.published_date is None or s.published_date <= day}
+        lib = FactorLibrary(sources=[s for sid, s in self._sources.items() if sid in keep])
+        lib._by_key = {k: [f for f in v if f.source.id in keep] for k, v in self._by_key.items()}
+        lib._by_key = {k: v for k, v in lib._by_key.items() if v}
+        lib._measured = dict(self._measured)
+        for f in self._measured.values():
+            lib._sources.setdefault(f.source.id, f.source)
+        lib.as_of_date = day
+        lib.excluded_by_as_of = sorted(set(self._sources) - keep)
+        return lib
+
+    def undated_sources(self) -> list[str]:
+        """Ids of the editions without a publication date (as-of selection cannot exclude them)."""
+        return sorted(sid for sid, s in self._sources.items()
+                      if not s.published and not sid.startswith(("measured:", "inventory:")))
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -446,13 +498,31 @@ def _parse_file(data: Mapping, name: str, digest: str
         if not src.get(required):
             problems.append(Problem(file=name, field=f"source.{required}",
                                     message="missing source field", expected="a non-empty string"))
+    published = src.get("published", "")
+    if isinstance(published, datetime.date):  # a TOML date literal
+        published = published.isoformat()
+    if published:
+        try:
+            datetime.date.fromisoformat(str(published))
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(published)):
+                raise ValueError
+        except ValueError:
+            problems.append(Problem(file=name, field="source.published", found=published,
+                                    message="publication date is not a day",
+                                    expected="YYYY-MM-DD (an upper bound when only the month or "
+                                             "year is known, explained in published_note)"))
+    pconf = src.get("published_confidence", "")
+    if pconf and pconf not in ("C", "S", "M", "X"):
+        problems.append(Problem(file=name, field="source.published_confidence", found=pconf,
+                                message="unknown confidence mark", expected="one of C, S, M, X"))
     if problems:
         return None, [], problems
     source = Source(
         id=str(src["id"]), title=str(src["title"]), publisher=str(src["publisher"]),
         year=src.get("year"), title_en=src.get("title_en", ""), document=src.get("document", ""),
-        published=str(src.get("published", "")), url=src.get("url", ""),
-        note=src.get("note", ""), file=name, sha256=digest)
+        published=str(published or ""), url=src.get("url", ""),
+        note=src.get("note", ""), file=name, sha256=digest,
+        published_confidence=str(pconf or ""), published_note=str(src.get("published_note", "")))
     factors = []
     rows = data.get("factor", [])
     if not rows:
@@ -512,3 +582,51 @@ def measured_factor(key: str, value: float, unit: str, region: str = "CN", *,
 
 
 __all__.append("measured_factor")
+
+
+def resolve_as_of(as_of: datetime.date | str | None = None) -> datetime.date:
+    """The as-of day of a run: ``as_of`` parsed, or today's date (the run date) when None.
+
+    Raises
+    ------
+    InputError
+        ``as_of`` is not a date ``YYYY-MM-DD``.
+
+    Examples
+    --------
+    >>> resolve_as_of("2025-01-31")
+    datetime.date(2025, 1, 31)
+    """
+    if as_of is None:
+        return datetime.date.today()
+    if isinstance(as_of, datetime.datetime):
+        return as_of.date()
+    if isinstance(as_of, datetime.date):
+        return as_of
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(as_of)):
+            raise ValueError
+        return datetime.date.fromisoformat(str(as_of))
+    except ValueError:
+        raise InputError([Problem(file="as-of", field="as_of", found=as_of,
+                                  message="not a date", expected="YYYY-MM-DD")]) from None
+
+
+def as_of_record(library: "FactorLibrary", day: datetime.date, *, given: bool) -> dict[str, Any]:
+    """What a result records about its as-of selection (``provenance.as_of``).
+
+    Parameters
+    ----------
+    library : FactorLibrary
+        The library after :meth:`FactorLibrary.as_of`.
+    day : datetime.date
+        The as-of day used.
+    given : bool
+        True when the day was asked for (``--as-of``), False when it is the run date.
+    """
+    return {"date": day.isoformat(), "basis": "given (--as-of)" if given else "run date",
+            "excluded_editions": list(library.excluded_by_as_of),
+            "undated_editions": library.undated_sources()}
+
+
+__all__ += ["resolve_as_of", "as_of_record"]

@@ -16,9 +16,9 @@ A name defined twice is an error naming both places, never a silent replacement.
 
 Examples
 --------
->>> p = get_programme("hefei-template")
->>> p.name, p.is_template
-('hefei-template', True)
+>>> p = get_programme()                     # DEFAULT_PROGRAMME
+>>> p.name == DEFAULT_PROGRAMME, p.is_template
+(True, True)
 >>> p.file("indicator_system").name
 'indicators.toml'
 """
@@ -31,15 +31,86 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import InputError, Problem
+from .errors import InputError, PluginError, Problem
+from .schema import Field, Table, validate_into
 
 __all__ = ["Programme", "DEFAULT_PROGRAMME", "available_programmes", "get_programme",
-           "load_programme", "programme_registry"]
+           "load_programme", "programme_registry", "PROGRAMME_TABLE", "register_programme_file"]
 
 SCHEMA = "carbon_core.programme/1"
 
-#: The programme used when a command names none. A configuration default, not a rule of the core.
-DEFAULT_PROGRAMME = "hefei-template"
+
+def _default_name() -> str:
+    """The default programme, as the shipped programmes folder declares it (``default.toml``)."""
+    try:
+        text = (resources.files("carbon_core_programmes") / "default.toml").read_text("utf-8")
+        name = tomllib.loads(text).get("default")
+    except (OSError, ModuleNotFoundError, tomllib.TOMLDecodeError):
+        name = None
+    return name if isinstance(name, str) and name else ""
+
+
+#: The programme used when a command names none: a configuration default, read from the shipped
+#: ``programmes/default.toml``, not a rule of the core.
+DEFAULT_PROGRAMME = _default_name()
+
+
+#: Roles of the files a bundle may name (``[files]``); later layers add theirs with
+#: :func:`register_programme_file`.
+_FILE_ROLES: dict[str, str] = {
+    "indicator_system": "the indicator system (docs/indicator-system.md)",
+    "policy": "the balance policy (docs/balance.md); its name is the programme's name",
+    "eligibility": "the eligibility gate: basic requirements, exclusions and their window",
+    "procedure": "the procedure: stages, notice period, revocation grounds, ban lengths",
+}
+
+_META = Table("programme", (
+    Field("name", kind="text", pattern=r"[a-z0-9][a-z0-9_\-]*",
+          doc="the registry key (lower-case letters, digits, '-', '_')"),
+    Field("title_zh", kind="text"),
+    Field("title_en", kind="text"),
+    Field("status", kind="text", doc="'template' (official documents not public) or 'official'"),
+    Field("jurisdiction", kind="text", required=False, doc="where it applies, e.g. CN or a province and division code"),
+    Field("issuer", kind="text", required=False, doc="who issues the programme"),
+    Field("issued", kind="date", required=False, doc="date of the programme document"),
+    Field("source", kind="text", required=False, doc="the published documents the bundle encodes"),
+    Field("references", kind="list", item=Field("reference", kind="text"), default=[], required=False,
+          doc="published sources, one citation each"),
+    Field("note", kind="text", allow_empty=True, required=False),
+), rows=False)
+
+
+def _files_table() -> Table:
+    return Table("files", tuple(Field(role, kind="text", required=False, doc=doc)
+                                for role, doc in _FILE_ROLES.items()), rows=False,
+                 doc="Paths relative to the bundle folder.")
+
+
+def _programme_table() -> Table:
+    return Table("programme.toml", (
+        Field("schema", kind="choice", choices=(SCHEMA,)),
+        Field("programme", kind="table", table=_META),
+        Field("files", kind="table", table=_files_table(), default={}, required=False),
+    ), rows=False, doc="The bundle's index: metadata and the files it holds.")
+
+
+#: The declaration of ``programme.toml`` (rebuilt by :func:`register_programme_file`).
+PROGRAMME_TABLE = _programme_table()
+
+
+def register_programme_file(role: str, doc: str) -> None:
+    """Declare a new kind of bundle file (``[files] <role> = "..."``), e.g. a procedure.
+
+    Raises
+    ------
+    PluginError
+        The role is already declared.
+    """
+    global PROGRAMME_TABLE
+    if role in _FILE_ROLES:
+        raise PluginError(f"programme file role {role!r} is already declared")
+    _FILE_ROLES[role] = doc
+    PROGRAMME_TABLE = _programme_table()
 
 
 @dataclass(frozen=True)
@@ -49,7 +120,7 @@ class Programme:
     Attributes
     ----------
     name : str
-        The registry key, e.g. ``"hefei-template"``.
+        The registry key (the folder's ``[programme] name``).
     folder : pathlib.Path or importlib Traversable
         The bundle folder.
     meta : dict
@@ -131,18 +202,22 @@ def load_programme(folder, *, origin: str = "shipped") -> Programme:
     if data.get("schema") != SCHEMA:
         raise InputError([Problem(label, "not a programme file", field="schema",
                                   found=data.get("schema"), expected=repr(SCHEMA))])
+    problems: list[Problem] = []
+    doc = validate_into(PROGRAMME_TABLE, data, problems, file=label) or {}
+    if problems:
+        raise InputError(problems, title=f"{len(problems)} problem"
+                         f"{'s' if len(problems) != 1 else ''} in programme file {label}")
     meta = dict(data.get("programme", {}))
-    name = meta.get("name")
-    if not isinstance(name, str) or not name:
-        raise InputError([Problem(label, "the programme has no name", field="programme.name",
-                                  expected="a non-empty string")])
-    return Programme(name=name, folder=folder, meta=meta, files=dict(data.get("files", {})),
-                     raw=data, origin=origin)
+    files = {k: v for k, v in (doc.get("files") or {}).items() if v is not None}
+    return Programme(name=meta["name"], folder=folder, meta=meta, files=files, raw=data,
+                     origin=origin)
 
 
 def _shipped() -> Iterable:
     root = resources.files("carbon_core_programmes")
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.startswith("_"):  # programmes/_template: the fill-in example, not loaded
+            continue
         if entry.is_dir() and (entry / "programme.toml").is_file():
             yield entry
 
@@ -187,13 +262,13 @@ def programme_registry(plugin_manager=None) -> dict[str, Programme]:
 def available_programmes(plugin_manager=None) -> list[str]:
     """Names of every programme known to the registry.
 
-    >>> "hefei-template" in available_programmes()
+    >>> DEFAULT_PROGRAMME in available_programmes()
     True
     """
     return sorted(programme_registry(plugin_manager))
 
 
-def get_programme(name: str = DEFAULT_PROGRAMME, *, plugin_manager=None) -> Programme:
+def get_programme(name: str | None = None, *, plugin_manager=None) -> Programme:
     """The programme bundle called ``name``.
 
     Raises
@@ -202,6 +277,7 @@ def get_programme(name: str = DEFAULT_PROGRAMME, *, plugin_manager=None) -> Prog
         Unknown name, listing the known ones.
     """
     reg = programme_registry(plugin_manager)
+    name = DEFAULT_PROGRAMME if name is None else name
     if name not in reg:
         raise InputError([Problem("programme", "unknown programme", field="programme",
                                   found=name, expected=f"one of {sorted(reg)}")])

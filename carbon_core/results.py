@@ -396,21 +396,25 @@ def _policy_file(balance: dict | None) -> dict | None:
         return None
     pol = balance.get("policy", {})
     path = pol.get("file") or None
-    return {"name": pol.get("name"), "file": path, "sha256": file_digest(path)}
+    return {"name": pol.get("name"), "file": Path(path).name if path else None,
+            "sha256": file_digest(path)}  # the name only: results do not depend on where it lies
 
 
 def _influencing_files(library) -> dict:
     """Every file that can influence a number, with its SHA-256: the GWP table and every factor
     file of the library (shipped and plugin tables); the policy is added by ``Results.build``."""
-    from importlib import resources
-
-    gwp_path = resources.files("carbon_core_factors") / "ipcc-gwp.toml"
-    gwp = {"file": "ipcc-gwp.toml", "sha256": hashlib.sha256(gwp_path.read_bytes()).hexdigest()}
+    gwp = None  # the GWP table the library holds (a verifier's bundle brings its own)
+    for f in library:
+        if f.key.startswith("gwp."):
+            gwp = {"file": Path(f.source.file).name if f.source.file else None,
+                   "sha256": f.source.sha256 or None}
+            break
     seen: dict[str, dict] = {}
     for f in library:
         src = f.source
         if src.file and src.file not in seen:
-            seen[src.file] = {"id": src.id, "file": str(src.file), "sha256": src.sha256 or None}
+            seen[src.file] = {"id": src.id, "file": Path(src.file).name,
+                              "sha256": src.sha256 or None}
     return {"gwp_table": gwp, "factor_library": sorted(seen.values(), key=lambda d: d["file"])}
 
 

@@ -60,6 +60,7 @@ from .factors import Factor, FactorLibrary
 from .hookspecs import hookimpl
 from .lineitems import LineItem
 from .metrics import MetricInfo
+from .schema import Field, Rows, Table, rows_to_arrays
 
 __all__ = [
     "Field",
@@ -83,113 +84,7 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Field:
-    """One key of an input row.
-
-    Parameters
-    ----------
-    name : str
-        The TOML key.
-    kind : {"number", "text", "choice", "bool"}
-    unit : str, optional
-        Canonical unit of a number (``"kg"``, ``"t"``, ``"1"`` for fractions). The kernel receives
-        values in this unit.
-    unit_key : str, optional
-        Key of the row that states the unit the user wrote the value in (e.g. ``"unit"``); without
-        it the value must be written in ``unit``.
-    required : bool
-        A missing required key is a problem. Optional keys take ``default`` (numbers: NaN when the
-        default is None, so the kernel can fill them from factor tables, see :attr:`Rows.given`).
-    default : optional
-    minimum, maximum : float, optional
-        Inclusive bounds for numbers (default: ``minimum=0``).
-    choices : tuple of str
-        Allowed values for ``kind="choice"``.
-    doc : str
-        One line for the documentation and error messages.
-    """
-
-    name: str
-    kind: str = "number"
-    unit: str | None = None
-    unit_key: str | None = None
-    required: bool = True
-    default: Any = None
-    minimum: float | None = 0.0
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    doc: str = ""
-
-    def expected(self) -> str:
-        if self.kind == "number":
-            text = "a number"
-            if self.minimum is not None:
-                text += f" >= {self.minimum:g}"
-            if self.maximum is not None:
-                text += f" and <= {self.maximum:g}" if self.minimum is not None else \
-                    f" <= {self.maximum:g}"
-            if self.unit:
-                text += f" ({self.unit})"
-            return text
-        if self.kind == "choice":
-            return f"one of {list(self.choices)}"
-        if self.kind == "bool":
-            return "true or false"
-        return "a non-empty string"
-
-
-@dataclass(frozen=True)
-class Table:
-    """One input table of a sector: ``[[process.<sector>.<name>]]`` rows, or a single table.
-
-    Emissions must be additive over the rows of row tables: the conformance suite splits them.
-    Single tables (``rows=False``) hold plant-level data for metrics (production, energy).
-    """
-
-    name: str
-    fields: tuple[Field, ...]
-    rows: bool = True
-    required: bool = False
-    doc: str = ""
-
-    def field_map(self) -> dict[str, Field]:
-        return {f.name: f for f in self.fields}
-
-
-class Rows:
-    """Validated rows of one table: float64 / object / bool arrays, one element per row.
-
-    Attributes
-    ----------
-    table : str
-    ids : numpy.ndarray of str
-        The rows' ``id`` keys (default ``"<table>[<i>]"``).
-    labels : list of str
-        ``process.<sector>.<table>[<i>]``, for problems.
-    given : dict of str -> numpy.ndarray of bool
-        Whether the user gave the key in each row (False: default or NaN placeholder).
-    """
-
-    def __init__(self, table: str, ids, labels, columns: dict[str, np.ndarray],
-                 given: dict[str, np.ndarray]):
-        self.table = table
-        self.ids = np.asarray(ids, dtype=object)
-        self.labels = list(labels)
-        self._columns = columns
-        self.given = given
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self._columns[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._columns
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __repr__(self) -> str:
-        return f"Rows({self.table!r}, {len(self)} rows, columns={sorted(self._columns)})"
+# Field, Table and Rows live in carbon_core.schema (one schema layer for every input table).
 
 
 # --------------------------------------------------------------------------------------------------
@@ -569,99 +464,7 @@ class SectorPlugin:
 
     def _validate_rows(self, table: Table, raw: list, where: str, file: str,
                        problems: list[Problem], single: bool = False) -> Rows:
-        fields = table.field_map()
-        unit_keys = {f.unit_key for f in table.fields if f.unit_key}
-        allowed = set(fields) | unit_keys | ({"id"} if not single else set()) | {"note",
-                                                                                 "evidence"}
-        n = len(raw)
-        labels = [where if single else f"{where}[{i}]" for i in range(n)]
-        ids = [str(r.get("id", f"{table.name}[{i}]")) if not single else table.name
-               for i, r in enumerate(raw)]
-        if not single:
-            seen: dict[str, int] = {}
-            for i, rid in enumerate(ids):
-                if rid in seen:
-                    problems.append(Problem(file, f"duplicate row id (also row {seen[rid]})",
-                                            row=labels[i], field="id", found=rid,
-                                            expected="ids unique within the table"))
-                seen.setdefault(rid, i)
-        for i, r in enumerate(raw):
-            for key in r:
-                if key not in allowed:
-                    problems.append(Problem(file, "unknown key", row=labels[i], field=key,
-                                            expected=f"one of {sorted(allowed)}"))
-        # unit conversions: one factor per (field, unit text)
-        conv: dict[tuple[str, str], float | None] = {}
-        columns: dict[str, np.ndarray] = {}
-        given: dict[str, np.ndarray] = {}
-        for f in table.fields:
-            present = np.array([f.name in r for r in raw], dtype=bool)
-            given[f.name] = present
-            if f.kind == "number":
-                col = np.full(n, np.nan if f.default is None else float(f.default))
-            elif f.kind == "bool":
-                col = np.full(n, bool(f.default), dtype=bool)
-            else:
-                col = np.full(n, f.default, dtype=object)
-            for i, r in enumerate(raw):
-                if f.name not in r:
-                    if f.required:
-                        problems.append(Problem(file, "missing key", row=labels[i], field=f.name,
-                                                expected=f.doc or f.expected()))
-                    continue
-                v = r[f.name]
-                if f.kind == "number":
-                    if isinstance(v, bool) or not isinstance(v, (int, float)) or not \
-                            math.isfinite(v):
-                        problems.append(Problem(file, "not a number", row=labels[i],
-                                                field=f.name, found=v, expected=f.expected()))
-                        continue
-                    if (f.minimum is not None and v < f.minimum) or (
-                            f.maximum is not None and v > f.maximum):
-                        problems.append(Problem(file, "value out of range", row=labels[i],
-                                                field=f.name, found=v, expected=f.expected()))
-                        continue
-                    scale = 1.0
-                    if f.unit and f.unit_key:
-                        text = r.get(f.unit_key, f.unit)
-                        if (f.name, text) not in conv:
-                            try:
-                                conv[(f.name, text)] = _units.conversion_factor(text, f.unit)
-                            except (UnitError, TypeError, AttributeError) as exc:
-                                conv[(f.name, text)] = None
-                                reason = str(exc)
-                            else:
-                                reason = ""
-                            if conv[(f.name, text)] is None:
-                                problems.append(Problem(
-                                    file, f"unit does not fit {f.name!r}" +
-                                    (f" ({reason})" if reason else ""), row=labels[i],
-                                    field=f.unit_key, found=text,
-                                    expected=f"a unit convertible to {f.unit}"))
-                        if conv[(f.name, text)] is None:
-                            continue
-                        scale = conv[(f.name, text)]
-                    col[i] = float(v) * scale
-                elif f.kind == "bool":
-                    if not isinstance(v, bool):
-                        problems.append(Problem(file, "not true/false", row=labels[i],
-                                                field=f.name, found=v, expected=f.expected()))
-                        continue
-                    col[i] = v
-                elif f.kind == "choice":
-                    if v not in f.choices:
-                        problems.append(Problem(file, "not one of the choices", row=labels[i],
-                                                field=f.name, found=v, expected=f.expected()))
-                        continue
-                    col[i] = v
-                else:
-                    if not isinstance(v, str) or not v.strip():
-                        problems.append(Problem(file, "not a non-empty string", row=labels[i],
-                                                field=f.name, found=v, expected=f.expected()))
-                        continue
-                    col[i] = v
-            columns[f.name] = col
-        return Rows(table.name, ids, labels, columns, given)
+        return rows_to_arrays(table, raw, where, file, problems, single=single)
 
     def compute(self, inputs: Mapping | None, *, library: FactorLibrary, gwp_set: str = "AR5",
                 file: str = "inventory", reporting_year: int | None = None,

@@ -40,6 +40,8 @@ from __future__ import annotations
 import re
 import tomllib
 from functools import lru_cache
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib import resources
 
 import pint
@@ -55,6 +57,7 @@ __all__ = [
     "conversion_factor",
     "to_canonical",
     "gwp",
+    "using_gwp_table",
     "gas_unit",
     "unit_listing",
 ]
@@ -229,6 +232,30 @@ def _add_gwp_contexts(reg: pint.UnitRegistry) -> tuple[str, ...]:
 GWP_SETS: tuple[str, ...] = _add_gwp_contexts(ureg)
 
 
+#: A GWP table that replaces the shipped one inside :func:`using_gwp_table` (a verifier's bundle).
+_GWP_OVERRIDE: ContextVar[dict | None] = ContextVar("carbon_core_gwp_override", default=None)
+
+
+@contextmanager
+def using_gwp_table(factor_rows):
+    """Use these GWP rows instead of ``factors/ipcc-gwp.toml`` inside the block.
+
+    Parameters
+    ----------
+    factor_rows : iterable of (key, value)
+        ``("gwp.AR5.CH4", 28.0)`` pairs, e.g. the ``gwp.*`` factors of a bundled library.
+    """
+    table: dict[str, dict[str, float]] = {}
+    for key, value in factor_rows:
+        _, gwp_set, gas = key.split(".", 2)
+        table.setdefault(gwp_set, {})[GASES.get(gas, gas)] = float(value)
+    token = _GWP_OVERRIDE.set(table)
+    try:
+        yield
+    finally:
+        _GWP_OVERRIDE.reset(token)
+
+
 def gwp(gas: str, gwp_set: str, origin: str = "fossil") -> float:
     """Global warming potential of ``gas`` in ``gwp_set`` (100-year), dimensionless.
 
@@ -261,7 +288,7 @@ def gwp(gas: str, gwp_set: str, origin: str = "fossil") -> float:
         return 1.0
     if origin not in ("fossil", "non_fossil"):
         raise UnitError(f"unknown origin {origin!r}; expected 'fossil' or 'non_fossil'")
-    table = _gwp_table()
+    table = _GWP_OVERRIDE.get() or _gwp_table()
     if origin == "non_fossil" and f"{ident}_non_fossil" in table.get(gwp_set, {}):
         return table[gwp_set][f"{ident}_non_fossil"]
     if gwp_set not in table:

@@ -35,6 +35,7 @@ from .instruments import (Instrument, Offset, check_serial_overlaps, parse_instr
                           parse_offsets)
 from .ledger import Claim, Ledger, PendingClaims
 from .market import ModeResult, _fmt, electricity_arrays, match_modes
+from ..schema import unknown_key_problems
 from .policy import DEFAULT_POLICY, MATCHING_MODES, Policy, load_policy
 
 __all__ = ["BalanceInputs", "BalanceResult", "compute_balance", "parse_balance_table",
@@ -132,9 +133,7 @@ def parse_balance_table(raw: Mapping[str, Any], p: ProblemCollector, base_dir: P
         p.add("[balance] must be a table", field="balance", found=type(raw).__name__)
         return None
     known = {"boundary", "scope3_categories", "policy", "policy_file", "policy_overrides"}
-    for k in raw:
-        if k not in known:
-            p.add("unknown key", row="balance", field=k, expected=f"one of {sorted(known)}")
+    p.extend(unknown_key_problems(raw, sorted(known), file=p.file, row="balance"))
     boundary = str(raw.get("boundary", "I")).removeprefix("type_").removeprefix("type ")
     if boundary not in BOUNDARIES:
         p.add("unknown boundary", row="balance", field="boundary", found=raw.get("boundary"),

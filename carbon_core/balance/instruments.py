@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ProblemCollector
+from ..schema import Field, Table, validate_into
 from .policy import INSTRUMENT_TYPES, Policy
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "parse_offsets",
     "RENEWABLE_TECHNOLOGIES",
     "OFFSET_KINDS",
+    "INSTRUMENT",
+    "OFFSET",
 ]
 
 #: Technologies that make an instrument renewable (GECs cover these, 1044号).
@@ -54,7 +57,6 @@ OFFSET_KINDS = ("avoidance", "removal")
 _CERT_TYPES = ("green_power_contract", "ppa", "gec", "irec")
 _UNBUNDLED = ("gec", "irec")
 _SERIAL_RE = re.compile(r"^(?P<prefix>[^#]+)#(?P<first>\d+)(?:\.\.(?P<last>\d+))?$")
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _PROVINCE_RE = re.compile(r"^CN-[A-Z]{2}$")
 
 
@@ -200,58 +202,72 @@ class Offset:
         return sum(s.count for s in self.serials)
 
 
-# -- helpers ----------------------------------------------------------------------------------
+# -- declarations (carbon_core.schema) --------------------------------------------------------
 
-def _month(p: ProblemCollector, row: Mapping, key: str, where: str) -> tuple[int, int] | None:
-    v = row.get(key)
-    if v is None:
-        return None
-    if isinstance(v, dt.date):
-        return (v.year, v.month)
-    m = _MONTH_RE.match(str(v))
-    if m and 1 <= int(m[2]) <= 12:
-        return (int(m[1]), int(m[2]))
-    p.add("bad month", row=where, field=key, found=v, expected="'YYYY-MM', e.g. '2024-03'")
-    return None
+_CLAIM = (
+    Field("beneficiary", kind="text", required=False,
+          doc="who it was retired (核销/注销) for: this factory's credit code or name"),
+    Field("retired_on", kind="date", required=False, doc="retirement date"),
+    Field("evidence", kind="text", doc="the documents proving the claim (contract, settlement, "
+          "certificate or retirement record)"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
+    Field("description", kind="text", required=False, doc="free text"),
+)
+
+#: ``[[instruments]]``: contractual instruments, each with its evidence.
+INSTRUMENT = Table("instruments", (
+    Field("id", kind="text", doc="unique within [[instruments]]"),
+    Field("type", kind="choice", choices=INSTRUMENT_TYPES, doc="the instrument"),
+    Field("technology", kind="text", required=False, doc="one of " + ", ".join(RENEWABLE_TECHNOLOGIES) +
+          "; required except for supplier_specific and onsite_renewable"),
+    Field("country", kind="text", required=False, default="CN", doc="country of generation (ISO 3166-1)"),
+    Field("province", kind="text", required=False, doc="generation province, ISO 3166-2, e.g. CN-AH"),
+    Field("grid_region", kind="text", required=False, doc="generation grid region, e.g. CN-GRID-EAST "
+          "(market_boundary = grid_region)"),
+    Field("volume_mwh", kind="number", minimum=0.0, required=False,
+          doc="annual volume; exactly one of volume_mwh, monthly_mwh, profile_file "
+              "(unbundled certificates: default the certificate count)"),
+    Field("monthly_mwh", kind="list", length=12, item=Field("mwh", minimum=0.0, unit="MWh"),
+          required=False, doc="volumes of January..December of the reporting year"),
+    Field("profile_file", kind="text", required=False,
+          doc="CSV of timestamp, kwh (or mwh) per interval start, China time"),
+    Field("certificates", kind="any", required=False,
+          doc="serial ranges 'PREFIX#FIRST..LAST' (or {prefix, first, last}); 1 GEC = 1 MWh"),
+    Field("generation_start", kind="month", required=False, doc="first month of generation, YYYY-MM"),
+    Field("generation_end", kind="month", required=False, doc="last month of generation, YYYY-MM"),
+    Field("supplier", kind="text", required=False, doc="supplier_specific: the supplier whose factor is used"),
+    Field("factor_tco2_per_mwh", kind="number", minimum=0.0, unit="tCO2/MWh", required=False,
+          doc="supplier_specific: the supplier's emission factor"),
+    Field("seller", kind="text", required=False, doc="evidence: the seller"),
+    Field("exchange", kind="text", required=False, doc="evidence: the trading centre 电力交易中心"),
+    Field("contract_number", kind="text", required=False, doc="evidence: the contract"),
+    Field("registry", kind="text", required=False, doc="evidence: the certificate registry"),
+    *_CLAIM,
+), doc="Green-power contracts, PPAs, supplier-specific electricity, GECs, I-RECs, on-site "
+       "renewables (docs/balance.md).")
+
+#: ``[[offsets]]``: retired carbon credits.
+OFFSET = Table("offsets", (
+    Field("id", kind="text", doc="unique within [[offsets]]"),
+    Field("standard", kind="text", doc="the crediting standard, e.g. CCER, CDM, VCS, GS"),
+    Field("registry", kind="text", doc="the registry holding the credits"),
+    Field("project", kind="text", doc="the project"),
+    Field("project_id", kind="text", required=False, doc="the project's registry id"),
+    Field("serials", kind="any", doc="serial ranges 'PREFIX#FIRST..LAST'; 1 CCER = 1 tCO2e"),
+    Field("vintage", kind="integer", minimum=1990, maximum=2100,
+          doc="the year of the reductions"),
+    Field("tco2e", kind="number", minimum=0.0, unit="tCO2e", doc="credits claimed"),
+    Field("kind", kind="choice", choices=OFFSET_KINDS, doc="avoidance or removal"),
+    *_CLAIM,
+), doc="CCER and other credits, retired for this factory (docs/balance.md).")
 
 
-def _date(p: ProblemCollector, row: Mapping, key: str, where: str) -> str:
-    v = row.get(key)
-    if v is None:
-        return ""
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    try:
-        return dt.date.fromisoformat(str(v)).isoformat()
-    except ValueError:
-        p.add("bad date", row=where, field=key, found=v, expected="a date, e.g. 2025-01-15")
-        return ""
+def _s(v: Any) -> str:
+    return v.strip() if isinstance(v, str) else ""
 
 
-def _number(p, row, key, where, *, required=False) -> float | None:
-    v = row.get(key)
-    if v is None:
-        if required:
-            p.add("missing value", row=where, field=key, expected="a number >= 0")
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
-        p.add("not a non-negative number", row=where, field=key, found=v, expected="a number >= 0")
-        return None
-    return float(v)
-
-
-def _text(p, row, key, where, *, required=False, expected="a non-empty string") -> str:
-    v = row.get(key)
-    if v is None or (isinstance(v, str) and not v.strip()):
-        if required:
-            p.add("missing value", row=where, field=key, expected=expected)
-        return ""
-    if not isinstance(v, str):
-        p.add("not a string", row=where, field=key, found=v, expected=expected)
-        return ""
-    return v.strip()
+def _iso(v: Any) -> str:
+    return v.isoformat() if isinstance(v, dt.date) else ""
 
 
 def _serials(p, row, key, where) -> tuple[SerialRange, ...]:
@@ -377,38 +393,34 @@ def parse_instruments(raw: Sequence[Mapping[str, Any]], *, policy: Policy, repor
     year_start = (reporting_year, 1)
     for where, row in _table_rows(raw, "instruments", p):
         n_before = len(p.problems)
-        iid = _text(p, row, "id", where, required=True)
+        rec = validate_into(INSTRUMENT, row, p.problems, file=p.file, where=where, rows=False)
+        iid = _s(rec["id"])
         if iid in seen:
             p.add(f"duplicate instrument id (also {seen[iid]})", row=where, field="id", found=iid,
                   expected="a unique id")
         seen.setdefault(iid, where)
-        kind = row.get("type")
-        if kind not in INSTRUMENT_TYPES:
-            p.add("unknown instrument type", row=where, field="type", found=kind,
-                  expected=f"one of {list(INSTRUMENT_TYPES)}")
+        kind = rec["type"]
+        if kind is None:
             continue
-        evidence_text = _text(p, row, "evidence", where, required=True,
-                              expected="the documents proving the claim (contract, settlement, "
-                                       "certificate or retirement record)")
-        technology = _text(p, row, "technology", where)
+        evidence_text = _s(rec["evidence"])
+        technology = _s(rec["technology"])
         if kind != "supplier_specific" and kind != "onsite_renewable":
-            if not technology:
+            if "technology" not in row:
                 p.add("missing value", row=where, field="technology",
                       expected=f"one of {list(RENEWABLE_TECHNOLOGIES)}")
-            elif technology not in RENEWABLE_TECHNOLOGIES:
+            elif technology and technology not in RENEWABLE_TECHNOLOGIES:
                 p.add("not a renewable technology", row=where, field="technology",
                       found=technology, expected=f"one of {list(RENEWABLE_TECHNOLOGIES)}")
-        country = _text(p, row, "country", where) or "CN"
-        province = _text(p, row, "province", where)
+        country = _s(rec["country"]) or "CN"
+        province = _s(rec["province"])
         if province and country == "CN" and not _PROVINCE_RE.match(province):
             p.add("bad province code", row=where, field="province", found=province,
                   expected="ISO 3166-2, e.g. CN-AH")
-        region = _text(p, row, "grid_region", where)
+        region = _s(rec["grid_region"])
         serials = _serials(p, row, "certificates", where)
-        gen_start = _month(p, row, "generation_start", where)
-        gen_end = _month(p, row, "generation_end", where)
-        beneficiary = _text(p, row, "beneficiary", where)
-        retired_on = _date(p, row, "retired_on", where)
+        gen_start, gen_end = rec["generation_start"], rec["generation_end"]
+        beneficiary = _s(rec["beneficiary"])
+        retired_on = _iso(rec["retired_on"])
 
         # volume: exactly one of volume_mwh, monthly_mwh, profile_file (none for onsite)
         given = [k for k in ("volume_mwh", "monthly_mwh", "profile_file") if k in row]
@@ -422,21 +434,14 @@ def parse_instruments(raw: Sequence[Mapping[str, Any]], *, policy: Policy, repor
             p.add("give exactly one volume", row=where, field="volume_mwh", found=given or None,
                   expected="one of volume_mwh, monthly_mwh (12 values), profile_file")
         elif given == ["volume_mwh"]:
-            volume = _number(p, row, "volume_mwh", where, required=True) or 0.0
+            volume = rec["volume_mwh"] or 0.0
         elif given == ["monthly_mwh"]:
-            m = row["monthly_mwh"]
-            if (not isinstance(m, list) or len(m) != 12
-                    or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0
-                           for x in m)):
-                p.add("monthly_mwh needs 12 non-negative numbers (Jan..Dec of the reporting "
-                      "year)", row=where, field="monthly_mwh", found=m)
-            else:
-                monthly = np.asarray(m, dtype="float64")
+            if rec["monthly_mwh"] is not None:
+                monthly = np.asarray(rec["monthly_mwh"], dtype="float64")
                 volume = float(monthly.sum())
                 resolution = "month"
-        elif given == ["profile_file"]:
-            f = row["profile_file"]
-            profile = _read_profile(p, base_dir / str(f), where, reporting_year)
+        elif given == ["profile_file"] and rec["profile_file"] is not None:
+            profile = _read_profile(p, base_dir / rec["profile_file"], where, reporting_year)
             if profile is not None:
                 volume = float(profile.sum())
                 resolution = "interval"
@@ -492,10 +497,12 @@ def parse_instruments(raw: Sequence[Mapping[str, Any]], *, policy: Policy, repor
         # supplier-specific factor
         factor, renewable = 0.0, True
         if kind == "supplier_specific":
-            factor = _number(p, row, "factor_tco2_per_mwh", where, required=True) or 0.0
+            for key in ("factor_tco2_per_mwh", "supplier"):
+                if key not in row:
+                    p.add("missing value", row=where, field=key,
+                          expected=INSTRUMENT.field_map()[key].doc)
+            factor = rec["factor_tco2_per_mwh"] or 0.0
             renewable = technology in RENEWABLE_TECHNOLOGIES and factor == 0.0
-            _text(p, row, "supplier", where, required=True,
-                  expected="the supplier whose factor is used")
 
         # retirement and validity (errors: the claim itself is invalid)
         _check_retirement(p, where, "certificates", retired_on, beneficiary,
@@ -585,30 +592,17 @@ def parse_offsets(raw: Sequence[Mapping[str, Any]], *, policy: Policy, reporting
     seen: dict[str, str] = {}
     for where, row in _table_rows(raw, "offsets", p):
         n_before = len(p.problems)
-        oid = _text(p, row, "id", where, required=True)
+        rec = validate_into(OFFSET, row, p.problems, file=p.file, where=where, rows=False)
+        oid = _s(rec["id"])
         if oid in seen:
             p.add(f"duplicate offset id (also {seen[oid]})", row=where, field="id", found=oid)
         seen.setdefault(oid, where)
-        standard = _text(p, row, "standard", where, required=True,
-                         expected="the crediting standard, e.g. CCER, CDM, VCS, GS")
-        registry = _text(p, row, "registry", where, required=True)
-        project = _text(p, row, "project", where, required=True)
-        evidence_text = _text(p, row, "evidence", where, required=True,
-                              expected="the retirement (注销) record")
-        vintage = row.get("vintage")
-        if isinstance(vintage, bool) or not isinstance(vintage, int) or not 1990 <= vintage <= 2100:
-            p.add("bad vintage", row=where, field="vintage", found=vintage,
-                  expected="the year of the reductions, e.g. 2023")
-            vintage = 0
-        tco2e = _number(p, row, "tco2e", where, required=True) or 0.0
-        kind = row.get("kind")
-        if kind not in OFFSET_KINDS:
-            p.add("bad kind", row=where, field="kind", found=kind,
-                  expected=f"one of {list(OFFSET_KINDS)}")
+        standard, registry, project = _s(rec["standard"]), _s(rec["registry"]), _s(rec["project"])
+        evidence_text = _s(rec["evidence"])
+        vintage = rec["vintage"] or 0
+        tco2e = rec["tco2e"] or 0.0
+        kind = rec["kind"]
         serials = _serials(p, row, "serials", where)
-        if not serials:
-            p.add("missing serial numbers", row=where, field="serials",
-                  expected="the serial ranges of the retired credits, 'PREFIX#FIRST..LAST'")
         count = sum(s.count for s in serials)
         if serials and tco2e > count + 1e-9:
             p.add(f"claim beyond the issued volume: {tco2e:g} tCO2e claimed, {count} credits "
@@ -621,8 +615,8 @@ def parse_offsets(raw: Sequence[Mapping[str, Any]], *, policy: Policy, reporting
                   "(1 credit = 1 tCO2e)", row=where, field="serials",
                   found=[str(x) for x in serials],
                   expected=f"{math.ceil(tco2e)} credits, the declared tCO2e")
-        retired_on = _date(p, row, "retired_on", where)
-        beneficiary = _text(p, row, "beneficiary", where)
+        retired_on = _iso(rec["retired_on"])
+        beneficiary = _s(rec["beneficiary"])
         _check_retirement(p, where, "credits", retired_on, beneficiary,
                           policy.require_offset_retirement,
                           "the retirement (注销) date for this factory", factory_id, factory_name)

@@ -3,8 +3,9 @@
 A policy says which contractual instruments are accepted and in what order, the market boundary,
 the vintage window, which residual factor values uncovered consumption, which temporal matching
 counts for the balance, which offsets are accepted and whether they are capped. Policies are TOML
-files under ``factors/policies/`` (schema ``carbon_core.balance_policy/1``); the default is
-``hefei-template``. An inventory picks one in ``[balance] policy = "..."`` and may override single
+files (schema ``carbon_core.balance_policy/1``) in a programme bundle (``programmes/<name>/``,
+named after the programme) or under ``factors/policies/``; the default is the default programme's
+(:data:`carbon_core.programmes.DEFAULT_PROGRAMME`). An inventory picks one in ``[balance] policy = "..."`` and may override single
 parameters in ``[balance.policy_overrides]``; every result records the policy name, its parameters
 and what was overridden.
 
@@ -16,11 +17,13 @@ proposal (2025) (the example ``ghgp-2025-hourly``).
 
 Examples
 --------
->>> p = load_policy("hefei-template")
->>> p.name, p.matching_for_balance, p.offset_cap_share
-('hefei-template', 'annual', None)
+>>> p = load_policy("shanghai-2023")
+>>> p.name
+'shanghai-2023'
 >>> p.with_overrides({"offset_cap_share": 0.1}).name
-'hefei-template+overrides'
+'shanghai-2023+overrides'
+>>> load_policy().name == DEFAULT_POLICY
+True
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import InputError, Problem
+from ..programmes import DEFAULT_PROGRAMME
+from ..schema import Field, Table, validate_into
 
 __all__ = [
     "Policy",
@@ -41,9 +46,12 @@ __all__ = [
     "INSTRUMENT_TYPES",
     "MATCHING_MODES",
     "MARKET_BOUNDARIES",
+    "POLICY_TABLE",
+    "OVERRIDES_TABLE",
 ]
 
-DEFAULT_POLICY = "hefei-template"
+#: The default programme's policy (a bundle's policy carries the programme's name).
+DEFAULT_POLICY = DEFAULT_PROGRAMME
 
 #: Instrument types of the inventory's ``[[instruments]]`` table.
 INSTRUMENT_TYPES = (
@@ -70,7 +78,8 @@ class Policy:
     Attributes
     ----------
     name : str
-        Policy name (``hefei-template``); ``<name>+overrides`` when an inventory overrides a
+        Policy name (a programme's name, or a file of ``factors/policies/``);
+        ``<name>+overrides`` when an inventory overrides a
         parameter.
     hierarchy : tuple of str
         Instrument types in the order they are applied to consumption.
@@ -141,92 +150,53 @@ class Policy:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], file: str = "policy") -> "Policy":
-        """Build and validate a policy from a parsed TOML table; every problem at once."""
+        """Build and validate a policy from a parsed TOML table; every problem at once.
+
+        The keys, types and bounds are checked against :data:`POLICY_TABLE`; the rules that need
+        several parameters by :meth:`validate`.
+        """
         problems: list[Problem] = []
-        known = {f.name for f in fields(cls)} - {"overridden", "base", "file"}
+        rec = validate_into(POLICY_TABLE, data, problems, file=file) or {}
         kwargs: dict[str, Any] = {}
-        for key, value in data.items():
-            if key in ("schema", "title_en"):
+        for key in data:
+            if key in ("schema", "title_en") or key not in _FIELD_NAMES or rec.get(key) is None:
                 continue
+            value = rec[key]
             if key == "references":
-                kwargs["references"] = tuple(
-                    r["text"] if isinstance(r, Mapping) else str(r) for r in value)
-                continue
-            if key not in known:
-                problems.append(Problem(file, "unknown policy parameter", field=key,
-                                        expected=f"one of {sorted(known)}"))
-                continue
+                value = [r["text"] if isinstance(r, Mapping) else str(r) for r in value]
             kwargs[key] = tuple(value) if isinstance(value, list) else value
-        if not isinstance(kwargs.get("name"), str) or not kwargs.get("name"):
-            problems.append(Problem(file, "policy without a name", field="name",
-                                    expected="a non-empty string"))
-            raise InputError(problems)
+        if not kwargs.get("name"):
+            raise InputError(problems, title=f"{len(problems)} problems in policy {file}")
         policy = cls(**kwargs, base=kwargs["name"], file=file)
-        problems.extend(policy.validate(file))
+        if not problems:
+            problems.extend(policy.validate(file))
         if problems:
             raise InputError(problems, title=f"{len(problems)} problems in policy {file}")
         return policy
 
     def validate(self, file: str = "policy") -> list[Problem]:
-        """Problems with the parameter values (empty list when valid)."""
+        """Problems of the rules that need several parameters (empty list when valid)."""
         out: list[Problem] = []
-
-        def bad(field_, found, expected):
-            out.append(Problem(file, "bad policy parameter", field=field_, found=found,
-                               expected=expected))
-
-        for name_ in ("hierarchy", "accepted_types"):
-            for t in getattr(self, name_):
-                if t not in INSTRUMENT_TYPES:
-                    bad(name_, t, f"instrument types from {list(INSTRUMENT_TYPES)}")
-        if self.market_boundary not in MARKET_BOUNDARIES:
-            bad("market_boundary", self.market_boundary, f"one of {list(MARKET_BOUNDARIES)}")
-        for name_ in ("matching_for_balance",):
-            if getattr(self, name_) not in MATCHING_MODES:
-                bad(name_, getattr(self, name_), f"one of {list(MATCHING_MODES)}")
-        for m in self.matching_modes:
-            if m not in MATCHING_MODES:
-                bad("matching_modes", m, f"modes from {list(MATCHING_MODES)}")
         if self.matching_for_balance not in self.matching_modes:
-            bad("matching_for_balance", self.matching_for_balance, "a mode in matching_modes")
-        for name_ in ("certificate_validity_months", "vintage_window_months",
-                      "offset_vintage_window_years"):
-            v = getattr(self, name_)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-                bad(name_, v, "a non-negative integer or null")
-        cap = self.offset_cap_share
-        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float))
-                                or not 0 <= cap <= 1):
-            bad("offset_cap_share", cap, "a fraction between 0 and 1, or null for no cap")
-        rv = self.residual_factor_value
-        if rv is not None and (isinstance(rv, bool) or not isinstance(rv, (int, float)) or rv < 0):
-            bad("residual_factor_value", rv, "a non-negative number [tCO2/MWh] or null")
-        if rv is not None and self.residual_factor_unit != "tCO2/MWh":
-            bad("residual_factor_unit", self.residual_factor_unit, "'tCO2/MWh'")
-        for name_ in ("accept_unbundled", "irec_outside_china_only", "require_serials",
-                      "require_certificate_retirement", "onsite_requires_instrument",
-                      "removals_only", "require_offset_retirement"):
-            if not isinstance(getattr(self, name_), bool):
-                bad(name_, getattr(self, name_), "true or false")
+            out.append(Problem(file, "bad policy parameter", field="matching_for_balance",
+                               found=self.matching_for_balance, expected="a mode in matching_modes"))
+        if self.residual_factor_value is not None and self.residual_factor_unit != "tCO2/MWh":
+            out.append(Problem(file, "bad policy parameter", field="residual_factor_unit",
+                               found=self.residual_factor_unit, expected="'tCO2/MWh'"))
         return out
 
     def with_overrides(self, overrides: Mapping[str, Any], file: str = "inventory") -> "Policy":
         """This policy with some parameters changed; the name records that it was modified."""
         if not overrides:
             return self
-        problems = []
-        known = {f.name for f in fields(self)} - {"name", "overridden", "base", "file",
-                                                   "references", "title", "status"}
-        changes = {}
-        for key, value in overrides.items():
-            if key not in known:
-                problems.append(Problem(file, "unknown policy parameter", row="balance",
-                                        field=f"policy_overrides.{key}",
-                                        expected=f"one of {sorted(known)}"))
-                continue
-            changes[key] = tuple(value) if isinstance(value, list) else value
+        problems: list[Problem] = []
+        rec = validate_into(OVERRIDES_TABLE, overrides, problems, file=file, where="balance") or {}
+        problems = [replace(q, field=f"policy_overrides.{q.field}") if q.field else q
+                    for q in problems]
         if problems:
             raise InputError(problems)
+        changes: dict[str, Any] = {k: tuple(rec[k]) if isinstance(rec[k], list) else rec[k]
+                                   for k in overrides}
         new = replace(self, **changes, name=f"{self.base or self.name}+overrides",
                       overridden=tuple(sorted(set(self.overridden) | set(changes))))
         found = new.validate(file)
@@ -249,6 +219,68 @@ class Policy:
         return out
 
 
+_RULES: tuple[Field, ...] = (
+    Field("hierarchy", kind="list", item=Field("type", kind="choice", choices=INSTRUMENT_TYPES),
+          required=False, doc="instrument types in the order they are applied to consumption"),
+    Field("accepted_types", kind="list",
+          item=Field("type", kind="choice", choices=INSTRUMENT_TYPES), required=False,
+          doc="instrument types accepted at all (others are excluded, with the reason)"),
+    Field("accept_unbundled", kind="bool", required=False, doc="unbundled certificates (gec, irec)"),
+    Field("market_boundary", kind="choice", choices=MARKET_BOUNDARIES, required=False,
+          doc="where generation must be"),
+    Field("irec_outside_china_only", kind="bool", required=False, doc="refuse I-RECs for generation in "
+          "China"),
+    Field("certificate_validity_months", kind="integer", minimum=0, required=False, doc="validity from the generation month "
+          "[months]"),
+    Field("vintage_window_months", kind="integer", minimum=0, required=False, doc="generation at most this many months before "
+          "the reporting year [months]; absent: no window"),
+    Field("require_certificate_retirement", kind="bool", required=False),
+    Field("require_serials", kind="bool", required=False),
+    Field("onsite_requires_instrument", kind="bool", required=False),
+    Field("residual_factor_key", kind="text", required=False, doc="library key of the residual factor"),
+    Field("residual_factor_region", kind="text", required=False),
+    Field("residual_factor_rule", kind="text", required=False, doc="selection rule, e.g. latest:Y-2"),
+    Field("residual_factor_value", kind="number", minimum=0.0, unit="tCO2/MWh", required=False,
+          doc="a fixed residual factor instead of a library lookup"),
+    Field("residual_factor_unit", kind="choice", choices=("tCO2/MWh",), required=False),
+    Field("residual_factor_citation", kind="text", required=False),
+    Field("matching_for_balance", kind="choice", choices=MATCHING_MODES, required=False,
+          doc="the matching mode whose result counts (one of matching_modes)"),
+    Field("matching_modes", kind="list",
+          item=Field("mode", kind="choice", choices=MATCHING_MODES), required=False,
+          doc="modes reported side by side"),
+    Field("accepted_offset_standards", kind="list", item=Field("standard", kind="text"), required=False),
+    Field("offset_vintage_window_years", kind="integer", minimum=0, required=False,
+          doc="offsets older than reporting year minus this are excluded [years]"),
+    Field("removals_only", kind="bool", required=False),
+    Field("offset_cap_share", kind="number", minimum=0.0, maximum=1.0, unit="1", required=False,
+          doc="maximum offsets as a share of gross emissions; absent: no cap"),
+    Field("require_offset_retirement", kind="bool", required=False),
+)
+
+# the documented default of each rule is the dataclass default (what an absent key means)
+_DEFAULTS = {f.name: f.default for f in fields(Policy)}
+_RULES = tuple(replace(f, default=list(d) if isinstance(d, tuple) else d)
+               for f in _RULES for d in [_DEFAULTS.get(f.name)])
+
+#: A balance policy file (``carbon_core.balance_policy/1``).
+POLICY_TABLE = Table("policy", (
+    Field("schema", kind="choice", choices=(_SCHEMA,), required=False),
+    Field("name", kind="text", doc="the policy's name"),
+    Field("title", kind="text", required=False),
+    Field("title_en", kind="text", required=False),
+    Field("status", kind="text", required=False, doc="'template: ...' for declared assumptions"),
+    *_RULES,
+    Field("references", kind="list", item=Field("reference", kind="any"), required=False,
+          doc="[[references]] text = ... (or plain strings)"),
+), rows=False, doc="Balance rules of a programme (docs/balance.md).")
+
+#: What ``[balance.policy_overrides]`` may change.
+OVERRIDES_TABLE = Table("policy_overrides", _RULES, rows=False)
+
+_FIELD_NAMES = {f.name for f in fields(Policy)}
+
+
 def _policy_root():
     return resources.files("carbon_core_factors") / "policies"
 
@@ -256,7 +288,7 @@ def _policy_root():
 def available_policies() -> list[str]:
     """Names of the policies shipped under ``factors/policies/``.
 
-    >>> "hefei-template" in available_policies()
+    >>> DEFAULT_POLICY in available_policies()
     True
     """
     from ..programmes import programme_registry

@@ -88,8 +88,15 @@ def _progress(enabled: bool):
 @click.option("--allow-outside-paths", is_flag=True,
               help="Accept data files outside the inventory's folder (absolute paths, '..'); "
                    "refused by default.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Use factor editions published by this day only (default: today, recorded).")
+@click.option("--uncertainty", "draws", type=click.IntRange(min=100), default=None, metavar="N",
+              help="Monte Carlo uncertainty with N draws (and IPCC approach 1 beside it).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed of --uncertainty (the same seed gives the same digits).")
 def compute(inventory: Path, as_json: bool, output: Path | None, no_plugins: bool,
-            ledger: Path | None, allow_outside_paths: bool = False) -> None:
+            ledger: Path | None, allow_outside_paths: bool = False, as_of: str | None = None,
+            draws: int | None = None, seed: int = 0) -> None:
     """Compute Scope 1, 2 (and 3), energy and the balance of INVENTORY (a TOML file)."""
     from ..engine import compute as run
     from ..results import validate_results
@@ -101,8 +108,12 @@ def compute(inventory: Path, as_json: bool, output: Path | None, no_plugins: boo
     with _errors_to_exit():
         with _progress(not as_json and err_console.is_terminal) as progress:
             res = run(inventory, plugins=not no_plugins, ledger=ledger, progress=progress,
-                      commit_claims=False, allow_outside=allow_outside_paths)
+                      commit_claims=False, allow_outside=allow_outside_paths, as_of=as_of)
         doc = res.to_dict()
+        if draws:  # issue 12: a post-step of its own module, only when asked for
+            from ..uncertainty import propagate
+
+            doc["uncertainty"] = propagate(res, draws=draws, seed=seed)
         validate_results(doc)
         try:
             text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
@@ -221,6 +232,10 @@ def print_summary(doc: dict) -> None:
     if uli:
         console.print(f"[yellow]{len(uli)} line item(s) rest on unconfirmed factors:[/] "
                       + ", ".join(uli), highlight=False)
+    if "uncertainty" in doc:
+        from ..uncertainty import print_uncertainty
+
+        print_uncertainty(doc["uncertainty"], console)
     dq = doc["data_quality"]
     if dq["fills"] or dq["rollovers"]:
         filled = sum(int(f.get("intervals", 0)) for f in dq["fills"])
@@ -315,9 +330,13 @@ def _register() -> None:
     from .plugins import plugins
     from .programme import programme
     from .scoring import rank, score
+    from .serve import serve
     from .units import units
 
-    for cmd in (score, rank, ledger, plugins, programme, units):
+    for cmd in (score, rank, ledger, plugins, programme, serve, units):
+        main.add_command(cmd)
+    from .verify import COMMANDS as verify_commands  # bundle, verify, keys, diff (issue 12)
+    for cmd in verify_commands:
         main.add_command(cmd)
     from .report import report; main.add_command(report)  # noqa: E702
 

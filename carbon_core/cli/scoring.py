@@ -1,7 +1,7 @@
 """Click commands ``carbon score`` and ``carbon rank`` (registered into the ``carbon`` group).
 
-``carbon score INVENTORY [--system FILE] [--previous RESULTS.json] [--as-of DATE] [--json]
-[--output FILE]`` computes the inventory with the engine (``carbon_core.compute``), evaluates it
+``carbon score INVENTORY [--programme NAME] [--system FILE] [--previous RESULTS.json]
+[--as-of DATE] [--json] [--output FILE]`` computes the inventory with the engine (``carbon_core.compute``), evaluates it
 and prints eligibility, every indicator's points with its inputs and rule, the unmet mandatory
 items, the total out of 100 and the verdict. ``--json`` prints the score JSON
 (``carbon schema score``) instead; ``--output`` also writes it to a file.
@@ -44,9 +44,18 @@ def _metric_names(results):
     return set(available_metrics()) | set(results.metrics)
 
 
-def _evaluate_inventory(path, system_path, previous, as_of) -> Evaluation:
+def _programme(name):
+    """The programme bundle called ``name`` (shipped or from a plugin)."""
+    from carbon_core.plugin_manager import get_plugin_manager
+    from carbon_core.programmes import get_programme
+
+    return get_programme(name, plugin_manager=get_plugin_manager())
+
+
+def _evaluate_inventory(path, system_path, previous, as_of, programme=None) -> Evaluation:
     results = _compute(path)
-    system = load_system(system_path, metrics=_metric_names(results))
+    system = load_system(system_path, metrics=_metric_names(results),
+                         programme=_programme(programme))
     return evaluate(results, system=system, previous=previous, as_of=as_of)
 
 
@@ -60,8 +69,12 @@ def _date(ctx, param, value):
 
 
 _system_opt = click.option("--system", "system_path", type=click.Path(dir_okay=False),
-                           default=None, help="Indicator-system TOML (default: the shipped Hefei "
-                           "TEMPLATE, until the official document is loaded).")
+                           default=None, help="Indicator-system TOML (default: the programme's "
+                           "own, a TEMPLATE until the official document is loaded).")
+_programme_opt = click.option("--programme", "programme", default=None, metavar="NAME",
+                              help="Programme bundle: indicator system and eligibility gate "
+                              "(default: carbon_core.programmes.DEFAULT_PROGRAMME; an unknown "
+                              "name lists the known ones).")
 _asof_opt = click.option("--as-of", "as_of", callback=_date, default=None, metavar="DATE",
                          help="Judge certificates and dated evidence on this day "
                          "(default: 31 December of the reporting year).")
@@ -69,6 +82,7 @@ _asof_opt = click.option("--as-of", "as_of", callback=_date, default=None, metav
 
 @click.command("score", cls=SafeCommand)
 @click.argument("inventory", type=click.Path(dir_okay=False))
+@_programme_opt
 @_system_opt
 @click.option("--previous", type=click.Path(dir_okay=False), default=None,
               help="Previous year's results JSON (for year-on-year indicators).")
@@ -76,10 +90,10 @@ _asof_opt = click.option("--as-of", "as_of", callback=_date, default=None, metav
 @click.option("--json", "as_json", is_flag=True, help="Print the score JSON instead of tables.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Also write the score JSON to this file.")
-def score(inventory, system_path, previous, as_of, as_json, output):
-    """Evaluate a factory against the zero-carbon demonstration factory indicator system."""
+def score(inventory, programme, system_path, previous, as_of, as_json, output):
+    """Evaluate a factory against a programme's indicator system and eligibility gate."""
     try:
-        ev = _evaluate_inventory(inventory, system_path, previous, as_of)
+        ev = _evaluate_inventory(inventory, system_path, previous, as_of, programme)
     except CarbonCoreError as exc:
         raise click.ClickException(str(exc)) from None
     if output:
@@ -108,10 +122,11 @@ def _load_score_json(path):
 
 @click.command("rank", cls=SafeCommand)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_programme_opt
 @_system_opt
 @_asof_opt
 @click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
-def rank_command(files, system_path, as_of, as_json):
+def rank_command(files, programme, system_path, as_of, as_json):
     """Score many factories and rank them for a district's recommendation (择优推荐).
 
     FILES are inventories (*.toml, computed and scored here) or score JSON files written by
@@ -123,17 +138,20 @@ def rank_command(files, system_path, as_of, as_json):
             if f.lower().endswith(".json"):
                 docs.append(_load_score_json(f))
             else:
-                docs.append(_evaluate_inventory(f, system_path, None, as_of).to_dict())
+                docs.append(_evaluate_inventory(f, system_path, None, as_of,
+                                                programme).to_dict())
         except InputError as exc:
             problems.append(f"{f}: {exc}")
         except CarbonCoreError as exc:
             problems.append(f"{f}: {exc}")
     if problems:
         raise click.ClickException("cannot rank:\n" + "\n".join(problems))
-    systems = {(d["system"]["id"], d["system"]["version"]) for d in docs}
+    systems = {(d["system"]["id"], d["system"]["version"],
+                (d["system"].get("programme") or {}).get("name", "")) for d in docs}
     if len(systems) > 1:
-        raise click.ClickException("the scores use different indicator systems: "
-                                   + ", ".join(f"{i} v{v}" for i, v in sorted(systems)))
+        raise click.ClickException("the scores use different indicator systems or programmes: "
+                                   + ", ".join(f"{i} v{v}" + (f" ({p})" if p else "")
+                                               for i, v, p in sorted(systems)))
     entries = _rank(docs)
     if as_json:
         click.echo(json.dumps({"system": docs[0]["system"],

@@ -2,12 +2,18 @@
 
 :func:`load_inventory` reads and validates the file and reports every problem at once, each with the
 file, the table path (``meters[2]``) and the key. The format is documented in ``docs/inventory.md``.
-Sections owned by other layers (``instruments``, ``offsets``, ``balance``, ``evidence``,
-``process``) are kept raw on :attr:`Inventory.raw` and validated by those layers.
+Every key of every table is declared (:func:`inventory_schema`, :mod:`carbon_core.schema`): an
+unknown key is refused with the closest declared key suggested. Sections owned by other layers
+(``instruments``, ``offsets``, ``balance``, ``evidence``, ``process``) are declared here as reserved
+keys, kept raw on :attr:`Inventory.raw` and validated in depth by those layers. Later layers add
+their own tables with :func:`register_inventory_table` and fields with
+:func:`extend_inventory_table`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -15,8 +21,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..carriers import CARRIERS, ROLES
-from ..errors import InputError, ProblemCollector, UnitError
+from ..errors import InputError, PluginError, ProblemCollector, UnitError
 from ..factors import SelectionRule, measured_factor, Factor
+from ..meter_accuracy import ACCURACY_CLASSES
+from ..schema import Field, Table, validate_into
 from ..units import GWP_SETS, conversion_factor, parse_unit
 
 __all__ = [
@@ -30,6 +38,10 @@ __all__ = [
     "parse_inventory",
     "check_credit_code",
     "INTERVALS",
+    "inventory_schema",
+    "register_inventory_table",
+    "extend_inventory_table",
+    "INVENTORY_EXTENSIONS",
 ]
 
 SCHEMA = "carbon_core.inventory/1"
@@ -106,6 +118,7 @@ class Meter:
     temperature_c: float | None = None
     to_canonical: float = 1.0
     table: str = ""
+    accuracy_class: str | None = None  # e.g. "0.5S": carbon_core.meter_accuracy (issue 12)
 
 
 @dataclass(frozen=True)
@@ -199,40 +212,23 @@ def load_inventory(path: str | Path) -> Inventory:
     return parse_inventory(raw, path)
 
 
-def _get(p: ProblemCollector, table: Mapping, key: str, kind, where: str, *,
-         required=True, default=None, expected: str = ""):
-    if key not in table:
-        if required:
-            p.add("missing key", row=where or None, field=key,
-                  expected=expected or kind.__name__)
-        return default
-    value = table[key]
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
-    else:
-        ok = isinstance(value, kinds)
-    if not ok:
-        p.add("wrong type", row=where or None, field=key, found=value,
-              expected=expected or " or ".join(k.__name__ for k in kinds))
-        return default
-    return value
-
-
-def _heat_params(p, row, where, carrier, unit, inv_raw):
-    """Enthalpy or temperature needed to turn steam / hot water in t into GJ."""
-    enthalpy = row.get("enthalpy_kj_per_kg", inv_raw.get("steam", {}).get("enthalpy_kj_per_kg"))
-    temperature = row.get("temperature_c")
+def _heat_params(p, row, given, where, carrier, unit, steam_enthalpy):
+    """Enthalpy or temperature needed to turn steam / hot water in t into GJ (``given``: the row
+    as written, so that a value already refused is not reported twice)."""
+    enthalpy = row["enthalpy_kj_per_kg"]
+    if "enthalpy_kj_per_kg" not in given:
+        enthalpy = steam_enthalpy
+    temperature = row["temperature_c"]
     needs_mass = carrier in ("steam", "hot_water") and _is_mass(unit)
-    if needs_mass and carrier == "steam" and not isinstance(enthalpy, (int, float)):
+    if needs_mass and carrier == "steam" and enthalpy is None and (
+            "enthalpy_kj_per_kg" not in given):
         p.add("steam measured by mass needs its enthalpy to convert to GJ", row=where,
-              field="enthalpy_kj_per_kg", found=enthalpy,
-              expected="enthalpy in kJ/kg on the meter/activity or in [steam]")
-    if needs_mass and carrier == "hot_water" and not isinstance(temperature, (int, float)):
+              field="enthalpy_kj_per_kg", expected="enthalpy in kJ/kg on the meter/activity or "
+              "in [steam]")
+    if needs_mass and carrier == "hot_water" and "temperature_c" not in given:
         p.add("hot water measured by mass needs its temperature to convert to GJ", row=where,
-              field="temperature_c", found=temperature, expected="temperature in °C")
-    return (float(enthalpy) if isinstance(enthalpy, (int, float)) else None,
-            float(temperature) if isinstance(temperature, (int, float)) else None)
+              field="temperature_c", expected="temperature in °C")
+    return enthalpy, temperature
 
 
 def _is_mass(unit: str) -> bool:
@@ -256,19 +252,19 @@ def _canonical_factor(p, carrier: str, unit: str, where: str) -> float:
         return float("nan")
 
 
-def _fugitive_activity(p: ProblemCollector, row: Mapping, where: str, aid, year) -> "Activity":
+def _fugitive_activity(p: ProblemCollector, row: Mapping, given: Mapping, where: str, aid,
+                       year) -> "Activity":
     """A refrigerant / SF6 top-up: ``gas`` and a mass; the carrier is the gas itself."""
     from ..units import GASES
 
-    gas = _get(p, row, "gas", str, where, expected="a gas such as HFC-134a, SF6")
-    if gas is not None and gas not in GASES:
+    gas = row["gas"]
+    if "gas" not in given:
+        p.add("missing key", row=where, field="gas", expected="a gas such as HFC-134a, SF6")
+    elif gas is not None and gas not in GASES:
         p.add("unknown gas", row=where, field="gas", found=gas, expected=f"one of {sorted(GASES)}"
               + " (blends such as R-410A: declare each component, or use a sector plugin)")
         gas = None
-    amount = _get(p, row, "amount", (int, float), where, expected="a mass >= 0")
-    if isinstance(amount, (int, float)) and amount < 0:
-        p.add("negative amount", row=where, field="amount", found=amount, expected="a mass >= 0")
-    unit = _get(p, row, "unit", str, where, expected="a mass unit: kg or t")
+    unit, amount = row["unit"], row["amount"]
     factor = float("nan")
     if unit is not None:
         try:
@@ -276,217 +272,401 @@ def _fugitive_activity(p: ProblemCollector, row: Mapping, where: str, aid, year)
         except UnitError as exc:
             p.add("a top-up is a mass", row=where, field="unit", found=unit,
                   expected=f"kg or t ({exc})")
-    period = str(row.get("period", year))
+    period = str(row["period"] if row["period"] is not None else year)
     return Activity(id=aid or f"<{where}>", carrier=gas or "", role="fugitive",
-                    amount=float(amount) if isinstance(amount, (int, float)) else float("nan"),
-                    unit=unit or "", period=period, evidence=str(row.get("evidence", "")),
+                    amount=float("nan") if amount is None else amount,
+                    unit=unit or "", period=period, evidence=row["evidence"] or "",
                     to_canonical=factor, table=where)
 
 
+# --------------------------------------------------------------------------------------------------
+# Declarations (carbon_core.schema): every key of every core table; unknown keys are refused
+# --------------------------------------------------------------------------------------------------
+
+
+FACTORY = Table("factory", (
+    Field("name", kind="text", doc="the legal entity's name"),
+    Field("credit_code", kind="text",
+          doc="an 18-character unified social credit code 统一社会信用代码 (GB 32100-2015, "
+              "check digit verified)"),
+    Field("district", kind="text", allow_empty=True, default="", required=False,
+          doc="district or park, as the programme names it"),
+    Field("sectors", kind="list", item=Field("sector", kind="text"), default=[], required=False,
+          doc="sector plugins to run (`carbon plugins`); their inputs are `[process.<sector>]`"),
+    Field("grid_province", kind="text", allow_empty=True, default="", required=False,
+          doc="ISO 3166-2 province of the grid connection, e.g. CN-AH"),
+    Field("grid_region", kind="text", allow_empty=True, default="", required=False,
+          doc="regional grid, e.g. CN-GRID-EAST"),
+), rows=False, required=True, doc="Who reports.")
+
+ELECTRICITY = Table("electricity", (
+    Field("factor", kind="choice", choices=tuple(sorted(GRID_FACTOR_KINDS)), default="average",
+          required=False, doc="which grid factor location-based Scope 2 uses"),
+    Field("region", kind="text", required=False, doc="factor region; default: factory.grid_province, "
+          "else CN"),
+    Field("selection", kind="text", default="latest:Y-2", required=False,
+          doc="data-year selection rule (carbon_core.factors.SelectionRule), e.g. latest:Y-2"),
+), rows=False, doc="The location-based Scope 2 factor choice.")
+
+FUELS = Table("fuels", (
+    Field("edition", kind="text", required=False,
+          doc="default fuel factor edition (optional if only one matches)"),
+), rows=False)
+
+DATA = Table("data", (
+    Field("files", kind="list", item=Field("file", kind="text"), default=[], required=False,
+          doc="meter data files, long format timestamp, meter, value (CSV or Parquet), "
+              "relative to the inventory"),
+    Field("gap_policy", kind="choice", choices=("error", "zero", "linear"), default="error",
+          required=False, doc="what to do with missing intervals"),
+), rows=False)
+
+_HEAT = (
+    Field("enthalpy_kj_per_kg", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
+          doc="steam measured by mass: its specific enthalpy (else [steam])"),
+    Field("temperature_c", kind="number", minimum=0.0, required=False,
+          doc="hot water measured by mass: its temperature"),
+)
+
+METER = Table("meters", (
+    Field("id", kind="text", doc="unique among meters and activities; the data files' meter"),
+    Field("carrier", kind="choice", choices=tuple(sorted(CARRIERS)), doc="what is metered"),
+    Field("unit", kind="unit", doc="the unit of the values in the data files"),
+    Field("role", kind="choice", choices=tuple(sorted(ROLES)),
+          doc="submeters are informational, never counted twice"),
+    Field("reading", kind="choice", choices=("interval", "cumulative"), default="interval",
+          required=False, doc="consumption per interval, or register values"),
+    Field("interval", kind="choice", choices=tuple(INTERVALS), default="15min", required=False,
+          doc="1MS = monthly"),
+    Field("rollover", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
+          doc="cumulative registers: the modulus (an 8-digit register wraps at 100000000)"),
+    Field("renewable", kind="bool", default=False, required=False,
+          doc="onsite_generation from renewable sources"),
+    Field("accuracy_class", kind="choice", choices=tuple(sorted(ACCURACY_CLASSES)),
+          required=False,
+          doc="the meter's accuracy class (IEC 62053 / GB/T 17215, OIML R 137, EN 1434), "
+              "for the uncertainty of metered activity"),
+    *_HEAT,
+    Field("description", kind="text", required=False, doc="free text"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
+), doc="One time series in the data files.")
+
+ACTIVITY = Table("activities", (
+    Field("id", kind="text", doc="unique among meters and activities"),
+    Field("role", kind="choice", choices=tuple(sorted(ROLES)),
+          doc="`fugitive` for refrigerant / SF6 top-ups"),
+    Field("carrier", kind="choice", choices=tuple(sorted(CARRIERS)), required=False,
+          doc="required except for fugitive top-ups"),
+    Field("gas", kind="text", required=False,
+          doc="fugitive: a gas of carbon_core.units.GASES (blends: one row per component)"),
+    Field("amount", kind="number", minimum=0.0,
+          doc="the amount; exports are declared with role 'export'"),
+    Field("unit", kind="unit", doc="unit of amount (fugitive: kg or t)"),
+    Field("period", kind="text", required=False,
+          doc="'YYYY' (the reporting year, default) or a month 'YYYY-MM'"),
+    Field("evidence", kind="text", allow_empty=True, default="", required=False,
+          doc="invoice, bill or log the amount comes from"),
+    *_HEAT,
+    Field("description", kind="text", required=False, doc="free text"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
+), doc="Activity not metered: fuel by invoice, heat by bill, refrigerant top-ups.")
+
+MEASURED_FACTOR = Table("measured_factors", (
+    Field("key", kind="text", doc="the factor key it overrides, e.g. fuel.natural_gas.ncv"),
+    Field("value", kind="number", minimum=0.0, doc="the measured value"),
+    Field("unit", kind="unit", doc="unit of value"),
+    Field("region", kind="text", default="CN", required=False, doc="region of the overridden factor"),
+    Field("evidence", kind="text", doc="the lab report or certificate the value comes from"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
+), doc="实测 values that override defaults.")
+
+STEAM = Table("steam", (
+    Field("enthalpy_kj_per_kg", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
+          doc="default specific enthalpy of purchased steam metered in t"),
+), rows=False)
+
+PRODUCTION = Table("production", (
+    Field("output", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
+          doc="physical output of the year (denominator of intensities)"),
+    Field("output_unit", kind="text", allow_empty=True, default="", required=False,
+          doc="unit of output, e.g. 台, t"),
+    Field("value_added", kind="number", minimum=0.0, exclusive_minimum=True, required=False,
+          doc="industrial value added"),
+    Field("value_added_unit", kind="unit", unit="wan_CNY", default="万元", required=False,
+          doc="万元, 元 or 亿元"),
+), rows=False)
+
+SCOPE3 = Table("scope3", (
+    Field("id", kind="text", doc="unique within [[scope3]]"),
+    Field("category", kind="integer", minimum=1, maximum=15,
+          doc="GHG Protocol Scope 3 category number"),
+    Field("amount", kind="number", minimum=0.0, doc="activity amount"),
+    Field("unit", kind="unit", doc="unit of amount"),
+    Field("factor", kind="number", minimum=0.0, doc="emission factor, declared here"),
+    Field("factor_unit", kind="text", doc="e.g. tCO2e/t"),
+    Field("factor_source", kind="text", doc="where the factor comes from (EPD, database, year)"),
+    Field("region", kind="text", default="CN", required=False),
+    Field("confidence", kind="choice", choices=("C", "S", "M", "X"), default="S", required=False,
+          doc="confidence mark of the declared factor"),
+    Field("description", kind="text", required=False, doc="free text"),
+    Field("note", kind="text", allow_empty=True, required=False, doc="free text"),
+), doc="Scope 3 with the factor and its source declared in the inventory.")
+
+_CORE_TABLES: tuple[Field, ...] = (
+    Field("schema", kind="choice", choices=(SCHEMA,), default=SCHEMA, required=False,
+          doc="the file format"),
+    Field("reporting_year", kind="integer", minimum=2000, maximum=2100,
+          doc="a year such as 2024"),
+    Field("gwp_set", kind="choice", choices=tuple(GWP_SETS), doc="recorded in every result"),
+    Field("factory", kind="table", table=FACTORY, doc="who reports"),
+    Field("electricity", kind="table", table=ELECTRICITY, default={}, required=False,
+          doc="location-based Scope 2 factor choice"),
+    Field("fuels", kind="table", table=FUELS, default={}, required=False),
+    Field("data", kind="table", table=DATA, default={}, required=False, doc="meter data files"),
+    Field("meters", kind="rows", table=METER, default=[], required=False),
+    Field("activities", kind="rows", table=ACTIVITY, default=[], required=False),
+    Field("measured_factors", kind="rows", table=MEASURED_FACTOR, default=[], required=False),
+    Field("steam", kind="table", table=STEAM, default={}, required=False),
+    Field("production", kind="table", table=PRODUCTION, default={}, required=False),
+    Field("scope3", kind="rows", table=SCOPE3, default=[], required=False),
+    Field("process", kind="any", required=False,
+          doc="sector inputs `[process.<sector>]`, validated by each sector plugin "
+              "(docs/plugins.md)"),
+    Field("balance", kind="any", required=False,
+          doc="boundary and policy, validated by carbon_core.balance (docs/balance.md)"),
+    Field("instruments", kind="any", required=False,
+          doc="`[[instruments]]`: green-power contracts, GECs ... (reference below)"),
+    Field("offsets", kind="any", required=False, doc="`[[offsets]]`: CCER and other credits "
+          "(reference below)"),
+    Field("evidence", kind="any", required=False,
+          doc="`[evidence]`: certifications, organisation, plan, record (reference below)"),
+    Field("targets", kind="any", required=False,
+          doc="`[targets]`: base year and annual targets, validated by carbon_core.io.targets "
+              "(docs/report.md)"),
+    Field("dynamic", kind="any", required=False,
+          doc="`[dynamic]`: the dynamic management table's fields, validated by "
+              "carbon_core.io.targets (docs/report.md)"),
+)
+
+
+# -- the registry other layers extend --------------------------------------------------------------
+
+_EXTRA_TABLES: dict[str, Field] = {}
+_EXTRA_FIELDS: dict[str, list[Field]] = {}
+_SCHEMA_CACHE: list[Table] = []
+
+
+def register_inventory_table(declaration: Field) -> None:
+    """Declare a new top-level inventory table (e.g. ``[[targets]]``), validated with the rest.
+
+    Call it at import time of a small declaration module that imports only
+    :mod:`carbon_core.schema`, and list that module in :data:`INVENTORY_EXTENSIONS` (see
+    ``docs/design.md``). A ``kind="any"`` declaration reserves the key for a layer that validates
+    the table itself.
+
+    Raises
+    ------
+    PluginError
+        The key is already declared.
+    """
+    names = {f.name for f in _CORE_TABLES} | set(_EXTRA_TABLES)
+    if declaration.name in names:
+        raise PluginError(f"inventory table {declaration.name!r} is already declared")
+    _EXTRA_TABLES[declaration.name] = declaration
+    _SCHEMA_CACHE.clear()
+
+
+def extend_inventory_table(table: str, *fields: Field) -> None:
+    """Add fields to a declared inventory table (e.g. an uncertainty on every ``[[meters]]`` row).
+
+    Raises
+    ------
+    PluginError
+        Unknown table, or a field already declared there.
+    """
+    base = {f.name: f for f in _CORE_TABLES} | _EXTRA_TABLES
+    decl = base.get(table)
+    if decl is None or decl.table is None:
+        raise PluginError(f"no declared inventory table {table!r} to extend; tables: "
+                          f"{sorted(k for k, f in base.items() if f.table is not None)}")
+    have = set(decl.table.keys()) | {f.name for f in _EXTRA_FIELDS.get(table, [])}
+    for f in fields:
+        if f.name in have:
+            raise PluginError(f"field {f.name!r} of inventory table {table!r} already declared")
+        have.add(f.name)
+    _EXTRA_FIELDS.setdefault(table, []).extend(fields)
+    _SCHEMA_CACHE.clear()
+
+
+#: Declaration modules imported before the inventory schema is first built. Each imports only
+#: carbon_core.schema (and this module's registry functions) and registers its tables.
+INVENTORY_EXTENSIONS: list[str] = []
+
+
+def inventory_schema() -> Table:
+    """The whole inventory declaration: the core tables, then every registered extension."""
+    if _SCHEMA_CACHE:
+        return _SCHEMA_CACHE[0]
+    for module in INVENTORY_EXTENSIONS:
+        importlib.import_module(module)
+    top = []
+    for f in (*_CORE_TABLES, *_EXTRA_TABLES.values()):
+        extra = _EXTRA_FIELDS.get(f.name)
+        if extra and f.table is not None:
+            f = dataclasses.replace(f, table=f.table.with_fields(*extra))
+        top.append(f)
+    table = Table("inventory", tuple(top), rows=False,
+                  doc="One file per factory and reporting year; paths are relative to the file.")
+    _SCHEMA_CACHE.append(table)
+    return table
+
+
+# --------------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------------
+
+
 def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml") -> Inventory:
-    """Validate a parsed inventory (see :func:`load_inventory`)."""
+    """Validate a parsed inventory (see :func:`load_inventory`).
+
+    The structure (keys, types, bounds, choices, units) is checked against
+    :func:`inventory_schema`; what needs several fields (a role that takes no such carrier, steam
+    by mass without its enthalpy, the credit code's check digit) is checked here.
+    """
     path = Path(path)
     p = ProblemCollector(str(path))
-    schema = raw.get("schema", SCHEMA)
-    if schema != SCHEMA:
-        p.add("unknown schema", field="schema", found=schema, expected=repr(SCHEMA))
-    year = _get(p, raw, "reporting_year", int, "", expected="a year such as 2024")
-    if isinstance(year, int) and not 2000 <= year <= 2100:
-        p.add("reporting year out of range", field="reporting_year", found=year,
-              expected="a year between 2000 and 2100")
-    gwp_set = _get(p, raw, "gwp_set", str, "", expected=f"one of {list(GWP_SETS)}")
-    if isinstance(gwp_set, str) and gwp_set not in GWP_SETS:
-        p.add("unknown GWP set", field="gwp_set", found=gwp_set, expected=f"one of {list(GWP_SETS)}")
+    doc = validate_into(inventory_schema(), raw, p.problems, file=str(path)) or {}
+    year = doc.get("reporting_year")
+    gwp_set = doc.get("gwp_set")
 
     # -- factory ------------------------------------------------------------------------------
-    fac = raw.get("factory")
-    if not isinstance(fac, Mapping):
-        p.add("missing [factory] table", field="factory", expected="a [factory] table")
-        fac = {}
-    name = _get(p, fac, "name", str, "factory")
-    code = _get(p, fac, "credit_code", str, "factory",
-                expected="an 18-character unified social credit code 统一社会信用代码")
+    fac = doc.get("factory") or {}
+    code = fac.get("credit_code")
     if isinstance(code, str):
         reason = check_credit_code(code)
         if reason:
             p.add(f"invalid unified social credit code: {reason}", row="factory",
                   field="credit_code", found=code,
                   expected="a valid code per GB 32100-2015 (check digit over the first 17)")
-    sectors = _get(p, fac, "sectors", list, "factory", required=False, default=[])
-    province = _get(p, fac, "grid_province", str, "factory", required=False, default="")
-    region = _get(p, fac, "grid_region", str, "factory", required=False, default="")
-    factory = Factory(name=name or "", credit_code=(code or "").upper(),
-                      district=fac.get("district", ""),
-                      sectors=tuple(str(s) for s in sectors), grid_province=province,
-                      grid_region=region)
+    province = fac.get("grid_province") or ""
+    factory = Factory(name=fac.get("name") or "", credit_code=(code or "").upper(),
+                      district=fac.get("district") or "",
+                      sectors=tuple(str(s) for s in fac.get("sectors") or ()),
+                      grid_province=province, grid_region=fac.get("grid_region") or "")
 
     # -- electricity factor choice ------------------------------------------------------------
-    el = raw.get("electricity", {})
-    kind = el.get("factor", "average")
-    if kind not in GRID_FACTOR_KINDS:
-        p.add("unknown grid factor kind", row="electricity", field="factor", found=kind,
-              expected=f"one of {sorted(GRID_FACTOR_KINDS)}")
-        kind = "average"
-    el_region = el.get("region", province or "CN")
-    try:
-        rule = SelectionRule.parse(el.get("selection", "latest:Y-2"))
-    except ValueError as exc:
-        p.add(str(exc), row="electricity", field="selection", found=el.get("selection"))
-        rule = SelectionRule.parse("latest:Y-2")
+    el = doc.get("electricity") or {}
+    kind = el.get("factor") or "average"
+    el_region = el.get("region") or province or "CN"
+    rule = SelectionRule.parse("latest:Y-2")
+    if el.get("selection") is not None:
+        try:
+            rule = SelectionRule.parse(el["selection"])
+        except ValueError as exc:
+            p.add(str(exc), row="electricity", field="selection", found=el["selection"])
     electricity = ElectricityChoice(kind=kind, region=el_region, rule=rule)
+
+    steam_enthalpy = (doc.get("steam") or {}).get("enthalpy_kj_per_kg")
 
     # -- meters -------------------------------------------------------------------------------
     meters = []
     seen: dict[str, str] = {}
-    for i, row in enumerate(raw.get("meters", [])):
+    raw_meters = raw.get("meters") or []
+    for i, row in enumerate(doc.get("meters") or []):
+        if row is None:
+            continue
         where = f"meters[{i}]"
-        mid = _get(p, row, "id", str, where)
+        mid = row["id"]
         if mid in seen:
             p.add("duplicate meter id", row=where, field="id", found=mid,
                   expected=f"a unique id (also used by {seen[mid]})")
         elif mid:
             seen[mid] = where
-        carrier = _get(p, row, "carrier", str, where)
-        if carrier is not None and carrier not in CARRIERS:
-            p.add("unknown carrier", row=where, field="carrier", found=carrier,
-                  expected=f"one of {sorted(CARRIERS)}")
-            carrier = None
-        unit = _get(p, row, "unit", str, where)
-        if unit is not None:
-            try:
-                parse_unit(unit)
-            except UnitError as exc:
-                p.add(str(exc), row=where, field="unit", found=unit)
-                unit = None
-        role = _get(p, row, "role", str, where, expected=f"one of {sorted(ROLES)}")
-        if role is not None and role not in ROLES:
-            p.add("unknown role", row=where, field="role", found=role,
-                  expected=f"one of {sorted(ROLES)}")
-            role = None
-        if role and carrier and CARRIERS[carrier].kind not in ROLES[role]:
-            p.add(f"role {role!r} does not take carrier {carrier!r}", row=where, field="role",
-                  found=role, expected=f"a carrier of kind {ROLES[role]}")
-        reading = row.get("reading", "interval")
-        if reading not in ("interval", "cumulative"):
-            p.add("unknown reading type", row=where, field="reading", found=reading,
-                  expected="'interval' or 'cumulative'")
-        interval = row.get("interval", "15min")
-        if interval not in INTERVALS:
-            p.add("unknown interval", row=where, field="interval", found=interval,
-                  expected=f"one of {list(INTERVALS)}")
-        rollover = row.get("rollover")
-        if rollover is not None and (not isinstance(rollover, (int, float)) or rollover <= 0):
-            p.add("rollover must be the positive register maximum", row=where, field="rollover",
-                  found=rollover, expected="e.g. 99999999")
+        carrier, unit, role = row["carrier"], row["unit"], row["role"]
+        _role_takes_carrier(p, role, carrier, where)
         factor = 1.0
         enthalpy = temperature = None
         if carrier and unit:
             factor = _canonical_factor(p, carrier, unit, where)
-            enthalpy, temperature = _heat_params(p, row, where, carrier, unit, raw)
+            enthalpy, temperature = _heat_params(p, row, raw_meters[i], where, carrier, unit,
+                                                 steam_enthalpy)
+        accuracy = row["accuracy_class"]
         meters.append(Meter(
             id=mid or f"<meters[{i}]>", carrier=carrier or "", unit=unit or "",
-            role=role or "", reading=reading, interval=interval,
-            rollover=float(rollover) if isinstance(rollover, (int, float)) else None,
-            renewable=bool(row.get("renewable", False)), enthalpy_kj_per_kg=enthalpy,
-            temperature_c=temperature, to_canonical=factor, table=where))
+            role=role or "", reading=row["reading"] or "interval",
+            interval=row["interval"] or "15min", rollover=row["rollover"],
+            renewable=bool(row["renewable"]), enthalpy_kj_per_kg=enthalpy,
+            temperature_c=temperature, to_canonical=factor, table=where,
+            accuracy_class=str(accuracy) if accuracy is not None else None))
 
     # -- activities ---------------------------------------------------------------------------
     activities = []
-    for i, row in enumerate(raw.get("activities", [])):
+    raw_activities = raw.get("activities") or []
+    for i, row in enumerate(doc.get("activities") or []):
+        if row is None:
+            continue
         where = f"activities[{i}]"
-        aid = _get(p, row, "id", str, where)
+        aid = row["id"]
         if aid in seen:
             p.add("duplicate id (meters and activities share one namespace)", row=where,
                   field="id", found=aid, expected=f"a unique id (also used by {seen[aid]})")
         elif aid:
             seen[aid] = where
-        role = _get(p, row, "role", str, where, expected=f"one of {sorted(ROLES)}")
-        if role is not None and role not in ROLES:
-            p.add("unknown role", row=where, field="role", found=role,
-                  expected=f"one of {sorted(ROLES)}")
-            role = None
+        role = row["role"]
         if role == "fugitive":
-            activities.append(_fugitive_activity(p, row, where, aid, year))
+            activities.append(_fugitive_activity(p, row, raw_activities[i], where, aid, year))
             continue
-        carrier = _get(p, row, "carrier", str, where)
-        if carrier is not None and carrier not in CARRIERS:
-            p.add("unknown carrier", row=where, field="carrier", found=carrier,
+        carrier, unit, amount = row["carrier"], row["unit"], row["amount"]
+        if "carrier" not in raw_activities[i]:
+            p.add("missing key", row=where, field="carrier",
                   expected=f"one of {sorted(CARRIERS)}")
-            carrier = None
-        if role and carrier and CARRIERS[carrier].kind not in ROLES[role]:
-            p.add(f"role {role!r} does not take carrier {carrier!r}", row=where, field="role",
-                  found=role, expected=f"a carrier of kind {ROLES[role]}")
-        amount = _get(p, row, "amount", (int, float), where, expected="a number >= 0")
-        if isinstance(amount, (int, float)) and amount < 0:
-            p.add("negative amount", row=where, field="amount", found=amount,
-                  expected="a number >= 0 (exports are declared with role 'export')")
-        unit = _get(p, row, "unit", str, where)
-        period = str(row.get("period", year))
+        _role_takes_carrier(p, role, carrier, where)
+        period = str(row["period"] if row["period"] is not None else year)
         if isinstance(year, int) and not re.fullmatch(rf"{year}(-(0[1-9]|1[0-2]))?", period):
             p.add("period outside the reporting year", row=where, field="period", found=period,
                   expected=f"'{year}' or a month '{year}-MM'")
         factor = 1.0
         enthalpy = temperature = None
         if carrier and unit:
-            try:
-                parse_unit(unit)
-                factor = _canonical_factor(p, carrier, unit, where)
-                enthalpy, temperature = _heat_params(p, row, where, carrier, unit, raw)
-            except UnitError as exc:
-                p.add(str(exc), row=where, field="unit", found=unit)
+            factor = _canonical_factor(p, carrier, unit, where)
+            enthalpy, temperature = _heat_params(p, row, raw_activities[i], where, carrier, unit,
+                                                 steam_enthalpy)
         activities.append(Activity(
             id=aid or f"<activities[{i}]>", carrier=carrier or "", role=role or "",
-            amount=float(amount) if isinstance(amount, (int, float)) else float("nan"),
-            unit=unit or "", period=period, evidence=str(row.get("evidence", "")),
+            amount=float("nan") if amount is None else amount,
+            unit=unit or "", period=period, evidence=row["evidence"] or "",
             enthalpy_kj_per_kg=enthalpy, temperature_c=temperature, to_canonical=factor,
             table=where))
 
     # -- measured factors ---------------------------------------------------------------------
     measured = []
-    for i, row in enumerate(raw.get("measured_factors", [])):
+    for i, row in enumerate(doc.get("measured_factors") or []):
+        if row is None:
+            continue
         where = f"measured_factors[{i}]"
-        key = _get(p, row, "key", str, where)
-        value = _get(p, row, "value", (int, float), where)
-        unit = _get(p, row, "unit", str, where)
-        evidence = row.get("evidence", "")
-        if not evidence:
-            p.add("a measured factor needs its evidence", row=where, field="evidence",
-                  expected="the lab report or certificate the value comes from")
-        if key and value is not None and unit:
+        if row["key"] and row["value"] is not None and row["unit"] and row["evidence"]:
             try:
-                measured.append(measured_factor(key, value, unit, row.get("region", "CN"),
-                                                evidence=evidence, file=str(path)))
+                measured.append(measured_factor(row["key"], row["value"], row["unit"],
+                                                row["region"] or "CN", evidence=row["evidence"],
+                                                file=str(path)))
             except UnitError as exc:
-                p.add(str(exc), row=where, field="unit", found=unit)
+                p.add(str(exc), row=where, field="unit", found=row["unit"])
 
     # -- production ---------------------------------------------------------------------------
-    prod = raw.get("production", {})
-    output = prod.get("output")
-    if output is not None and (not isinstance(output, (int, float)) or output <= 0):
-        p.add("production output must be a positive number", row="production", field="output",
-              found=output, expected="a number > 0")
-        output = None
-    va = prod.get("value_added")
+    prod = doc.get("production") or {}
     va_wan = None
-    if va is not None:
-        if not isinstance(va, (int, float)) or va <= 0:
-            p.add("value added must be a positive number", row="production",
-                  field="value_added", found=va, expected="a number > 0")
-        else:
-            try:
-                va_wan = float(va) * conversion_factor(prod.get("value_added_unit", "万元"),
-                                                       "wan_CNY")
-            except UnitError as exc:
-                p.add(str(exc), row="production", field="value_added_unit",
-                      found=prod.get("value_added_unit"), expected="万元, 元 or 亿元")
-    production = Production(output=float(output) if output else None,
-                            output_unit=str(prod.get("output_unit", "")),
+    if prod.get("value_added") is not None and prod.get("value_added_unit"):
+        va_wan = prod["value_added"] * conversion_factor(prod["value_added_unit"], "wan_CNY")
+    production = Production(output=prod.get("output"),
+                            output_unit=str(prod.get("output_unit") or ""),
                             value_added_wan_cny=va_wan)
 
     # -- data ---------------------------------------------------------------------------------
-    data = raw.get("data", {})
+    data = doc.get("data") or {}
     files = []
-    for j, f in enumerate(data.get("files", [])):
+    for j, f in enumerate(data.get("files") or []):
+        if f is None:
+            continue
         fp = (path.parent / f).resolve() if not Path(f).is_absolute() else Path(f)
         if not fp.exists():
             p.add("data file does not exist", row="data", field=f"files[{j}]", found=str(f),
@@ -498,18 +678,22 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
     if meters and not files:
         p.add("meters are declared but no data files", row="data", field="files",
               expected="a list of CSV or Parquet files")
-    gap_policy = data.get("gap_policy", "error")
-    if gap_policy not in ("error", "zero", "linear"):
-        p.add("unknown gap policy", row="data", field="gap_policy", found=gap_policy,
-              expected="'error', 'zero' or 'linear'")
+    gap_policy = data.get("gap_policy") or "error"
 
     # -- report tables: [targets], [dynamic] (carbon_core.io.targets) -------------------------
     from .targets import check_tables
     check_tables(raw, p)
 
     p.raise_if_any(title=f"{len(p.problems)} problem(s) in inventory {path}")
+    assert isinstance(year, int) and isinstance(gwp_set, str)  # else a problem was raised
     return Inventory(
         path=path, raw=raw, reporting_year=year, gwp_set=gwp_set, factory=factory,
         electricity=electricity, meters=tuple(meters), activities=tuple(activities),
         production=production, data_files=tuple(files), gap_policy=gap_policy,
-        fuel_edition=raw.get("fuels", {}).get("edition"), measured_factors=tuple(measured))
+        fuel_edition=(doc.get("fuels") or {}).get("edition"), measured_factors=tuple(measured))
+
+
+def _role_takes_carrier(p: ProblemCollector, role, carrier, where: str) -> None:
+    if role and carrier and CARRIERS[carrier].kind not in ROLES[role]:
+        p.add(f"role {role!r} does not take carrier {carrier!r}", row=where, field="role",
+              found=role, expected=f"a carrier of kind {ROLES[role]}")

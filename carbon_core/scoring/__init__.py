@@ -1,8 +1,8 @@
 """Indicator scoring and eligibility against a zero-carbon factory indicator system.
 
-The indicator system is data (TOML, ``docs/indicator-system.md``); the shipped default is a
-*template* of the Hefei zero-carbon demonstration factory system (零碳示范工厂), to be replaced by
-the city's official document with ``--system FILE``. The layer reads engine metrics and declared
+The indicator system and the eligibility gate are data: files of a programme bundle
+(:mod:`carbon_core.programmes`, ``docs/indicator-system.md``); a template bundle is replaced by the
+programme's official document with ``--system FILE``. The layer reads engine metrics and declared
 evidence; it never computes emissions.
 
 Pipeline: :func:`load_system` -> :func:`parse_evidence` -> :func:`check_eligibility` ->
@@ -28,13 +28,14 @@ from .evaluate import (
     rank,
 )
 from .evidence import (
-    EXCLUSIONS,
     Eligibility,
     EligibilityCheck,
     EligibilityConfig,
     Evidence,
     FactoryInfo,
     check_eligibility,
+    load_gate,
+    loads_gate,
     parse_evidence,
 )
 from .rules import RULES, Rule, register_rule
@@ -67,7 +68,8 @@ __all__ = [
     "DERIVED_METRICS",
     "derive_metrics",
     "load_previous",
-    "EXCLUSIONS",
+    "load_gate",
+    "loads_gate",
     "VERDICTS",
 ]
 

@@ -61,9 +61,10 @@ __all__ = [
 
 SCORE_SCHEMA_ID = "carbon_core.score/1"
 
-#: verdict -> (中文, English), in ranking order (best first).
+#: verdict -> (中文, English), in ranking order (best first). A system's ``[verdict]`` table may
+#: name the ``qualified`` verdict in its programme's words (``qualified_zh``, ``qualified_en``).
 VERDICTS: dict[str, tuple[str, str]] = {
-    "qualified": ("符合零碳示范工厂评价要求", "meets the indicator system"),
+    "qualified": ("符合评价要求", "meets the indicator system"),
     "below_pass_score": ("总分未达到合格分数", "total below the pass score"),
     "mandatory_unmet": ("必选指标未全部满足", "mandatory items unmet"),
     "ineligible": ("不满足基本要求", "basic requirements not met"),
@@ -156,7 +157,7 @@ class Evaluation:
         raise KeyError(indicator_id)
 
     def to_dict(self) -> dict[str, Any]:
-        zh, en = VERDICTS[self.verdict]
+        zh, en = self.system.verdict_names().get(self.verdict, VERDICTS[self.verdict])
         return {
             "schema": SCORE_SCHEMA_ID,
             "system": self.system.to_dict(),
@@ -254,7 +255,7 @@ def _as_results(obj):
 def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = None,
              evidence: Evidence | Mapping[str, Any] | None = None, previous: Any = None,
              as_of: datetime.date | None = None, factory: Any = None,
-             reporting_year: int | None = None) -> Evaluation:
+             reporting_year: int | None = None, programme: Any = None) -> Evaluation:
     """Evaluate one factory.
 
     Parameters
@@ -263,7 +264,7 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
         The engine's ``Results`` (``.metrics``, ``.inventory`` with ``.raw``, ``.path``,
         ``.reporting_year``, ``.factory``) or a plain mapping ``{metric name: number or None}``.
     system : IndicatorSystem or path, optional
-        Default: the shipped Hefei template (labelled as a template in the result).
+        Default: the default programme's system (labelled as a template in the result).
     evidence : Evidence or mapping, optional
         Parsed evidence or a raw ``[evidence]`` table. Default: the inventory's ``[evidence]``
         (none when scoring a plain mapping: every basic requirement then fails).
@@ -276,6 +277,9 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
         ``name``, ``credit_code``, ``district``; default the inventory's ``[factory]``.
     reporting_year : int, optional
         Default the inventory's.
+    programme : str or Programme, optional
+        The programme bundle giving the default system and the eligibility gate; default
+        :data:`carbon_core.programmes.DEFAULT_PROGRAMME`.
 
     Raises
     ------
@@ -285,8 +289,11 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
     """
     metrics, inventory = _as_results(results_or_metrics)
     if system is None or not isinstance(system, IndicatorSystem):
-        system = _default_system() if system is None else load_system(
-            system, metrics=set(metrics) | set(_default_metric_names()))
+        if system is None and programme is None:
+            system = _default_system()
+        else:
+            system = load_system(system, metrics=set(metrics) | set(_default_metric_names()),
+                                 programme=programme)
     if inventory is not None:
         reporting_year = reporting_year or getattr(inventory, "reporting_year", None)
         factory = factory if factory is not None else getattr(inventory, "factory", None)
@@ -309,7 +316,8 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
         if evidence is None and inventory is not None:
             raw = getattr(inventory, "raw", {}) or {}
             evidence = raw.get("evidence", {})
-        evidence = parse_evidence(evidence or {}, file=inv_path or "evidence", as_of=as_of)
+        evidence = parse_evidence(evidence or {}, file=inv_path or "evidence", as_of=as_of,
+                                  gate=system.eligibility)
 
     prev = load_previous(previous)
     check_same_factory(prev, getattr(factory, "credit_code", None) if factory is not None
@@ -440,7 +448,8 @@ class RankEntry:
 
 
 def _reason(d: Mapping[str, Any]) -> str:
-    zh, en = VERDICTS[d["verdict"]]
+    zh, en = d.get("verdict_zh") or VERDICTS[d["verdict"]][0], \
+        d.get("verdict_en") or VERDICTS[d["verdict"]][1]
     head = f"{en} ({zh}); {d['total_score']:.2f}/100"
     if d["verdict"] == "ineligible":
         return head + "; failed: " + ", ".join(d["eligibility"]["failed"])

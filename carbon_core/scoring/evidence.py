@@ -1,4 +1,9 @@
-"""Declared evidence and the eligibility gate (基本要求 and the three-year exclusions).
+"""Declared evidence and the eligibility gate (basic requirements and the record's exclusions).
+
+The gate itself is data: each programme bundle ships an ``eligibility.toml`` (its basic
+requirements, its exclusions and their window, the certificates it requires), declared by
+:data:`ELIGIBILITY_TABLE` and read by :func:`load_gate`. The requirement kinds it may use are a
+registry (:data:`ELIGIBILITY_CHECKS`); this module names no programme, city or exclusion.
 
 Evidence is declared in the inventory's ``[evidence]`` table (format in ``docs/indicator-system.md``):
 certifications with issuer and validity, the dedicated organisation, the zero-carbon plan with annual
@@ -14,7 +19,7 @@ Examples
 >>> import datetime
 >>> raw = {"certifications": [{"standard": "ISO 9001", "number": "Q1", "issuer": "CQC",
 ...        "valid_from": datetime.date(2022, 1, 1), "valid_until": datetime.date(2024, 6, 30)}]}
->>> ev = parse_evidence(raw, file="inv.toml", as_of=datetime.date(2024, 12, 31))
+>>> ev = parse_evidence(raw, file="inv.toml", as_of=datetime.date(2024, 12, 31), gate=None)
 >>> ev.value("certification.iso9001")
 (False, 'ISO 9001 Q1 (CQC) expired 2024-06-30')
 """
@@ -23,12 +28,15 @@ from __future__ import annotations
 
 import datetime
 import re
+import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from . import evidence_dates
-
 from carbon_core.errors import ProblemCollector
+
+from . import evidence_dates
+from carbon_core.errors import InputError, Problem
+from carbon_core.schema import Field, Table, unknown_key_problems, validate_into
 
 __all__ = [
     "Certification",
@@ -42,7 +50,14 @@ __all__ = [
     "EligibilityConfig",
     "EligibilityCheck",
     "Eligibility",
-    "EXCLUSIONS",
+    "Requirement",
+    "Exclusion",
+    "EVIDENCE",
+    "ELIGIBILITY_TABLE",
+    "ELIGIBILITY_CHECKS",
+    "load_gate",
+    "loads_gate",
+    "known_exclusions",
     "EVIDENCE_KEYS",
     "parse_evidence",
     "check_eligibility",
@@ -57,8 +72,6 @@ _STANDARDS = {
     "45001": "ISO 45001",                          # occupational health & safety (GB/T 45001)
     "50001": "ISO 50001", "23331": "ISO 50001",    # energy 能源管理体系 (GB/T 23331)
 }
-_STD_NAMES_ZH = {"ISO 9001": "质量管理体系", "ISO 14001": "环境管理体系",
-                 "ISO 45001": "职业健康安全管理体系", "ISO 50001": "能源管理体系"}
 
 
 def normalise_standard(text: str) -> str | None:
@@ -80,24 +93,6 @@ def normalise_standard(text: str) -> str | None:
         return _STANDARDS[num]
     return None
 
-
-def _cert_key(standard: str) -> str:
-    return "certification.iso" + standard.split()[1]
-
-
-#: The five exclusions of the last three years: key -> (中文, English).
-EXCLUSIONS: dict[str, tuple[str, str]] = {
-    "not_in_normal_operation": ("未正常生产经营", "not in normal operation"),
-    "blacklisted": ("因违反质量、安全、节能、环保等法律法规被列入黑名单",
-                    "blacklisted for breaking quality, safety, energy or environmental law"),
-    "major_accident": ("发生重大安全、质量或环境污染事故", "a major safety, quality or "
-                       "environmental accident"),
-    "removed_from_lists": ("被撤销绿色工厂或零碳工厂称号/移出名单",
-                           "removed from the green or zero-carbon factory lists"),
-    "inspection_problems": ("督查检查发现严重问题、列入节能监察整改名单或失信被执行人名单",
-                            "serious problems found in inspections, on an energy inspection "
-                            "rectification list or a dishonest-debtor list"),
-}
 
 #: Evidence keys an indicator may read (besides ``qualitative.<name>``): key -> value kind.
 EVIDENCE_KEYS: dict[str, str] = {
@@ -240,6 +235,7 @@ class Evidence:
     plan: Plan | None = None
     record: Mapping[str, RecordItem] = field(default_factory=dict)
     record_period: str = ""
+    exclusions: tuple[str, ...] = ()
     qualitative: Mapping[str, QualitativeItem] = field(default_factory=dict)
 
     def certificate(self, standard: str) -> tuple[bool, str]:
@@ -280,7 +276,7 @@ class Evidence:
             return True, f"{p.title}, adopted {p.adopted}, targets for " + ", ".join(map(str, years))
         if key == "record.clean":
             bad = [k for k, item in self.record.items() if item.occurred is not False]
-            missing = [k for k in EXCLUSIONS if k not in self.record]
+            missing = [k for k in self.exclusions if k not in self.record]
             if missing or bad:
                 return False, "record: " + ", ".join(
                     [f"{k} not declared" for k in missing] + [f"{k} occurred" for k in bad
@@ -302,57 +298,83 @@ class Evidence:
         raise KeyError(key)
 
 
+# ------------------------------------------------------------------------------ declarations
+
+
+CERTIFICATION = Table("certifications", (
+    Field("standard", kind="text", doc="ISO 9001, 14001, 45001 or 50001, or the national "
+          "equivalent GB/T 19001, 24001, 45001, 23331 (with or without the year)"),
+    Field("number", kind="text", doc="certificate number"),
+    Field("issuer", kind="text", doc="certification body"),
+    Field("valid_from", kind="date"),
+    Field("valid_until", kind="date"),
+    Field("scope", kind="text", allow_empty=True, default="", required=False, doc="certified scope"),
+), doc="One management-system certificate.")
+
+ORGANISATION = Table("organisation", (
+    Field("name", kind="text"),
+    Field("established", kind="date"),
+    Field("head", kind="text"),
+    Field("reference", kind="text", allow_empty=True, default="", required=False,
+          doc="the founding document"),
+), rows=False, doc="The dedicated zero-carbon organisation.")
+
+TARGET = Table("targets", (
+    Field("year", kind="integer", minimum=1990, maximum=2100),
+    Field("metric", kind="text", required=False, doc="a metric name; quantified targets give metric and "
+          "value (judged with the metric's direction)"),
+    Field("value", kind="number", minimum=None, required=False, doc="the target value of metric"),
+    Field("description", kind="text", required=False, doc="a descriptive target"),
+), doc="One annual target: metric + value, or a description.")
+
+PLAN = Table("plan", (
+    Field("title", kind="text"),
+    Field("adopted", kind="date"),
+    Field("reference", kind="text", allow_empty=True, default="", required=False),
+    Field("targets", kind="rows", table=TARGET, default=[], required=False),
+), rows=False, doc="The zero-carbon plan with annual targets.")
+
+RECORD_ITEM = Table("record item", (
+    Field("occurred", kind="bool", doc="true = it happened"),
+    Field("note", kind="text", allow_empty=True, default="", required=False),
+    Field("date", kind="date", required=False),
+    Field("severity", kind="text", required=False, default="", allow_empty=True,
+          doc="grade where the programme distinguishes it: 一般, 较大, 重大, 特别重大"),
+), rows=False, doc="One exclusion of the programme's gate (eligibility.toml), written "
+   "`key = false` or `key = { occurred = false, note = \"...\" }`; `period = \"2022-2024\"` "
+   "states the years the record covers.")
+
+QUALITATIVE = Table("qualitative item", (
+    Field("in_place", kind="bool"),
+    Field("date", kind="date", required=False, doc="in place since"),
+    Field("valid_until", kind="date", required=False),
+    Field("reference", kind="text", required=False, doc="the evidence document (required when in place)"),
+    Field("note", kind="text", allow_empty=True, default="", required=False),
+), rows=False, doc="A qualitative item an indicator reads (`evidence = \"qualitative.<name>\"`).")
+
+#: The inventory's ``[evidence]`` table.
+EVIDENCE = Table("evidence", (
+    Field("registered_city", kind="text", allow_empty=True, default="", required=False,
+          doc="注册地 of the legal entity"),
+    Field("certifications", kind="rows", table=CERTIFICATION, default=[], required=False),
+    Field("organisation", kind="table", table=ORGANISATION, required=False),
+    Field("plan", kind="table", table=PLAN, required=False),
+    Field("record", kind="map", table=RECORD_ITEM, required=False,
+          doc="the record of the programme's window, one entry per exclusion"),
+    Field("qualitative", kind="map", table=QUALITATIVE, pattern=r"[a-z][a-z0-9_]*", default={},
+          required=False, doc="lower-case letters, digits and '_'"),
+), rows=False, doc="Evidence for the eligibility gate and the qualitative indicators "
+   "(docs/indicator-system.md).")
+
+_NAME_RE = r"[a-z][a-z0-9_]*"
+
+
 # ------------------------------------------------------------------------------------ parsing
-
-_EV_KEYS = {"registered_city", "certifications", "organisation", "plan", "record", "qualitative"}
-
-
-def _date(value, problems, row, key, *, required=True):
-    if value is None:
-        if required:
-            problems.add("missing date", row=row, field=key, expected="a date YYYY-MM-DD")
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems.add("not a date", row=row, field=key, found=value, expected="a date YYYY-MM-DD")
-    return None
-
-
-def _str(t, key, problems, row, *, required=True):
-    value = t.get(key)
-    if value is None:
-        if required:
-            problems.add("missing key", row=row, field=key, expected="a non-empty string")
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        problems.add("not a non-empty string", row=row, field=key, found=value, expected="text")
-        return ""
-    return value
-
-
-def _unknown(t, allowed, problems, row):
-    for key in t:
-        if key not in allowed:
-            problems.add("unknown key", row=row, field=key, found=key,
-                         expected="one of " + ", ".join(sorted(allowed)))
-
-
-def _table(value, problems, row):
-    if not isinstance(value, dict):
-        problems.add("not a table", row=row, found=value, expected="a TOML table")
-        return None
-    return value
 
 
 def parse_evidence(raw: Mapping[str, Any] | None, *, file: str = "inventory",
-                   as_of: datetime.date) -> Evidence:
+                   as_of: datetime.date, gate: "EligibilityConfig | None | str" = "default"
+                   ) -> Evidence:
     """Parse and validate the inventory's ``[evidence]`` table.
 
     Parameters
@@ -363,177 +385,389 @@ def parse_evidence(raw: Mapping[str, Any] | None, *, file: str = "inventory",
         The inventory path, named in problems.
     as_of : datetime.date
         The date on which validity is judged (usually 31 December of the reporting year).
+    gate : EligibilityConfig or None
+        The gate whose exclusions ``[evidence.record]`` may declare (unknown ones are refused).
+        Default: the default programme's gate; None: any well-formed name is accepted.
 
     Raises
     ------
     InputError
         Every malformed entry at once. Absent declarations are not errors: they fail eligibility.
     """
+    if isinstance(gate, str):
+        gate = load_gate()
     problems = ProblemCollector(file)
     raw = raw or {}
     if not isinstance(raw, Mapping):
         problems.add("[evidence] is not a table", field="evidence", found=raw)
         problems.raise_if_any()
-    _unknown(raw, _EV_KEYS, problems, "evidence")
-    city = _str(raw, "registered_city", problems, "evidence", required=False)
+    body = {k: v for k, v in raw.items() if k != "record"}
+    doc = validate_into(EVIDENCE, body, problems.problems, file=file, where="evidence") or {}
 
     certs = []
-    craw = raw.get("certifications", [])
-    if not isinstance(craw, list):
-        problems.add("not an array of tables", row="evidence", field="certifications",
-                     found=craw, expected="[[evidence.certifications]]")
-        craw = []
-    for i, c in enumerate(craw, start=1):
-        row = f"evidence.certifications[{i}]"
-        if _table(c, problems, row) is None:
+    for i, c in enumerate(doc.get("certifications") or []):
+        if c is None:
             continue
-        _unknown(c, {"standard", "number", "issuer", "valid_from", "valid_until", "scope"},
-                 problems, row)
-        std_raw = c.get("standard")
+        row = f"evidence.certifications[{i}]"
+        std_raw = c["standard"]
         std = normalise_standard(std_raw) if isinstance(std_raw, str) else None
-        if std is None:
+        if std is None and std_raw is not None:
             problems.add("unknown certification standard", row=row, field="standard",
                          found=std_raw, expected="ISO 9001, ISO 14001, ISO 45001 or ISO 50001 "
                          "(or GB/T 19001, 24001, 45001, 23331)")
-        number = _str(c, "number", problems, row)
-        issuer = _str(c, "issuer", problems, row)
-        vf = _date(c.get("valid_from"), problems, row, "valid_from")
-        vu = _date(c.get("valid_until"), problems, row, "valid_until")
+        vf, vu = c["valid_from"], c["valid_until"]
         if vf and vu and vf > vu:
             problems.add("valid_until is before valid_from", row=row, field="valid_until",
                          found=vu.isoformat(), expected=f"a date on or after {vf}")
             continue
-        if std and number and issuer and vf and vu:
-            certs.append(Certification(std, number, issuer, vf, vu,
-                                       str(c.get("scope", ""))))
+        if std and c["number"] and c["issuer"] and vf and vu:
+            certs.append(Certification(std, c["number"], c["issuer"], vf, vu, c["scope"] or ""))
 
     org = None
-    if "organisation" in raw and _table(raw["organisation"], problems,
-                                        "evidence.organisation") is not None:
-        o, row = raw["organisation"], "evidence.organisation"
-        _unknown(o, {"name", "established", "head", "reference"}, problems, row)
-        name, head = _str(o, "name", problems, row), _str(o, "head", problems, row)
-        est = _date(o.get("established"), problems, row, "established")
-        if name and head and est:
-            org = Organisation(name, est, head, str(o.get("reference", "")))
+    o = doc.get("organisation")
+    if o and o["name"] and o["head"] and o["established"]:
+        org = Organisation(o["name"], o["established"], o["head"], o["reference"] or "")
 
     plan = None
-    if "plan" in raw and _table(raw["plan"], problems, "evidence.plan") is not None:
-        p, row = raw["plan"], "evidence.plan"
-        _unknown(p, {"title", "adopted", "targets", "reference"}, problems, row)
-        title = _str(p, "title", problems, row)
-        adopted = _date(p.get("adopted"), problems, row, "adopted")
+    pl = doc.get("plan")
+    if pl:
         targets = []
-        traw = p.get("targets", [])
-        if not isinstance(traw, list):
-            problems.add("not an array of tables", row=row, field="targets", found=traw,
-                         expected="[[evidence.plan.targets]]")
-            traw = []
-        for j, t in enumerate(traw, start=1):
-            trow = f"{row}.targets[{j}]"
-            if _table(t, problems, trow) is None:
+        for j, t in enumerate(pl["targets"] or []):
+            trow = f"evidence.plan.targets[{j}]"
+            if t is None or t["year"] is None:
                 continue
-            _unknown(t, {"year", "metric", "value", "description"}, problems, trow)
-            year = t.get("year")
-            if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
-                problems.add("not a year", row=trow, field="year", found=year,
-                             expected="an integer year")
-                continue
-            metric, value = t.get("metric", ""), t.get("value")
-            desc = t.get("description", "")
-            if ("metric" in t) != ("value" in t):
+            given = raw["plan"]["targets"][j]
+            if ("metric" in given) != ("value" in given):
                 problems.add("a quantified target gives both metric and value", row=trow,
-                             field="metric" if "metric" not in t else "value",
+                             field="metric" if "metric" not in given else "value",
                              expected="metric = \"<name>\" and value = <number>")
                 continue
-            if "value" in t and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                problems.add("target value is not a number", row=trow, field="value",
-                             found=value, expected="a number")
-                continue
-            if not metric and not desc:
+            if "value" in given and t["value"] is None:
+                continue  # refused above (not a number)
+            if not t["metric"] and not t["description"]:
                 problems.add("a target needs a metric and value, or a description", row=trow,
                              expected="metric + value, or description")
                 continue
-            targets.append(PlanTarget(year, str(metric),
-                                      None if value is None else float(value), str(desc)))
-        if title and adopted:
-            plan = Plan(title, adopted, tuple(targets), str(p.get("reference", "")))
+            targets.append(PlanTarget(t["year"], t["metric"] or "", t["value"],
+                                      t["description"] or ""))
+        if pl["title"] and pl["adopted"]:
+            plan = Plan(pl["title"], pl["adopted"], tuple(targets), pl["reference"] or "")
 
-    record: dict[str, RecordItem] = {}
-    period = ""
-    if "record" in raw and _table(raw["record"], problems, "evidence.record") is not None:
-        r, row = raw["record"], "evidence.record"
-        _unknown(r, set(EXCLUSIONS) | {"period"}, problems, row)
-        period = str(r.get("period", ""))
-        for key in EXCLUSIONS:
-            if key not in r:
-                continue
-            v = r[key]
-            if isinstance(v, bool):
-                record[key] = RecordItem(v)
-            elif isinstance(v, dict):
-                _unknown(v, {"occurred", "note", "date", "severity"}, problems, f"{row}.{key}")
-                occ = v.get("occurred")
-                if not isinstance(occ, bool):
-                    problems.add("not true/false", row=f"{row}.{key}", field="occurred", found=occ,
-                                 expected="true or false")
-                    continue
-                record[key] = RecordItem(occ, str(v.get("note", "")),
-                                         _date(v.get("date"), problems, f"{row}.{key}", "date",
-                                               required=False), str(v.get("severity", "")))
-            else:
-                problems.add("not true/false or a table", row=row, field=key, found=v,
-                             expected="true, false or { occurred = <bool>, note = ..., date = ... }")
+    record, period = _parse_record(raw.get("record"), gate, problems)
 
     qual: dict[str, QualitativeItem] = {}
-    qraw = raw.get("qualitative", {})
-    if _table(qraw, problems, "evidence.qualitative") is None:
-        qraw = {}
-    for name, q in qraw.items():
+    for name, q in (doc.get("qualitative") or {}).items():
         row = f"evidence.qualitative.{name}"
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            problems.add("malformed item name", row=row, found=name,
-                         expected="lower-case letters, digits and '_'")
+        ip = q["in_place"]
+        if ip is None:
             continue
-        if isinstance(q, bool):
-            problems.add("a qualitative item needs its evidence reference", row=row, found=q,
-                         expected="{ in_place = true, date = ..., reference = \"...\" }")
+        if ip and not q["reference"]:
+            if "reference" not in raw["qualitative"][name]:
+                problems.add("missing key", row=row, field="reference",
+                             expected="the evidence document of an item in place")
             continue
-        if _table(q, problems, row) is None:
-            continue
-        _unknown(q, {"in_place", "date", "valid_until", "reference", "note"}, problems, row)
-        ip = q.get("in_place")
-        if not isinstance(ip, bool):
-            problems.add("not true/false", row=row, field="in_place", found=ip,
-                         expected="true or false")
-            continue
-        ref = _str(q, "reference", problems, row, required=ip)
-        d = _date(q.get("date"), problems, row, "date", required=False)
-        vu = _date(q.get("valid_until"), problems, row, "valid_until", required=False)
-        if ip and not ref:
-            continue
-        qual[name] = QualitativeItem(name, ip, d, vu, ref, str(q.get("note", "")))
+        qual[name] = QualitativeItem(name, ip, q["date"], q["valid_until"], q["reference"] or "",
+                                     q["note"] or "")
 
     problems.raise_if_any(title=f"{len(problems.problems)} problem"
                                 f"{'s' if len(problems.problems) != 1 else ''} in [evidence] "
                                 f"of {file}")
-    return Evidence(file=file, as_of=as_of, registered_city=city, certifications=tuple(certs),
-                    organisation=org, plan=plan, record=record, record_period=period,
-                    qualitative=qual)
+    exclusions = tuple(e.id for e in gate.exclusions) if gate is not None else tuple(record)
+    return Evidence(file=file, as_of=as_of, registered_city=doc.get("registered_city") or "",
+                    certifications=tuple(certs), organisation=org, plan=plan, record=record,
+                    record_period=period, qualitative=qual, exclusions=exclusions)
+
+
+def _parse_record(r, gate, problems) -> tuple[dict[str, RecordItem], str]:
+    """``[evidence.record]``: ``period`` and one entry per exclusion of the gate (a bool, or a
+    table in :data:`RECORD_ITEM`)."""
+    record: dict[str, RecordItem] = {}
+    if r is None:
+        return record, ""
+    row = "evidence.record"
+    if not isinstance(r, Mapping):
+        problems.add("not a table", row=row, found=r, expected="a TOML table")
+        return record, ""
+    period = r.get("period", "")
+    if not isinstance(period, str):
+        problems.add("not a string", row=row, field="period", found=period,
+                     expected="the years covered, e.g. '2022-2024'")
+        period = ""
+    items = {k: v for k, v in r.items() if k != "period"}
+    if gate is not None:
+        # an exclusion of another known programme is a fact of the record, not a typo: accepted
+        # (and read by that programme's gate); anything else is refused with a suggestion
+        allowed = list(dict.fromkeys([e.id for e in gate.exclusions] + known_exclusions()))
+        problems.extend(unknown_key_problems(items, allowed + ["period"], file=problems.file,
+                                             row=row))
+        items = {k: v for k, v in items.items() if k in allowed}
+    for key, v in items.items():
+        if not re.fullmatch(_NAME_RE, key):
+            problems.add("malformed exclusion name", row=row, field=key,
+                         expected="lower-case letters, digits and '_'")
+        elif isinstance(v, bool):
+            record[key] = RecordItem(v)
+        elif isinstance(v, Mapping):
+            item = validate_into(RECORD_ITEM, v, problems.problems, file=problems.file,
+                                 where=f"{row}.{key}")
+            if item and item["occurred"] is not None:
+                record[key] = RecordItem(item["occurred"], item["note"] or "", item["date"],
+                                         item.get("severity") or "")
+        else:
+            problems.add("not true/false or a table", row=row, field=key, found=v,
+                         expected="true, false or { occurred = <bool>, note = ..., date = ... }")
+    return record, period
 
 
 # -------------------------------------------------------------------------------- eligibility
 
 
 @dataclass(frozen=True)
-class EligibilityConfig:
-    """The basic requirements (基本要求) of an indicator system (its ``[eligibility]`` table)."""
+class Requirement:
+    """One basic requirement of a gate: an id, its names and a registered check with parameters."""
 
-    city_zh: str = "合肥"
-    city_en: str = "Hefei"
-    division_prefix: str = "3401"
-    certifications: tuple[str, ...] = ("ISO 9001", "ISO 14001", "ISO 45001", "ISO 50001")
+    id: str
+    name_zh: str
+    name_en: str
+    check: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """One exclusion of the record window (``[evidence.record] <id>``)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class EligibilityConfig:
+    """A programme's eligibility gate (its ``eligibility.toml``), validated.
+
+    Attributes
+    ----------
+    requirements : tuple of Requirement
+        Basic requirements, checked in order.
+    exclusions : tuple of Exclusion
+        What must not have occurred in the record window.
+    record_years : int
+        The window of the record [years].
+    record_name_zh, record_name_en : str
+        How an exclusion check is named; ``{years}`` and ``{name}`` are filled in.
+    status, source, file : str
+    """
+
+    requirements: tuple[Requirement, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
     record_years: int = 3
+    record_name_zh: str = "{name}"
+    record_name_en: str = "{name}"
+    status: str = ""
+    source: str = ""
+    file: str = ""
+
+    @property
+    def certifications(self) -> tuple[str, ...]:
+        """The certificates the gate requires (normalised standard names)."""
+        return tuple(r.params["standard"] for r in self.requirements
+                     if r.check == "certification")
+
+
+def _check_registered_in(req: Requirement, evidence: Evidence, info: "FactoryInfo"
+                         ) -> tuple[bool, str]:
+    """The legal entity is registered in the programme's area: its credit code's division code
+    starts with ``division_prefix``, or ``registered_city`` contains one of ``names``."""
+    prefix = req.params.get("division_prefix", "")
+    names = req.params.get("names", [])
+    code = info.division_code
+    by_code = bool(code) and code.startswith(prefix)
+    city = evidence.registered_city
+    by_city = bool(city) and any(n in city or n.lower() in city.lower() for n in names)
+    parts = []
+    if code:
+        parts.append(f"credit code division {code} ({'in' if by_code else 'not in'} {prefix}xx)")
+    else:
+        parts.append("no usable credit code")
+    parts.append(f"registered_city {city!r}" if city else "no registered_city declared")
+    return by_code or by_city, "; ".join(parts)
+
+
+def _check_evidence(req: Requirement, evidence: Evidence, info: "FactoryInfo"
+                    ) -> tuple[bool, str]:
+    """A declared evidence item is in place (``evidence`` names the key)."""
+    ok, why = evidence.value(req.params["evidence"])
+    return bool(ok), why
+
+
+def _check_certification(req: Requirement, evidence: Evidence, info: "FactoryInfo"
+                         ) -> tuple[bool, str]:
+    """A certificate of ``standard`` is valid on the evaluation date."""
+    return evidence.certificate(req.params["standard"])
+
+
+#: Requirement kinds a gate may use: name -> (parameters it needs, check function).
+ELIGIBILITY_CHECKS: dict[str, tuple[tuple[str, ...], Any]] = {
+    "registered_in": (("division_prefix", "names"), _check_registered_in),
+    "evidence": (("evidence",), _check_evidence),
+    "certification": (("standard",), _check_certification),
+}
+
+ELIGIBILITY_SCHEMA = "carbon_core.eligibility/1"
+
+REQUIREMENT = Table("requirements", (
+    Field("id", kind="text", pattern=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
+          doc="the check's id in scores (letters, digits, '_', '.', '-')"),
+    Field("check", kind="choice", choices=tuple(ELIGIBILITY_CHECKS), doc="the requirement kind"),
+    Field("name_zh", kind="text"),
+    Field("name_en", kind="text", doc="`{as_of}` is replaced by the evaluation date"),
+    Field("division_prefix", kind="text", pattern=r"\d{2,6}", required=False,
+          doc="registered_in: start of the administrative division code (2 to 6 digits)"),
+    Field("names", kind="list", item=Field("name", kind="text"), required=False,
+          doc="registered_in: names of the area accepted in registered_city"),
+    Field("evidence", kind="text", required=False, doc="evidence: the evidence key (organisation, plan, "
+          "qualitative.<name> ...)"),
+    Field("standard", kind="text", required=False, doc="certification: ISO 9001, 14001, 45001 or 50001"),
+    Field("basis", kind="text", required=False, doc="where the requirement comes from"),
+    Field("assumption", kind="text", required=False, doc="why it is a template assumption, if it is"),
+), doc="One basic requirement.")
+
+EXCLUSION = Table("exclusions", (
+    Field("id", kind="text", pattern=_NAME_RE, doc="the key in [evidence.record]"),
+    Field("name_zh", kind="text"),
+    Field("name_en", kind="text"),
+    Field("basis", kind="text", required=False),
+    Field("assumption", kind="text", required=False),
+), doc="One exclusion of the record window.")
+
+GATE = Table("gate", (
+    Field("title_zh", kind="text", required=False),
+    Field("title_en", kind="text", required=False),
+    Field("status", kind="text", required=False, doc="'template' when the official text is not public"),
+    Field("source", kind="text", required=False, doc="the published documents the gate encodes"),
+    Field("record_years", kind="integer", minimum=1, maximum=20, default=3, required=False,
+          doc="the window of the record [years]"),
+    Field("record_name_zh", kind="text", default="{name}", required=False,
+          doc="how an exclusion check is named; {years} and {name} are filled in"),
+    Field("record_name_en", kind="text", default="{name}", required=False),
+), rows=False)
+
+#: A programme's ``eligibility.toml``.
+ELIGIBILITY_TABLE = Table("eligibility", (
+    Field("schema", kind="choice", choices=(ELIGIBILITY_SCHEMA,)),
+    Field("gate", kind="table", table=GATE, default={}, required=False),
+    Field("requirements", kind="rows", table=REQUIREMENT, default=[], required=False),
+    Field("exclusions", kind="rows", table=EXCLUSION, default=[], required=False),
+), rows=False, doc="The eligibility gate of a programme bundle: basic requirements, exclusions "
+   "and their window.")
+
+
+def loads_gate(text: str, *, file: str = "<eligibility>") -> EligibilityConfig:
+    """An eligibility gate from TOML text (the ``eligibility.toml`` format).
+
+    Raises
+    ------
+    InputError
+        Every problem at once: unknown keys, unknown check kinds, a parameter a check needs
+        missing, an unknown standard, duplicate ids.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError([Problem(file, f"not valid TOML: {exc}", expected="TOML 1.0")]) from None
+    problems: list[Problem] = []
+    doc = validate_into(ELIGIBILITY_TABLE, data, problems, file=file) or {}
+    reqs: list[Requirement] = []
+    seen: dict[str, str] = {}
+    for i, r in enumerate(doc.get("requirements") or []):
+        row = f"requirements[{i}]"
+        if r is None or r["check"] is None or r["id"] is None:
+            continue
+        if r["id"] in seen:
+            problems.append(Problem(file, "duplicate requirement id", row=row, field="id",
+                                    found=r["id"], expected=f"an id not used by {seen[r['id']]}"))
+        seen.setdefault(r["id"], row)
+        needs, _ = ELIGIBILITY_CHECKS[r["check"]]
+        params = {k: r[k] for k in needs}
+        for k in needs:
+            if params[k] is None:
+                problems.append(Problem(file, f"check {r['check']!r} needs {k!r}", row=row,
+                                        field=k, expected=REQUIREMENT.field_map()[k].doc))
+        if r["check"] == "certification" and params["standard"] is not None:
+            std = normalise_standard(params["standard"])
+            if std is None:
+                problems.append(Problem(file, "unknown certification standard", row=row,
+                                        field="standard", found=params["standard"],
+                                        expected="ISO 9001, ISO 14001, ISO 45001 or ISO 50001"))
+            params["standard"] = std
+        if r["check"] == "evidence" and params["evidence"] is not None \
+                and evidence_key_kind(params["evidence"]) != "bool":
+            problems.append(Problem(file, "not a yes/no evidence key", row=row, field="evidence",
+                                    found=params["evidence"],
+                                    expected="organisation, plan, certification.iso<N> or "
+                                             "qualitative.<name>"))
+        reqs.append(Requirement(r["id"], r["name_zh"] or "", r["name_en"] or "", r["check"],
+                                params))
+    excl: list[Exclusion] = []
+    for i, e in enumerate(doc.get("exclusions") or []):
+        if e is None or e["id"] is None:
+            continue
+        if e["id"] in seen:
+            problems.append(Problem(file, "duplicate exclusion id", row=f"exclusions[{i}]",
+                                    field="id", found=e["id"], expected="ids used once"))
+        seen.setdefault(e["id"], f"exclusions[{i}]")
+        excl.append(Exclusion(e["id"], e["name_zh"] or "", e["name_en"] or ""))
+    if problems:
+        raise InputError(problems, title=f"{len(problems)} problem"
+                         f"{'s' if len(problems) != 1 else ''} in eligibility gate {file}")
+    g = doc.get("gate") or {}
+    return EligibilityConfig(
+        requirements=tuple(reqs), exclusions=tuple(excl), record_years=g.get("record_years") or 3,
+        record_name_zh=g.get("record_name_zh") or "{name}",
+        record_name_en=g.get("record_name_en") or "{name}", status=g.get("status") or "",
+        source=g.get("source") or "", file=file)
+
+
+def load_gate(programme: Any = None) -> EligibilityConfig:
+    """The eligibility gate of a programme bundle (by name, a Programme, or None: the default).
+
+    Raises
+    ------
+    InputError
+        Unknown programme (listing the known ones), a bundle without an eligibility file, or an
+        invalid file.
+    """
+    from carbon_core.programmes import Programme, get_programme
+
+    prog = programme if isinstance(programme, Programme) else (
+        get_programme() if programme is None else get_programme(programme))
+    return _gate_of(prog)
+
+
+def _gate_of(prog) -> EligibilityConfig:
+    key = (prog.name, prog.origin, str(prog.folder))
+    gate = _GATES.get(key)
+    if gate is None:
+        ref = prog.file("eligibility")
+        gate = loads_gate(ref.read_text(encoding="utf-8"), file=prog.label("eligibility"))
+        _GATES[key] = gate
+    return gate
+
+
+_GATES: dict[tuple, EligibilityConfig] = {}
+
+
+def known_exclusions() -> list[str]:
+    """The exclusion ids of every shipped programme's gate (the keys ``[evidence.record]`` may
+    hold, besides those of the gate it is judged by)."""
+    from carbon_core.programmes import programme_registry
+
+    out: list[str] = []
+    for prog in programme_registry().values():
+        if prog.has("eligibility"):
+            out += [e.id for e in _gate_of(prog).exclusions]
+    return list(dict.fromkeys(out))
 
 
 @dataclass(frozen=True)
@@ -574,7 +808,7 @@ class Eligibility:
 def check_eligibility(evidence: Evidence, factory: Any = None,
                       as_of: datetime.date | None = None, *,
                       config: EligibilityConfig | None = None) -> Eligibility:
-    """Check the basic requirements and the exclusions of the last three years.
+    """Check a gate's basic requirements and the exclusions of its record window.
 
     Parameters
     ----------
@@ -585,62 +819,41 @@ def check_eligibility(evidence: Evidence, factory: Any = None,
     as_of : datetime.date, optional
         Judge validity on this date; default ``evidence.as_of``.
     config : EligibilityConfig, optional
-        The system's requirements (city, certifications); default Hefei's.
+        The gate (:func:`load_gate`); default the default programme's.
 
     Returns
     -------
     Eligibility
         Every check, each naming why it passed or failed; ``eligible`` only if all passed.
     """
-    config = config or EligibilityConfig()
+    config = config or load_gate()
     if as_of is not None and as_of != evidence.as_of:
         from dataclasses import replace
 
         evidence = replace(evidence, as_of=as_of)
     info = FactoryInfo.coerce(factory)
     checks: list[EligibilityCheck] = []
-
-    # legal entity in the city
-    code = info.division_code
-    by_code = bool(code) and code.startswith(config.division_prefix)
-    city = evidence.registered_city
-    by_city = bool(city) and (config.city_zh in city or config.city_en.lower() in city.lower())
-    parts = []
-    if code:
-        parts.append(f"credit code division {code} "
-                     f"({'in' if by_code else 'not in'} {config.division_prefix}xx)")
-    else:
-        parts.append("no usable credit code")
-    parts.append(f"registered_city {city!r}" if city else "no registered_city declared")
-    checks.append(EligibilityCheck(
-        "legal_entity_in_city", f"在{config.city_zh}市注册的独立法人",
-        f"legal entity registered in {config.city_en}", by_code or by_city, "; ".join(parts)))
-
-    ok, why = evidence.value("organisation")
-    checks.append(EligibilityCheck("organisation", "设立零碳工作专门机构",
-                                   "dedicated zero-carbon organisation", ok, why))
-    ok, why = evidence.value("plan")
-    checks.append(EligibilityCheck("plan", "制定零碳工厂建设方案及年度目标",
-                                   "zero-carbon plan with annual targets", ok, why))
-    for std in config.certifications:
-        ok, why = evidence.certificate(std)
-        checks.append(EligibilityCheck(_cert_key(std), f"通过{std}{_STD_NAMES_ZH[std]}认证",
-                                       f"{std} certification valid on {evidence.as_of}", ok, why))
-    period = evidence.record_period or f"last {config.record_years} years"
-    window = evidence_dates.record_window(evidence.as_of, config.record_years)
+    for req in config.requirements:
+        ok, why = ELIGIBILITY_CHECKS[req.check][1](req, evidence, info)
+        checks.append(EligibilityCheck(req.id, req.name_zh.format(as_of=evidence.as_of),
+                                       req.name_en.format(as_of=evidence.as_of), ok, why))
+    years = config.record_years
+    period = evidence.record_period or f"last {years} years"
+    window = evidence_dates.record_window(evidence.as_of, years)
     uncovered = evidence_dates.period_problem(evidence.record_period, window)
-    for key, (zh, en) in EXCLUSIONS.items():
-        item = evidence.record.get(key)
+    for ex in config.exclusions:
+        item = evidence.record.get(ex.id)
         if item is None:
             passed, why = False, f"not declared in [evidence.record] ({period})"
         else:  # dates inside the window only, severity where graded (scoring/evidence_dates.py)
             passed, why = evidence_dates.judge_exclusion(
                 item.occurred, item.date, window, severity=item.severity,
-                min_severity=evidence_dates.MIN_SEVERITY.get(key))
+                min_severity=evidence_dates.MIN_SEVERITY.get(ex.id))
             why += f" ({period})" + (f": {item.note}" if item.note else "")
             if passed and uncovered:
                 passed, why = False, uncovered
-        checks.append(EligibilityCheck("exclusion." + key, f"近{config.record_years}年无：{zh}",
-                                       f"no exclusion in the last {config.record_years} years: "
-                                       f"{en}", passed, why))
+        checks.append(EligibilityCheck("exclusion." + ex.id,
+                                       config.record_name_zh.format(years=years, name=ex.name_zh),
+                                       config.record_name_en.format(years=years, name=ex.name_en),
+                                       passed, why))
     return Eligibility(tuple(checks), evidence.as_of)

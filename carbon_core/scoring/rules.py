@@ -34,6 +34,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping
 
+from carbon_core.schema import suggest
+
 __all__ = [
     "Rule",
     "MetRule",
@@ -175,7 +177,9 @@ def _unknown_keys(table, allowed, ctx) -> bool:
     bad = False
     for key in table:
         if key not in allowed and key != "type":
-            ctx.report("unknown rule parameter", field=f"rule.{key}", found=key,
+            close = suggest(key, allowed)
+            ctx.report("unknown rule parameter" + (f"; did you mean {close!r}?" if close else ""),
+                       field=f"rule.{key}", found=key,
                        expected="one of " + (", ".join(sorted(allowed)) or "no parameters"))
             bad = True
     return bad

@@ -9,7 +9,7 @@ evidence, malformed rules, duplicate identifiers. The format is described in
 
 Examples
 --------
->>> system = load_system()            # the shipped Hefei template
+>>> system = load_system()            # the default programme's indicator system (a template)
 >>> system.is_template, round(sum(level.weight for level in system.levels), 9)
 (True, 100.0)
 >>> system.indicator("F1").mandatory
@@ -19,7 +19,6 @@ True
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -28,10 +27,11 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from carbon_core.errors import InputError, ProblemCollector
+from carbon_core.schema import Field, Table, validate_into
 from carbon_core.metrics import MetricInfo, available_metrics
 
 from .derived import DERIVED_METRICS
-from .evidence import EVIDENCE_KEYS, EligibilityConfig, evidence_key_kind, normalise_standard
+from .evidence import EVIDENCE_KEYS, EligibilityConfig, evidence_key_kind, load_gate
 from .rules import RULES, Rule, RuleContext
 
 __all__ = [
@@ -39,19 +39,17 @@ __all__ = [
     "FirstLevel",
     "IndicatorSystem",
     "load_system",
-    "DEFAULT_SYSTEM",
     "WHEN_MISSING",
+    "SYSTEM_TABLE",
+    "INDICATOR",
 ]
 
-#: File name of the shipped template (package data under ``carbon_core/scoring/systems``).
-DEFAULT_SYSTEM = "hefei-template.toml"
 
 #: What an indicator does when its value is missing: ``zero`` scores 0 (recorded as missing);
 #: ``not_applicable`` (optional items only) removes the item and redistributes its points within its
 #: first-level indicator. A mandatory item with a missing value is always unmet.
 WHEN_MISSING = ("zero", "not_applicable")
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _PATTERN_RE = re.compile(r"^[a-z0-9_*]+(\.[A-Za-z0-9_*\-]+)+$")
 _KINDS = {"mandatory": True, "必选": True, "optional": False, "可选": False}
 _STATUS = ("template", "official")
@@ -134,6 +132,9 @@ class IndicatorSystem:
     eligibility: EligibilityConfig
     sources: tuple[dict[str, Any], ...] = ()
     path: str = ""
+    programme: str = ""
+    programme_template: bool = True
+    qualified_names: tuple[str, str] | None = None
     _by_id: dict[str, Indicator] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -148,22 +149,94 @@ class IndicatorSystem:
         """The second-level indicator with this identifier (KeyError if none)."""
         return self._by_id[id]
 
+    def verdict_names(self) -> dict[str, tuple[str, str]]:
+        """Verdict names the system gives in its programme's words (``[verdict] qualified_zh``,
+        ``qualified_en``); the scoring layer's generic names otherwise."""
+        return {"qualified": self.qualified_names} if self.qualified_names else {}
+
     def to_dict(self) -> dict[str, Any]:
         """What a score records about the system it used."""
         return {"id": self.id, "title_zh": self.title_zh, "title_en": self.title_en,
                 "version": self.version, "status": self.status, "template": self.is_template,
                 "notice": self.notice, "path": self.path, "pass_score": self.pass_score,
+                "programme": {"name": self.programme, "template": self.programme_template},
                 "sha256": _file_digest(self.path)}
 
 
 # ------------------------------------------------------------------------------------- loading
 
-_META_KEYS = {"id", "title_zh", "title_en", "version", "status", "notice", "city"}
-_TOP_KEYS = {"meta", "source", "verdict", "eligibility", "level1"}
-_LEVEL_KEYS = {"id", "name_zh", "name_en", "weight", "indicators", "basis", "description"}
-_IND_KEYS = {"id", "name_zh", "name_en", "points", "kind", "metric", "metric_any", "evidence",
-             "rule", "when_missing", "combine", "unit", "basis", "assumption", "description"}
-_ELIG_KEYS = {"city_zh", "city_en", "division_prefix", "certifications", "record_years"}
+_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
+
+#: A second-level indicator ``[[level1.indicators]]``.
+INDICATOR = Table("indicators", (
+    Field("id", kind="text", pattern=_ID_PATTERN, doc="letters, digits, '_', '.', '-'; unique"),
+    Field("name_zh", kind="text"),
+    Field("name_en", kind="text"),
+    Field("kind", kind="choice", choices=tuple(_KINDS), doc="必选 mandatory or 可选 optional"),
+    Field("points", kind="number", minimum=0.0, doc="nominal full points (optional items: > 0)"),
+    Field("metric", kind="text", required=False, doc="the metric read (exactly one of metric, metric_any, "
+          "evidence)"),
+    Field("metric_any", kind="text", required=False, doc="a dotted pattern with '*' for a whole segment"),
+    Field("evidence", kind="text", required=False, doc="an evidence key"),
+    Field("rule", kind="any", doc="{ type = ..., parameters } (carbon_core.scoring.rules)"),
+    Field("when_missing", kind="text", required=False,
+          doc="optional items: zero (default) or not_applicable; mandatory items are unmet"),
+    Field("combine", kind="choice", choices=("worst", "best"), required=False, doc="metric_any only"),
+    Field("unit", kind="text", allow_empty=True, default="", required=False),
+    Field("basis", kind="text", allow_empty=True, default="", required=False),
+    Field("assumption", kind="any", required=False, doc="why a value is a template assumption (text, or "
+          "true)"),
+    Field("description", kind="text", allow_empty=True, default="", required=False),
+), doc="A second-level indicator 二级指标.")
+
+LEVEL = Table("level1", (
+    Field("id", kind="text", pattern=_ID_PATTERN, doc="letters, digits, '_', '.', '-'; unique"),
+    Field("name_zh", kind="text"),
+    Field("name_en", kind="text"),
+    Field("weight", kind="number", minimum=None, doc="share of the 100 points (> 0); weights sum "
+          "to 100"),
+    Field("indicators", kind="rows", table=INDICATOR, doc="[[level1.indicators]]"),
+    Field("basis", kind="text", allow_empty=True, default="", required=False),
+    Field("description", kind="text", allow_empty=True, default="", required=False),
+), doc="A first-level indicator 一级指标.")
+
+META = Table("meta", (
+    Field("id", kind="text"),
+    Field("title_zh", kind="text"),
+    Field("title_en", kind="text"),
+    Field("version", kind="any", required=False),
+    Field("status", kind="choice", choices=_STATUS, doc="a template is labelled in every score"),
+    Field("notice", kind="text", allow_empty=True, default="", required=False, doc="shown with every score"),
+    Field("city", kind="text", allow_empty=True, default="", required=False, doc="where the system applies"),
+), rows=False)
+
+#: An indicator-system file.
+SYSTEM_TABLE = Table("indicator system", (
+    Field("meta", kind="table", table=META),
+    Field("source", kind="list", item=Field("source", kind="any"), default=[], required=False,
+          doc="[[source]] id, title, use, confidence: documents the structure comes from"),
+    Field("verdict", kind="table", default={}, required=False, table=Table("verdict", (
+        Field("pass_score", kind="number", minimum=0.0, maximum=100.0, default=60.0, required=False,
+              doc="total needed for 'qualified'"),
+        Field("assumption", kind="text", allow_empty=True, default="", required=False),
+        Field("qualified_zh", kind="text", required=False,
+              doc="the name of the 'qualified' verdict in the programme's words"),
+        Field("qualified_en", kind="text", required=False),
+    ), rows=False)),
+    Field("level1", kind="rows", table=LEVEL, doc="[[level1]]"),
+), rows=False)
+
+
+def _shallow(table: Table, *names: str) -> Table:
+    """``table`` with the named fields kept as written (validated row by row by the loader, whose
+    rows are numbered from 1)."""
+    return Table(table.name, tuple(Field(f.name, kind="any", required=False)
+                                   if f.name in names else f for f in table.fields),
+                 rows=table.rows, required=table.required, doc=table.doc)
+
+
+_SYSTEM_PARSE = _shallow(SYSTEM_TABLE, "level1")
+_LEVEL_PARSE = _shallow(LEVEL, "indicators")
 
 
 def _metric_names(metrics) -> set[str]:
@@ -174,37 +247,6 @@ def _metric_names(metrics) -> set[str]:
     else:
         names = set(metrics)
     return names | set(DERIVED_METRICS)
-
-
-def _text(table, key, problems, row, *, required=True):
-    value = table.get(key)
-    if value is None:
-        if required:
-            problems.add("missing key", row=row, field=key, expected="a non-empty string")
-        return ""
-    if not isinstance(value, str) or not value.strip():
-        problems.add("not a non-empty string", row=row, field=key, found=value,
-                     expected="a non-empty string")
-        return ""
-    return value
-
-
-def _unknown(table, allowed, problems, row):
-    for key in table:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            problems.add("unknown key", row=row, field=key, found=key,
-                         expected=f"{close[0]!r}" if close else "one of " + ", ".join(sorted(allowed)))
-
-
-def _points(value, problems, row, key, *, positive):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value < 0 or (positive and value == 0):
-        problems.add(f"{key} is not a {'positive' if positive else 'non-negative'} number",
-                     row=row, field=key, found=value,
-                     expected="a number > 0" if positive else "a number >= 0")
-        return None
-    return float(value)
 
 
 def parse_indicator(table: Mapping[str, Any], *, level: str = "contributed",
@@ -231,29 +273,18 @@ def parse_indicator(table: Mapping[str, Any], *, level: str = "contributed",
 
 
 def _parse_indicator(t, level_id, row, problems, metric_names) -> Indicator | None:
-    ok = True
-    _unknown(t, _IND_KEYS, problems, row)
-    ind_id = t.get("id")
-    if not isinstance(ind_id, str) or not _ID_RE.match(ind_id):
-        problems.add("missing or malformed indicator id", row=row, field="id", found=ind_id,
-                     expected="letters, digits, '_', '.', '-'")
-        ok = False
-    name_zh = _text(t, "name_zh", problems, row)
-    name_en = _text(t, "name_en", problems, row)
-    ok &= bool(name_zh and name_en)
-
-    kind = t.get("kind")
-    if kind not in _KINDS:
-        problems.add("missing or unknown kind", row=row, field="kind", found=kind,
-                     expected="'mandatory' (必选) or 'optional' (可选)")
-        ok = False
+    """One ``[[level1.indicators]]`` table: structure by :data:`INDICATOR`, then the rules that
+    need several keys (one source, rule against source, points against kind)."""
+    n_before = len(problems.problems)
+    r = validate_into(INDICATOR, t, problems.problems, file=problems.file, where=row, rows=False)
+    ind_id, name_zh, name_en, kind = r["id"], r["name_zh"], r["name_en"], r["kind"]
     mandatory = _KINDS.get(kind, False)
-
-    points = _points(t.get("points"), problems, row, "points", positive=not mandatory) \
-        if "points" in t else None
-    if "points" not in t:
-        problems.add("missing key", row=row, field="points", expected="a number")
-    ok &= points is not None
+    points = r["points"]
+    if points is not None and points == 0 and not mandatory:
+        problems.add("points is not a positive number", row=row, field="points", found=0,
+                     expected="a number > 0 (an optional item carries points)")
+        points = None
+    ok = len(problems.problems) == n_before
 
     # source: exactly one of metric / metric_any / evidence
     given = [k for k in ("metric", "metric_any", "evidence") if k in t]
@@ -264,10 +295,8 @@ def _parse_indicator(t, level_id, row, problems, metric_names) -> Indicator | No
                      expected="one of them")
         ok = False
     else:
-        source_kind, source = given[0], t[given[0]]
-        if not isinstance(source, str):
-            problems.add("not a string", row=row, field=source_kind, found=source,
-                         expected="a dotted name")
+        source_kind, source = given[0], r[given[0]]
+        if source is None:  # not a string: refused above
             ok = False
         elif source_kind == "metric":
             value_kind = "number"
@@ -296,7 +325,9 @@ def _parse_indicator(t, level_id, row, problems, metric_names) -> Indicator | No
     # rule
     rule = None
     rt = t.get("rule")
-    if not isinstance(rt, dict):
+    if rt is None:
+        ok = False  # missing key, reported above
+    elif not isinstance(rt, dict):
         problems.add("missing or malformed rule", row=row, field="rule", found=rt,
                      expected="a table such as { type = \"linear\", baseline = ..., leading = ... }")
         ok = False
@@ -319,77 +350,39 @@ def _parse_indicator(t, level_id, row, problems, metric_names) -> Indicator | No
                              expected="'met' for declared evidence, a numeric rule for metrics")
                 ok = False
 
-    when_missing = t.get("when_missing", "unmet" if mandatory else "zero")
-    if mandatory:
-        if when_missing != "unmet":
-            problems.add("a mandatory item with a missing value is always unmet", row=row,
-                         field="when_missing", found=when_missing,
-                         expected="no when_missing (or 'unmet') on a mandatory item")
-            ok = False
-    elif when_missing not in WHEN_MISSING:
+    when_missing = r["when_missing"] or ("unmet" if mandatory else "zero")
+    if mandatory and when_missing != "unmet":
+        problems.add("a mandatory item with a missing value is always unmet", row=row,
+                     field="when_missing", found=when_missing,
+                     expected="no when_missing (or 'unmet') on a mandatory item")
+        ok = False
+    elif not mandatory and when_missing not in WHEN_MISSING:
         problems.add("unknown when_missing", row=row, field="when_missing", found=when_missing,
                      expected="'zero' or 'not_applicable'")
         ok = False
+    elif "when_missing" in t and r["when_missing"] is None:
+        ok = False
 
-    combine = t.get("combine", "worst")
-    if combine not in ("worst", "best") or ("combine" in t and source_kind != "metric_any"):
+    combine = r["combine"] or "worst"
+    if "combine" in t and source_kind != "metric_any":
         problems.add("combine applies to metric_any only and is 'worst' or 'best'", row=row,
                      field="combine", found=combine, expected="'worst' or 'best' with metric_any")
         ok = False
 
-    assumption = t.get("assumption", "")
+    assumption = r["assumption"] if r["assumption"] is not None else ""
     if assumption is True:
         assumption = "template assumption"
-    extra = {k: t.get(k, "") for k in ("unit", "basis", "description")}
-    for k, v in list(extra.items()) + [("assumption", assumption)]:
-        if not isinstance(v, str):
-            problems.add("not a string", row=row, field=k, found=v, expected="text")
-            ok = False
-    if not ok:
+    if not isinstance(assumption, str):
+        problems.add("not a string", row=row, field="assumption", found=assumption,
+                     expected="text, or true for 'template assumption'")
+        ok = False
+    extra = {k: r[k] or "" for k in ("unit", "basis", "description")}
+    if not ok or len(problems.problems) > n_before:
         return None
+    assert source_kind is not None and source is not None and rule is not None
     return Indicator(id=ind_id, level1=level_id, name_zh=name_zh, name_en=name_en, points=points,
                      mandatory=mandatory, source_kind=source_kind, source=source, rule=rule,
                      when_missing=when_missing, combine=combine, assumption=assumption, **extra)
-
-
-def _parse_eligibility(t, problems) -> EligibilityConfig:
-    if not isinstance(t, dict):
-        problems.add("not a table", field="eligibility", found=t, expected="[eligibility]")
-        return EligibilityConfig()
-    _unknown(t, _ELIG_KEYS, problems, "eligibility")
-    base = EligibilityConfig()
-    kw: dict[str, Any] = {}
-    for key in ("city_zh", "city_en", "division_prefix"):
-        if key in t:
-            kw[key] = _text(t, key, problems, "eligibility")
-    if "division_prefix" in t and not re.fullmatch(r"\d{2,6}", str(t["division_prefix"])):
-        problems.add("division prefix is not 2 to 6 digits", row="eligibility",
-                     field="division_prefix", found=t["division_prefix"],
-                     expected="the start of the administrative division code, e.g. '3401'")
-    if "certifications" in t:
-        certs = t["certifications"]
-        norm = []
-        if not isinstance(certs, list):
-            problems.add("not a list", row="eligibility", field="certifications", found=certs,
-                         expected='["ISO 9001", ...]')
-        else:
-            for c in certs:
-                n = normalise_standard(c) if isinstance(c, str) else None
-                if n is None:
-                    problems.add("unknown certification standard", row="eligibility",
-                                 field="certifications", found=c,
-                                 expected="ISO 9001, ISO 14001, ISO 45001 or ISO 50001")
-                else:
-                    norm.append(n)
-        kw["certifications"] = tuple(norm)
-    if "record_years" in t:
-        y = t["record_years"]
-        if isinstance(y, bool) or not isinstance(y, int) or y < 1:
-            problems.add("not a positive integer", row="eligibility", field="record_years",
-                         found=y, expected="e.g. 3")
-        else:
-            kw["record_years"] = y
-    return EligibilityConfig(**{**base.__dict__, **{k: v for k, v in kw.items() if v}})
 
 
 def _file_digest(path: str) -> str | None:
@@ -399,15 +392,18 @@ def _file_digest(path: str) -> str | None:
 
 
 def load_system(path: str | Path | None = None, *,
-                metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None
-                ) -> IndicatorSystem:
-    """Load and validate an indicator-system file.
+                metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None,
+                programme: Any = None) -> IndicatorSystem:
+    """Load and validate an indicator-system file, with its programme's eligibility gate.
 
     Parameters
     ----------
     path : str or Path, optional
-        The TOML file. None: the shipped Hefei template (``hefei-template.toml``), a *template*
-        until the city's official document is loaded.
+        The TOML file. None: the indicator system of the programme bundle (a *template* until
+        the programme's official document is loaded with ``path``).
+    programme : str or Programme, optional
+        The programme whose bundle gives the default indicator system and, always, the
+        eligibility gate. Default :data:`carbon_core.programmes.DEFAULT_PROGRAMME`.
     metrics : mapping or iterable of str, optional
         The metric names an indicator may read. Default
         :func:`carbon_core.metrics.available_metrics` (core and balance). Pass
@@ -419,10 +415,11 @@ def load_system(path: str | Path | None = None, *,
     InputError
         Every problem in the file at once.
     """
-    if path is None:
-        from carbon_core.programmes import get_programme
+    from carbon_core.programmes import Programme, get_programme
 
-        programme = get_programme()
+    if not isinstance(programme, Programme):
+        programme = get_programme() if programme is None else get_programme(programme)
+    if path is None:
         text = programme.file("indicator_system").read_text(encoding="utf-8")
         label = programme.label("indicator_system")
     else:
@@ -434,7 +431,7 @@ def load_system(path: str | Path | None = None, *,
         except FileNotFoundError:
             raise InputError([_problem(label, "indicator-system file not found",
                                        expected="a TOML file")]) from None
-    return loads_system(text, file=label, metrics=metrics)
+    return loads_system(text, file=label, metrics=metrics, programme=programme)
 
 
 def _problem(file, message, **kw):
@@ -444,8 +441,8 @@ def _problem(file, message, **kw):
 
 
 def loads_system(text: str, *, file: str = "<string>",
-                 metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None
-                 ) -> IndicatorSystem:
+                 metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None,
+                 programme: Any = None) -> IndicatorSystem:
     """Like :func:`load_system`, from TOML text (``file`` names it in problems)."""
     try:
         doc = tomllib.loads(text)
@@ -453,46 +450,31 @@ def loads_system(text: str, *, file: str = "<string>",
         raise InputError([_problem(file, f"not valid TOML: {exc}", expected="TOML 1.0")]) from None
     problems = ProblemCollector(file)
     metric_names = _metric_names(metrics)
-    _unknown(doc, _TOP_KEYS, problems, None)
-
-    meta = doc.get("meta")
-    if not isinstance(meta, dict):
-        problems.add("missing [meta] table", field="meta", expected="id, title_zh, title_en, status")
-        meta = {}
-    _unknown(meta, _META_KEYS, problems, "meta")
-    sys_id = _text(meta, "id", problems, "meta")
-    title_zh = _text(meta, "title_zh", problems, "meta")
-    title_en = _text(meta, "title_en", problems, "meta")
-    version = str(meta.get("version", ""))
+    if "eligibility" in doc:
+        problems.add("the eligibility gate is a file of the programme bundle, not of the indicator "
+                     "system", field="eligibility", expected="no [eligibility] table here; the "
+                     "programme's eligibility.toml (carbon score --programme NAME)")
+        doc = {k: v for k, v in doc.items() if k != "eligibility"}
+    top = validate_into(_SYSTEM_PARSE, doc, problems.problems, file=file) or {}
+    meta = top.get("meta") or {}
+    sys_id, title_zh, title_en = meta.get("id") or "", meta.get("title_zh") or "", \
+        meta.get("title_en") or ""
+    version = "" if meta.get("version") is None else str(meta["version"])
     status = meta.get("status")
-    if status not in _STATUS:
-        problems.add("missing or unknown status", row="meta", field="status", found=status,
-                     expected="'template' or 'official'")
-    notice = meta.get("notice", "")
+    notice = meta.get("notice") or ""
     if status == "template" and not notice:
         notice = ("TEMPLATE: not the official indicator system; load the official document with "
                   "--system FILE (模板，非官方指标体系)")
-
-    sources = doc.get("source", [])
-    if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
-        problems.add("[[source]] must be an array of tables", field="source", found=type(sources))
-        sources = []
-
-    verdict = doc.get("verdict", {})
-    pass_score = 60.0
-    if not isinstance(verdict, dict):
-        problems.add("not a table", field="verdict", found=verdict, expected="[verdict]")
-    else:
-        _unknown(verdict, {"pass_score", "assumption"}, problems, "verdict")
-        if "pass_score" in verdict:
-            ps = verdict["pass_score"]
-            if isinstance(ps, bool) or not isinstance(ps, (int, float)) or not 0 <= ps <= 100:
-                problems.add("pass score outside 0..100", row="verdict", field="pass_score",
-                             found=ps, expected="a number in [0, 100]")
-            else:
-                pass_score = float(ps)
-
-    elig = _parse_eligibility(doc.get("eligibility", {}), problems)
+    sources = [x for x in top.get("source") or [] if isinstance(x, dict)]
+    if len(sources) != len(top.get("source") or []):
+        problems.add("[[source]] must be an array of tables", field="source",
+                     expected="[[source]] id, title, use, confidence")
+    verdict = top.get("verdict") or {}
+    pass_score = 60.0 if verdict.get("pass_score") is None else verdict["pass_score"]
+    qualified = None
+    if verdict.get("qualified_zh") or verdict.get("qualified_en"):
+        qualified = (verdict.get("qualified_zh") or "符合评价要求",
+                     verdict.get("qualified_en") or "meets the indicator system")
 
     levels_raw = doc.get("level1")
     levels: list[FirstLevel] = []
@@ -504,27 +486,23 @@ def loads_system(text: str, *, file: str = "<string>",
                      expected="[[level1]] tables with id, name_zh, name_en, weight, indicators")
         levels_raw = []
     for i, lt in enumerate(levels_raw, start=1):
-        row = f"level1[{i}]"
+        row = f"level1[{i}]"  # indicator-system rows are counted from 1, as the documents do
         if not isinstance(lt, dict):
             problems.add("not a table", row=row, found=lt)
             continue
-        _unknown(lt, _LEVEL_KEYS, problems, row)
-        lid = lt.get("id")
-        if not isinstance(lid, str) or not _ID_RE.match(lid):
-            problems.add("missing or malformed first-level id", row=row, field="id", found=lid,
-                         expected="letters, digits, '_', '.', '-'")
-            lid = None
-        elif lid in seen_levels:
+        lv = validate_into(_LEVEL_PARSE, lt, problems.problems, file=file, where=row, rows=False)
+        lid = lv["id"]
+        if lid in seen_levels:
             problems.add("duplicate first-level id", row=row, field="id", found=lid,
                          expected=f"an id not already used by {seen_levels[lid]}")
-        else:
+        elif lid:
             seen_levels[lid] = row
-        lzh = _text(lt, "name_zh", problems, row)
-        len_ = _text(lt, "name_en", problems, row)
-        weight = _points(lt.get("weight"), problems, row, "weight", positive=True) \
-            if "weight" in lt else None
-        if "weight" not in lt:
-            problems.add("missing key", row=row, field="weight", expected="a number > 0")
+        lzh, len_ = lv["name_zh"], lv["name_en"]
+        weight = lv["weight"]
+        if weight is not None and weight <= 0:
+            problems.add("weight is not a positive number", row=row, field="weight",
+                         found=weight, expected="a number > 0")
+            weight = None
         if weight is not None:
             weights.append(weight)
         inds_raw = lt.get("indicators")
@@ -559,7 +537,7 @@ def loads_system(text: str, *, file: str = "<string>",
                          expected="distinct names within a first-level indicator")
         if lid and lzh and len_ and weight is not None:
             levels.append(FirstLevel(lid, lzh, len_, weight, tuple(inds),
-                                     basis=str(lt.get("basis", ""))))
+                                     basis=lv["basis"] or ""))
     if weights and len(weights) == len(levels_raw) and abs(sum(weights) - 100.0) > 1e-6:
         problems.add("first-level weights do not sum to 100", field="level1.weight",
                      found=f"{sum(weights):g} = " + " + ".join(f"{w:g}" for w in weights),
@@ -568,7 +546,14 @@ def loads_system(text: str, *, file: str = "<string>",
                                 f"{'s' if len(problems.problems) != 1 else ''} in indicator "
                                 f"system {file}")
     by_id = {ind.id: ind for level in levels for ind in level.indicators}
+    from carbon_core.programmes import Programme, get_programme
+
+    prog = programme if isinstance(programme, Programme) else (
+        get_programme() if programme is None else get_programme(programme))
+    gate = load_gate(prog)
     return IndicatorSystem(id=sys_id, title_zh=title_zh, title_en=title_en, version=version,
-                           status=status, notice=notice, levels=tuple(levels),
-                           pass_score=pass_score, eligibility=elig, sources=tuple(sources),
+                           status=str(status), notice=notice, levels=tuple(levels),
+                           pass_score=pass_score, eligibility=gate, sources=tuple(sources),
+                           programme=prog.name, programme_template=prog.is_template,
+                           qualified_names=qualified,
                            path=file, _by_id=by_id)

@@ -130,8 +130,9 @@ BAD = {
     "typo in a key": (_replace('points = 30', 'pionts = 30'), ("pionts",), "unknown key"),
     "unknown status": (_replace('status = "official"', 'status = "draft"'), ("status",),
                        "status"),
+    # the schema layer's uniform bound message (was "pass score outside 0..100")
     "pass score out of range": (_replace('pass_score = 60', 'pass_score = 160'), ("pass_score",),
-                                "0..100"),
+                                "<= 100"),
     "level without indicators": (MINI_SYSTEM.split("[[level1.indicators]]\nid = \"O3\"")[0],
                                  ("indicators",), "no second-level"),
     "no levels": ("[meta]\nid='x'\ntitle_zh='x'\ntitle_en='x'\nstatus='official'\n", ("level1",),

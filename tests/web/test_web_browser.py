@@ -1,0 +1,184 @@
+"""The whole procedure in a real headless Chromium against a server on 127.0.0.1.
+
+An enterprise logs in, applies for cultivation, uploads the (qualifying variant of the) example
+factory, watches the computation, sees its score and submits; its district approves, reviews and
+recommends; the city assigns an expert, who reviews; the city passes it and opens the public
+notice; after the notice's 7 working days the city lists it and the factory appears on the
+public list. A screenshot of every page is saved under ``test-artifacts/web/``.
+
+Chromium and ChromeDriver come from Debian's packages (``.ci/run`` installs them); in CI
+(``CI=true``) this test never skips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from qualified import example_files
+from webtest import A, ROOT
+
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+if not (CHROMIUM and DRIVER):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI=true but chromium/chromedriver are missing: .ci/run installs "
+                           "the Debian packages chromium and chromium-driver")
+    pytest.skip("chromium and chromium-driver not installed (apt-get install chromium "
+                "chromium-driver)", allow_module_level=True)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager download a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                 "--window-size=1280,1400", f"--user-data-dir={tmp_path / 'chromium'}"):
+        opts.add_argument(flag)
+    drv = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    drv.implicitly_wait(5)
+    yield drv
+    drv.quit()
+
+
+def _shot(drv, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    drv.save_screenshot(str(path))
+    assert path.stat().st_size > 5000, f"screenshot {name} is empty"
+
+
+def _login(drv, server, username: str) -> None:
+    drv.delete_all_cookies()
+    drv.get(server.url + "/login")
+    drv.find_element("id", "username").send_keys(username)
+    drv.find_element("id", "password").send_keys("correct horse battery")
+    drv.find_element("id", "login-button").click()
+
+
+def _click(drv, css: str) -> None:
+    drv.find_element("css selector", css).click()
+
+
+def _row(code: str, button: str) -> str:
+    return f"tr[data-code='{code}'] .{button}"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_enterprise_district_city_walk_to_the_published_list(server, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server.account("factory", "enterprise", A, "合肥示例空调制造有限公司")
+    server.account("jingkai", "district", "经开区")
+    server.account("city", "city")
+    server.account("expert1", "expert")
+    drv = browser
+
+    # the enterprise applies for this year's cultivation plan
+    _login(drv, server, "factory")
+    assert "企业工作台" in drv.page_source
+    from selenium.webdriver.support.ui import Select
+
+    Select(drv.find_element("css selector", "#apply-form select[name='district']")
+           ).select_by_visible_text("经开区")
+    _click(drv, "#apply-button")
+    _shot(drv, "01-enterprise-applied")
+    assert "apply" in drv.find_element("id", "history").text
+
+    _login(drv, server, "jingkai")
+    _click(drv, _row(A, "approve-button"))
+    _shot(drv, "02-district-approved")
+
+    # the enterprise uploads the example and watches the computation
+    _login(drv, server, "factory")
+    tmp = Path(tempfile.mkdtemp())
+    for name, data in example_files():
+        (tmp / name).write_bytes(data)
+    drv.find_element("id", "upload-files").send_keys(
+        "\n".join(str(tmp / n) for n, _ in example_files()))
+    _click(drv, "#upload-button")
+    WebDriverWait(drv, 60).until(lambda d: "/jobs/" in d.current_url)
+    _shot(drv, "03-computing")
+    WebDriverWait(drv, 180).until(
+        lambda d: d.find_element("id", "job-status").text in ("done", "failed"))
+    assert drv.find_element("id", "job-status").text == "done", \
+        drv.find_element("id", "job-error").text
+    _click(drv, "#results-link")
+    _shot(drv, "04-results-and-score")
+    assert drv.find_element("id", "eligible").text.startswith("满足")
+    score = float(drv.find_element("id", "total-score").text)
+    assert 0 < score <= 100
+    _click(drv, "#report-link")
+    _shot(drv, "04b-self-evaluation-report")
+    assert "评价报告" in drv.title or "评价报告" in drv.page_source
+    assert f"{score:.1f}" in drv.page_source or f"{score:.2f}" in drv.page_source
+    drv.get(server.url + "/enterprise")
+    _click(drv, ".submit-button")
+    _shot(drv, "05-submitted")
+    assert "submit" in drv.find_element("id", "history").text
+
+    # the district reviews and recommends, with its ranking on the page
+    _login(drv, server, "jingkai")
+    _click(drv, _row(A, "review-button"))
+    assert A[-4:] in drv.find_element("id", "ranking").text or "合肥示例" in drv.page_source
+    _click(drv, _row(A, "recommend-button"))
+    _shot(drv, "06-district-recommended")
+
+    # the city assigns an expert, the expert reviews, the city passes it and opens the notice
+    _login(drv, server, "city")
+    drv.find_element("css selector", f"tr[data-code='{A}'] input[name='experts']").send_keys(
+        "expert1")
+    _click(drv, _row(A, "assign-button"))
+    _login(drv, server, "expert1")
+    drv.find_element("css selector", "input[name='score']").send_keys("86")
+    _click(drv, ".expert-review-button")
+    _shot(drv, "07-expert-reviewed")
+    _login(drv, server, "city")
+    _click(drv, _row(A, "city-review-button"))
+    _click(drv, _row(A, "notice-button"))
+    _shot(drv, "08-city-notice-opened")
+
+    # the public sees the notice and its end date: 7 working days after 2025-01-06
+    drv.delete_all_cookies()
+    drv.get(server.url + "/")
+    ends = drv.find_element("css selector", ".notice-ends").text
+    assert ends == "2025-01-15"
+    _shot(drv, "09-public-notice")
+
+    # listing during the notice is refused with the rule named
+    _login(drv, server, "city")
+    _click(drv, _row(A, "list-button"))
+    assert "rule" in drv.find_element("id", "error-message").text
+    _shot(drv, "10-listing-refused-during-notice")
+
+    # the notice ends; the city lists the factory; it appears on the public list
+    server.clock.set(dt.date(2025, 1, 16))
+    drv.get(server.url + "/city")
+    _click(drv, _row(A, "list-button"))
+    drv.delete_all_cookies()
+    drv.get(server.url + "/")
+    names = [e.text for e in drv.find_elements("css selector", ".listed-name")]
+    assert names == ["合肥示例空调制造有限公司 (Hefei Example Air-Conditioner Co., fictitious)"] or \
+        any("合肥示例" in n for n in names), names
+    _shot(drv, "11-public-list")
+
+    # at the year end the listed factory files its dynamic management table (动态管理表)
+    server.clock.set(dt.date(2025, 12, 15))
+    _login(drv, server, "factory")
+    drv.find_element("css selector", "input[name='year']").send_keys("2025")
+    _click(drv, "form[action='/act/file'] button")
+    _shot(drv, "12-dynamic-table-filed")
+    assert "file" in drv.find_element("id", "history").text

@@ -1,0 +1,48 @@
+"""`carbon serve --demo` as the README runs it: a fresh folder, one command, a working site."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+
+import httpx
+
+from webtest import _free_port
+
+
+def test_carbon_serve_demo_starts_on_loopback_and_logs_in(tmp_path):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "carbon_core.cli", "serve", "--demo", "--port", str(port),
+         "--data", str(tmp_path / "site")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, cwd=tmp_path)
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("carbon serve: http://127.0.0.1"):
+                break
+        text = "".join(lines)
+        m = re.search(r"enterprise\s+factory\s+(\S+)", text)
+        assert m, text
+        for _ in range(100):
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert r.status_code == 200 and "零碳示范工厂" in r.text
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
+            r = c.post("/login", data={"username": "factory", "password": m.group(1)})
+            assert r.status_code == 303
+            assert "企业工作台" in c.get("/enterprise").text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()
