@@ -213,6 +213,11 @@ def load_inventory(path: str | Path) -> Inventory:
     huge = [p for p in nonfinite_problems(raw, str(path)) if "magnitude" in p.message]
     if huge:  # 1e308 is finite but overflows float64 products with factors
         raise InputError(huge, title=f"{len(huge)} number(s) refused in {path}")
+    from .toml_text import shape_problems  # a table given as text: refused before reading
+
+    shape = shape_problems(raw, str(path))
+    if shape:
+        raise InputError(shape, title=f"{len(shape)} problem(s) in inventory {path}")
     return parse_inventory(raw, path)
 
 
