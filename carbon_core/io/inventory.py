@@ -202,13 +202,22 @@ def load_inventory(path: str | Path) -> Inventory:
     InputError
         With every problem found, each naming the file, table and key.
     """
+    from .toml_text import read_toml  # UTF-8 (BOM accepted, GBK named)
+
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"inventory file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    # numbers (finite, bounded) and table shapes are checked by the schema layer with every other
+    # problem at once; here only what it cannot see: the encoding
+    raw = read_toml(path, check_numbers=False)
+    from .toml_text import nonfinite_problems
+
+    huge = [p for p in nonfinite_problems(raw, str(path)) if "magnitude" in p.message]
+    if huge:  # 1e308 is finite but overflows float64 products with factors
+        raise InputError(huge, title=f"{len(huge)} number(s) refused in {path}")
+    from .toml_text import shape_problems  # a table given as text: refused before reading
+
+    shape = shape_problems(raw, str(path))
+    if shape:
+        raise InputError(shape, title=f"{len(shape)} problem(s) in inventory {path}")
     return parse_inventory(raw, path)
 
 

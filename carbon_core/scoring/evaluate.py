@@ -44,7 +44,8 @@ from typing import Any, Iterable, Mapping
 from carbon_core.errors import InputError, Problem
 from carbon_core.engine import ENGINE_METRICS
 
-from .derived import DERIVED_METRICS, Previous, derive_metrics, load_previous
+from .derived import (DERIVED_METRICS, Previous, check_same_factory, derive_metrics,
+                      load_previous)
 from .evidence import Eligibility, Evidence, FactoryInfo, check_eligibility, parse_evidence
 from .system import Indicator, IndicatorSystem, load_system
 
@@ -319,6 +320,9 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
                                   gate=system.eligibility)
 
     prev = load_previous(previous)
+    check_same_factory(prev, getattr(factory, "credit_code", None) if factory is not None
+                       and not isinstance(factory, Mapping) else
+                       (factory or {}).get("credit_code") if isinstance(factory, Mapping) else None)
     notes: list[str] = []
     if system.is_template:
         notes.append(system.notice)
