@@ -37,7 +37,7 @@ __all__ = [
     "CONFIDENCE",
 ]
 
-#: Confidence marks, as in shared/REFERENCES.md. Anything but "C" is unconfirmed.
+#: Confidence marks (C confirmed, S single source, M widely cited, X conflicting; factors/README.md). Anything but "C" is unconfirmed.
 CONFIDENCE = {
     "C": "confirmed from a cited page",
     "S": "one secondary source only",

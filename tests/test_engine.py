@@ -50,7 +50,7 @@ def test_natural_gas_in_nm3_and_chinese_units(tmp_path):
 
 
 def test_diesel_known_answer(tmp_path):
-    # REFERENCES.md: diesel EF 3.096 tCO2/t at the NDRC defaults
+    # NDRC 2015 other-industry guideline defaults: diesel EF 3.096 tCO2/t
     res = _run(tmp_path, [act("d", "diesel", "fuel", 10.0, "t")])
     assert res.scope1_tco2e == pytest.approx(10 * DIESEL_EF, rel=1e-12)
     assert round(DIESEL_EF, 3) == 3.096

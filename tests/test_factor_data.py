@@ -41,11 +41,11 @@ def test_natural_gas_emission_factor(lib):
     assert cc.value * conversion_factor(cc.unit, "tC/TJ") == pytest.approx(15.3)
     assert of.value == pytest.approx(0.99)
     ef = ncv.value * cc.value / 1000 * of.value * 44 / 12          # tCO2 per 万Nm3
-    assert round(ef, 4) == 21.6219                                  # REFERENCES.md known answer
+    assert round(ef, 4) == 21.6219                                  # NDRC 2015 guideline defaults (known answer)
 
 
 @pytest.mark.parametrize("fuel,ncv,cc,of,ef", [
-    ("diesel", 42.652, 20.2, 0.98, 3.096),      # REFERENCES.md sec.1 table [S]
+    ("diesel", 42.652, 20.2, 0.98, 3.096),      # NDRC 2015 guideline defaults [S]
     ("gasoline", 43.070, 18.9, 0.98, 2.925),    # idem
     ("fuel_oil", 41.816, 21.1, 0.98, 3.170),    # idem
     ("lpg", 50.179, 17.2, 0.98, 3.101),         # idem

@@ -313,7 +313,7 @@ def _register() -> None:
     # each module is imported only when its command runs
     for name, target, short_help in (
         ("score", "carbon_core.cli.scoring:score",
-         "Evaluate a factory against the zero-carbon demonstration..."),
+         "Evaluate a factory against a programme's indicator..."),
         ("rank", "carbon_core.cli.scoring:rank",
          "Score many factories and rank them for a district's..."),
         ("ledger", "carbon_core.cli.ledger:ledger",
