@@ -465,8 +465,8 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     energy = _energy(inv, b, electricity)
     _unused_measured(inv, b)  # a measured tce.* (or fuel.*) value is used or refused
     if b.problems:
-        raise InputError(b.problems, title=f"{len(b.problems)} factor(s) missing for "
-                                           f"{inv.path}")
+        raise InputError(b.problems, title=f"{len(b.problems)} problem(s) with the lines of "
+                                           f"{inv.path} (factors, quantities)")
 
     _gwp_factors(inv, b)  # the GWP of each non-CO2 line, with its confidence, is a factor used
     line_items, monthly_e, unalloc_e = _multiply(inv, b.lines)

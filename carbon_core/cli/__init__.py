@@ -223,11 +223,11 @@ def compute(inventory: Path, fmt: str | None, as_json: bool, output: Path | None
             raise InputError(f"the results hold a non-finite number ({exc}); nothing was "
                              "written or claimed") from None
         pending = getattr(res, "pending_claims", None)
-        if output and (fmt or "json") != "json":
-            finish_run(text, None, pending)  # claims recorded, then the other format written
-            write(fmt, doc, output)
+        if output and (fmt or "json") != "json":  # another format: to a temporary file too
+            finish_run(lambda tmp: write(fmt, doc, tmp), output, pending)
         else:  # the JSON to a temporary file, the claims, then the rename (cli.ledger.finish_run)
-            finish_run(text, output, pending)
+            finish_run(lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"), output,
+                       pending)
     if output and fmt is not None and not as_json:
         console.print(f"results written to {output} ({fmt})")
         return
@@ -250,20 +250,12 @@ def factors() -> None:
               help="Output format (text is a table on a terminal, tab-separated when piped).")
 def factors_list(prefix: str, region: str | None, fmt: str = "text") -> None:
     """List every factor with its value, unit, region, year, confidence and source."""
-    from ..outputs.terminal import print_factor_list
-    from ._listing import emit
+    from ..outputs.terminal import FACTOR_COLUMNS, factor_rows, print_rows
 
     with _errors_to_exit():
         lib = _library()
-    if fmt == "text":
-        print_factor_list(lib, prefix=prefix, region=region, total=len(lib), console=console)
-        return
-    rows = [{"key": f.key, "value": f.value, "unit": f.unit, "region": f.region,
-             "year": f.data_year or "", "confidence": f.confidence, "source": f.source.id}
-            for f in sorted(lib, key=lambda f: (f.key, f.region, f.data_year or 0, f.source.id))
-            if f.key.startswith(prefix) and (region is None or f.region == region)]
-    emit(rows, ["key", "value", "unit", "region", "year", "confidence", "source"], fmt,
-         title="factors")
+    print_rows(factor_rows(lib, prefix=prefix, region=region, text=fmt == "text"),
+               FACTOR_COLUMNS, fmt, title="factors")
 
 
 @factors.command("show")

@@ -46,11 +46,11 @@ def show(db, factory, year, serial, as_json, fmt=None):
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if fmt == "csv":
-        from ._listing import emit
+        from ..outputs.terminal import print_rows
 
         cols = ["claimant", "claimant_name", "reporting_year", "item_type", "item_id", "amount",
                 "unit", "serials", "beneficiary", "recorded_at"]
-        emit([r | {"serials": ";".join(r["serials"])} for r in rows], cols, "csv")
+        print_rows([r | {"serials": ";".join(r["serials"])} for r in rows], cols, "csv")
         return
     if not rows:
         click.echo("no claims")
@@ -81,21 +81,24 @@ def check(db):
 _TEST_HOOK = None
 
 
-def finish_run(text: str, output, pending) -> None:
+def finish_run(write_to, output, pending) -> None:
     """The end of ``carbon compute``: write the output, record the claims, in that order.
 
-    The results (already validated) go to a temporary file beside ``output``; then the claims are
-    committed; then the temporary file is renamed onto ``output`` (atomic on one file system).
-    A failure at any step leaves no claim recorded (the commit is one SQLite transaction, re-checked
-    under the write lock) and no partial output file. Without ``output`` the claims are committed
-    once the results are validated, before anything is printed.
+    The output is written (by ``write_to``) to a temporary file beside ``output`` and flushed to
+    disk; then the claims are committed; then the temporary file is renamed onto ``output``
+    (atomic on one file system). A failure at any step leaves no claim recorded (the commit is
+    one SQLite transaction, re-checked under the write lock) and no partial output file. Without
+    ``output`` the claims are committed once the results are complete, before anything is
+    printed.
 
     Parameters
     ----------
-    text : str
-        The results JSON.
+    write_to : callable
+        ``write_to(path)`` writes the whole output (any format) to ``path``.
     output : Path or None
+        The file the user asked for (``-o``), or None.
     pending : carbon_core.balance.PendingClaims or None
+        The claims checked during the run, committed here.
     """
     import os
     import tempfile
@@ -114,10 +117,10 @@ def finish_run(text: str, output, pending) -> None:
                                   field="-o", expected="an existing folder (nothing was written "
                                                        "and nothing claimed)")])
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-            fh.flush()
+        write_to(Path(tmp))
+        with open(tmp, "rb+") as fh:  # on disk before the claims are committed
             os.fsync(fh.fileno())
         if _TEST_HOOK is not None:
             _TEST_HOOK("written")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ._errors import SafeCommand
-from ._listing import emit
 
 __all__ = ["units"]
 
@@ -19,6 +18,7 @@ def units(fmt: str) -> None:
 
     Any other unit pint knows (kWh, MWh, GJ, t, kg...) is accepted too.
     """
+    from ..outputs.terminal import print_rows
     from ..units import unit_listing
 
-    emit(unit_listing(), ["unit", "definition", "kind"], fmt, title="units")
+    print_rows(unit_listing(), ["unit", "definition", "kind"], fmt, title="units")

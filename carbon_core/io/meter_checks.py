@@ -34,7 +34,7 @@ from ..errors import Problem
 
 __all__ = ["WRITE_OPTIONS", "parquet_checksums", "register_problem", "coarse_blocks",
            "coarse_block_problems", "magnitude_warnings", "intensity_warnings",
-           "SPIKE_RATIO", "locate_reading", "describe_unreadable", "after_read"]
+           "SPIKE_RATIO", "describe_unreadable", "after_read", "file_warnings"]
 
 #: Options for every Parquet file carbon_core writes: page checksums on (verified on read).
 WRITE_OPTIONS = {"write_page_checksum": True}
@@ -110,38 +110,12 @@ def parquet_checksums(path: str | Path) -> str:
 
 # -- registers -------------------------------------------------------------------------------
 
-def locate_reading(files: Sequence[Path], meter_id: str, ts_ns: int) -> tuple[str, int] | None:
-    """(file, 1-based row) of ``meter_id``'s reading at ``ts_ns`` (China time), or None.
-
-    Only called when a problem is reported, so the files are read again only on that path.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from .meters import _read_table, _row_label, _timestamps
-
-    for path in files:
-        try:
-            table = _read_table(Path(path))
-            ts = _timestamps(Path(path), table.column("timestamp"), [])
-            meters = table.column("meter")
-            if pa.types.is_dictionary(meters.type):
-                meters = pc.cast(meters, pa.string())
-            hit = np.flatnonzero((ts == ts_ns) & np.asarray(
-                pc.fill_null(pc.equal(meters, meter_id), False)))
-        except Exception:  # noqa: BLE001 - locating is a courtesy; the problem stands anyway
-            continue
-        if hit.size:
-            return str(path), _row_label(Path(path), int(hit[0]))
-    return None
-
-
 def _fmt(ns: int) -> str:
     return str(np.datetime64(int(ns), "ns").astype("datetime64[s]"))
 
 
 def register_problem(inv, meter, grid: np.ndarray, regs: np.ndarray, i: int,
-                     kind: str) -> Problem:
+                     kind: str, locate=None) -> Problem:
     """A register problem at interval ``i`` (reading ``i`` -> ``i + 1``), named fully.
 
     Parameters
@@ -155,12 +129,16 @@ def register_problem(inv, meter, grid: np.ndarray, regs: np.ndarray, i: int,
     i : int
         Index of the first reading of the decreasing pair.
     kind : {"backwards", "modulus"}
+    locate : callable, optional
+        ``locate(files, meter_id, ts_ns) -> (file, row) or None``, the reader's way of finding
+        the reading in its file (:func:`carbon_core.io.meters.locate_reading`); without it the
+        problem names the inventory's meter table.
     """
     n = grid.size
     nxt = (int(grid[i + 1].view("int64")) if i + 1 < n else
            int(np.datetime64(f"{inv.reporting_year + 1}-01-01", "ns").view("int64")))
     before, after = float(regs[i]), float(regs[i + 1])
-    where = locate_reading(inv.data_files, meter.id, nxt)
+    where = None if locate is None else locate(inv.data_files, meter.id, nxt)
     found = f"({before} -> {after}) from {_fmt(int(grid[i].view('int64')))} to {_fmt(nxt)}"
     if kind == "backwards":
         message = (f"cumulative meter {meter.id!r} decreases (goes backwards) at {_fmt(nxt)}"
@@ -312,6 +290,19 @@ def intensity_warnings(intensities: dict[str, Any], total_tco2e: float,
 
 def after_read(inv, data) -> None:
     """The one call after reading: note page checksums per file, add magnitude warnings."""
+    file_warnings(data)
+    data.warnings.extend(magnitude_warnings(data.groups, inv))
+
+
+def file_warnings(data) -> None:
+    """Note page checksums in each Parquet file's provenance entry (``page_checksums``) and warn
+    of a file without them (a flipped bit could not be detected).
+
+    Parameters
+    ----------
+    data : MeterData or ChunkedMeterData
+        Read meter data; ``data.files`` and ``data.warnings`` are updated in place.
+    """
     for f in data.files:
         if str(f["path"]).lower().endswith((".parquet", ".pq")):
             status = parquet_checksums(f["path"])
@@ -322,7 +313,6 @@ def after_read(inv, data) -> None:
                     "message": f"{Path(f['path']).name}: Parquet without page checksums "
                                f"({status}): a corrupted value cannot be detected (write it "
                                "with write_page_checksum=True)"})
-    data.warnings.extend(magnitude_warnings(data.groups, inv))
 
 
 def describe_unreadable(path: Path, exc: BaseException) -> str:

@@ -36,7 +36,7 @@ from .inventory import Inventory, Meter
 from ..scopes import month_starts, monthly_totals
 
 __all__ = ["SeriesGroup", "MeterData", "read_meter_data", "year_grid", "COLUMNS", "ROLE_SERIES",
-           "role_rows", "sum_rows", "resample_sum", "file_sha256"]
+           "role_rows", "sum_rows", "resample_sum", "file_sha256", "locate_reading"]
 
 COLUMNS = ("timestamp", "meter", "value")
 _NS = {"15min": 15 * 60 * 10**9, "1h": 3600 * 10**9, "1D": 86400 * 10**9}
@@ -446,6 +446,30 @@ def _fill_gaps(block: np.ndarray, missing: np.ndarray, policy: str) -> None:
         y[~ok] = np.interp(x[~ok], x[ok], y[ok])
 
 
+def locate_reading(files: Sequence[Path], meter_id: str, ts_ns: int) -> tuple[str, int] | None:
+    """(file, 1-based row) of ``meter_id``'s reading at ``ts_ns`` (China time), or None.
+
+    Only called when a problem is reported, so the files are read again only on that path.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for path in files:
+        try:
+            table = _read_table(Path(path))
+            ts = _timestamps(Path(path), table.column("timestamp"), [])
+            meters = table.column("meter")
+            if pa.types.is_dictionary(meters.type):
+                meters = pc.cast(meters, pa.string())
+            hit = np.flatnonzero((ts == ts_ns) & np.asarray(
+                pc.fill_null(pc.equal(meters, meter_id), False)))
+        except Exception:  # noqa: BLE001 - locating is a courtesy; the problem stands anyway
+            continue
+        if hit.size:
+            return str(path), _row_label(Path(path), int(hit[0]))
+    return None
+
+
 def _consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray, block: np.ndarray,
                  cumulative: np.ndarray, problems: list[Problem], rollovers: list[dict]
                  ) -> np.ndarray:
@@ -471,16 +495,16 @@ def _consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray, block
             if not dec.size:
                 continue
             if m.rollover is None:
-                problems.extend(meter_checks.register_problem(inv, m, grid, regs[j], int(i),
-                                                              "backwards") for i in dec[:5])
+                problems.extend(meter_checks.register_problem(
+                    inv, m, grid, regs[j], int(i), "backwards", locate_reading) for i in dec[:5])
                 continue
             d[dec] += m.rollover
             rollovers.extend(
                 {"meter": m.id, "interval_start": _fmt_ts(grid[i].view("int64")),
                  "modulus": m.rollover, "consumption": float(d[i])} for i in dec)
             wrong = dec[(d[dec] < 0) | (d[dec] > m.rollover / 2)]
-            problems.extend(meter_checks.register_problem(inv, m, grid, regs[j], int(i),
-                                                          "modulus") for i in wrong[:5])
+            problems.extend(meter_checks.register_problem(
+                inv, m, grid, regs[j], int(i), "modulus", locate_reading) for i in wrong[:5])
         consumption[cum_rows] = diff
     factors = np.array([inv.meters[k].to_canonical for k in members])
     if not np.all(factors == 1.0):
@@ -653,8 +677,8 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
     lo, hi = values.min(), values.max()  # NaN and inf show in the extremes: no mask needed
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise _NotFast
-    if lo < 0 and not layout.cumulative[pos[values < 0]].all():
-        raise _NotFast  # a negative reading on an interval meter
+    if lo < 0:
+        raise _NotFast  # a negative reading, interval meter or register: never valid, named
     start = np.datetime64(f"{layout.year}-01-01", "ns").view("int64")
     if layout.uniform is not None:  # one grid for every meter: scalar integer arithmetic
         step, width = layout.uniform

@@ -96,7 +96,7 @@ def confine_data_files(inv, *, allow_outside: bool = False) -> None:
 
 def file_digest(path: str | None) -> str | None:
     """SHA-256 of a file an inventory or a programme names (a shipped bundle path such as
-    ``programmes/hefei-template/policy.toml`` is looked up in package ``carbon_core_programmes``);
+    ``programmes/<name>/policy.toml`` is looked up in package ``carbon_core_programmes``);
     None when it cannot be found."""
     import hashlib
     from importlib import resources

@@ -535,11 +535,20 @@ class Requirement:
 
 @dataclass(frozen=True)
 class Exclusion:
-    """One exclusion of the record window (``[evidence.record] <id>``)."""
+    """One exclusion of the record window (``[evidence.record] <id>``).
+
+    Attributes
+    ----------
+    id, name_zh, name_en : str
+    min_severity : str or None
+        For graded events (accidents), the lowest grade that excludes
+        (:data:`carbon_core.scoring.evidence_dates.SEVERITY_GRADES`); None: any grade excludes.
+    """
 
     id: str
     name_zh: str
     name_en: str
+    min_severity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -637,6 +646,9 @@ EXCLUSION = Table("exclusions", (
     Field("id", kind="text", pattern=_NAME_RE, doc="the key in [evidence.record]"),
     Field("name_zh", kind="text"),
     Field("name_en", kind="text"),
+    Field("min_severity", kind="choice", choices=evidence_dates.SEVERITY_GRADES, required=False,
+          doc="graded events (accidents): the lowest grade that excludes, 一般/较大/重大/特别重大 "
+              "(生产安全事故报告和调查处理条例, 国务院令第493号, Art. 3); absent: any grade"),
     Field("basis", kind="text", required=False),
     Field("assumption", kind="text", required=False),
 ), doc="One exclusion of the record window.")
@@ -717,7 +729,8 @@ def loads_gate(text: str, *, file: str = "<eligibility>") -> EligibilityConfig:
             problems.append(Problem(file, "duplicate exclusion id", row=f"exclusions[{i}]",
                                     field="id", found=e["id"], expected="ids used once"))
         seen.setdefault(e["id"], f"exclusions[{i}]")
-        excl.append(Exclusion(e["id"], e["name_zh"] or "", e["name_en"] or ""))
+        excl.append(Exclusion(e["id"], e["name_zh"] or "", e["name_en"] or "",
+                              e.get("min_severity")))
     if problems:
         raise InputError(problems, title=f"{len(problems)} problem"
                          f"{'s' if len(problems) != 1 else ''} in eligibility gate {file}")
@@ -848,7 +861,7 @@ def check_eligibility(evidence: Evidence, factory: Any = None,
         else:  # dates inside the window only, severity where graded (scoring/evidence_dates.py)
             passed, why = evidence_dates.judge_exclusion(
                 item.occurred, item.date, window, severity=item.severity,
-                min_severity=evidence_dates.MIN_SEVERITY.get(ex.id))
+                min_severity=ex.min_severity)
             why += f" ({period})" + (f": {item.note}" if item.note else "")
             if passed and uncovered:
                 passed, why = False, uncovered

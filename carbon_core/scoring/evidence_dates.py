@@ -13,7 +13,8 @@ decides, for each declared exclusion, whether it counts:
 - **severity**: where the programme distinguishes it, only accidents of the declared grade or
   above exclude. For accidents the grades are those of the 生产安全事故报告和调查处理条例
   (国务院令第493号, 2007, Art. 3): 一般 general < 较大 larger < 重大 major < 特别重大 extraordinarily
-  major; the Hefei template excludes 较大及以上 (larger and above).
+  major; a programme's gate declares the lowest grade that excludes (``min_severity`` of an
+  exclusion in its ``eligibility.toml``).
 
 Every function is pure; :mod:`carbon_core.scoring.evidence` calls :func:`judge_exclusion` and
 :func:`period_problem`.
@@ -26,17 +27,12 @@ import re
 from dataclasses import dataclass
 
 __all__ = ["Window", "record_window", "judge_exclusion", "period_problem", "SEVERITY_GRADES",
-           "severity_rank", "MIN_SEVERITY"]
+           "severity_rank"]
 
 #: Accident grades, lowest first (生产安全事故报告和调查处理条例, 国务院令第493号, Art. 3).
 SEVERITY_GRADES = ("一般", "较大", "重大", "特别重大")
 _SEVERITY_EN = {"general": "一般", "larger": "较大", "major": "重大",
                 "extraordinarily_major": "特别重大", "especially_major": "特别重大"}
-
-
-#: Exclusions graded by severity, with the lowest grade that excludes (the Hefei template:
-#: 较大及以上 accidents). Items not listed exclude whatever their grade.
-MIN_SEVERITY = {"major_accident": "较大"}
 
 
 @dataclass(frozen=True)
