@@ -451,7 +451,8 @@ def compute_balance(inputs: BalanceInputs) -> BalanceResult:
     location_gross = (float(inp.scope1_tco2e) + float(inp.scope2_location_tco2e)
                       + float(inp.scope2_heat_tco2e) + float(s3))
 
-    ledger_info, pending = None, None
+    ledger_info: dict[str, Any] | None = None
+    pending: PendingClaims | None = None
     if inp.ledger is not None:
         ledger_info, pending = _record_claims(inp, policy, accepted, accepted_offsets)
 
@@ -541,7 +542,9 @@ def _line_items(r: BalanceResult, accepted: list[Instrument], residual: float,
     return items
 
 
-def _record_claims(inp: BalanceInputs, policy: Policy, instruments, offsets) -> dict[str, Any]:
+def _record_claims(inp: BalanceInputs, policy: Policy, instruments, offsets
+                   ) -> tuple[dict[str, Any], PendingClaims | None]:
+    """The ledger entry of the results and the claims still to commit (None once committed)."""
     claims = []
     for i in instruments:
         if i.serials:

@@ -89,9 +89,9 @@ def confine_data_files(inv, *, allow_outside: bool = False) -> None:
             problems.append(confine(row["profile_file"], base, file=file,
                                     row=f"instruments[{i}]", field="profile_file",
                                     allow_outside=allow_outside)[1])
-    problems = [p for p in problems if p is not None]
-    if problems:
-        raise InputError(problems, title=f"{len(problems)} file path(s) refused in {file}")
+    refused = [p for p in problems if p is not None]
+    if refused:
+        raise InputError(refused, title=f"{len(refused)} file path(s) refused in {file}")
 
 
 def file_digest(path: str | None) -> str | None:
