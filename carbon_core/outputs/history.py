@@ -160,10 +160,8 @@ class History:
         docs : iterable of (any, str, str)
             ``(parsed document, label, sha256)``.
 
-        reporting_year : int, optional
-            The report's year: every file must be of an earlier year.
-        credit_code : str, optional
-            The factory's credit code: a file of another factory is refused.
+        reporting_year, credit_code : optional
+            As for :meth:`load`.
 
         Raises
         ------

@@ -83,6 +83,20 @@ class Register:
 
     Notes
     -----
+    The commands and views share these parameters:
+
+    - ``actor`` (:class:`~carbon_core.register.auth.Actor` or ``"ROLE:ID"``): who acts; the one
+      authorization function decides whether it may;
+    - ``credit_code`` (str): the enterprise's 统一社会信用代码 (GB 32100-2015); ``credit_codes``
+      (sequence of str): several, recorded in one transaction (all or none);
+    - ``year`` (int, optional): the application year (default: the year of ``on``);
+    - ``on`` (date or ISO str, optional): the date of the action (default: today in China,
+      UTC+8);
+    - ``documents`` (mapping, optional): ``{role: path}`` of documents, stored as SHA-256
+      hashes, never as files;
+    - ``as_of`` (date or ISO str, optional): a view is of the log up to this day, inclusive
+      (default: today).
+
     Every command (``apply`` ... ``revoke``) is one transaction and returns the events it
     recorded. It raises :class:`PermissionDenied` when the actor may not take the step for
     that enterprise, :class:`ProcedureError` when the step is out of turn (the message names
@@ -239,8 +253,8 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        actor, on
+            As for every command or view (:class:`Register`, Notes).
         name : str
             The enterprise's name.
         district : str
@@ -249,19 +263,11 @@ class Register:
             The enterprise's credit code (default: the actor's id).
         sector : str
             The enterprise's sector, for the district's ranking.
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -276,29 +282,17 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
-        year : int, optional
-            The application year (default: the year of ``on``).
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
         refuse : bool
             Refuse the application instead of admitting it.
         reason : str
             Why it is refused (required when ``refuse``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         payload = {"decision": "refuse" if refuse else "approve",
                    "reason": _text(reason, "reason", required=refuse)}
@@ -314,14 +308,8 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
         score, results : mapping or path
             The score JSON and (optionally) the results JSON.
         inventory : path, optional
@@ -355,29 +343,17 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
         passed : bool
             Whether the application passed the initial review (初审).
         opinion : str
             The written opinion (optional).
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         payload = {"passed": bool(passed), "opinion": _text(opinion, "opinion", max_len=2000,
                                                             required=False)}
@@ -393,25 +369,13 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_codes : sequence of str
-            The enterprises' credit codes, recorded in one transaction (all or none).
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
+        actor, credit_codes, year, on
+            As for every command or view (:class:`Register`, Notes).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         a = _actor(actor)
         y = self._year(year, on)
@@ -432,27 +396,15 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
         experts : sequence of str
             Distinct expert ids.
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         ids = [Actor.parse(f"expert:{x}").id for x in experts]
         if not ids or len(set(ids)) != len(ids):
@@ -466,29 +418,17 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
         score : float
             The expert's score [points, 0 to 100].
         opinion : str
             The written opinion (optional).
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         if isinstance(score, bool) or not isinstance(score, (int, float)) or \
                 not 0 <= float(score) <= 100:
@@ -504,29 +444,15 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, documents, year, on
+            As for every command or view (:class:`Register`, Notes).
         findings : str
             What the site check found.
-        documents : mapping, optional
-            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         return self._command(actor, "site_check", [
             (_check_code(credit_code), self._year(year, on),
@@ -538,29 +464,17 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
         passed : bool
             Whether the application passed the city's review.
         opinion : str
             The written opinion (optional).
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         payload = {"passed": bool(passed), "opinion": _text(opinion, "opinion", max_len=4000,
                                                             required=False)}
@@ -573,25 +487,13 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_codes : sequence of str
-            The enterprises' credit codes, recorded in one transaction (all or none).
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
+        actor, credit_codes, year, on
+            As for every command or view (:class:`Register`, Notes).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         day = self._on(on)
         n = self.procedure.notice_working_days
@@ -608,29 +510,15 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, documents, year, on
+            As for every command or view (:class:`Register`, Notes).
         text : str
             The objection as received.
-        documents : mapping, optional
-            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         return self._command(actor, "object", [
             (_check_code(credit_code), self._year(year, on),
@@ -642,10 +530,8 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
         objection : int
             The objection's number (1, 2 ...) in the application.
         upheld : bool
@@ -653,21 +539,11 @@ class Register:
         released).
         reason : str
             Why (optional).
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         if isinstance(objection, bool) or not isinstance(objection, int) or objection < 1:
             raise RegisterError(f"objection: expected its number (1, 2...), got {objection!r}")
@@ -682,25 +558,13 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_codes : sequence of str
-            The enterprises' credit codes, recorded in one transaction (all or none).
-        year : int, optional
-            The application year (default: the year of ``on``).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
+        actor, credit_codes, year, on
+            As for every command or view (:class:`Register`, Notes).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         return self._command(actor, "list", [(_check_code(c), self._year(year, on), {}, {})
                                              for c in credit_codes], on)
@@ -716,31 +580,21 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        actor, documents, on
+            As for every command or view (:class:`Register`, Notes).
         year : int
             The reporting year the filing is for.
-        documents : mapping, optional
-            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
         rename_to : str, optional
             A new name declared with this filing.
         credit_code : str, optional
             The factory's credit code (default: the actor's id).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
         **declared
             The 动态管理表's figures and texts (strings, numbers, booleans; other values are left out).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -758,27 +612,19 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        actor, on
+            As for every command or view (:class:`Register`, Notes).
         name : str
             The new name.
         year : int
             The filing year the change is declared at.
         credit_code : str, optional
             The factory's credit code (default: the actor's id).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -793,27 +639,17 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        actor, documents, on
+            As for every command or view (:class:`Register`, Notes).
         credit_code : str, optional
             The factory's credit code (default: the actor's id).
         description : str
             What changed (merger, split, transfer ...).
-        documents : mapping, optional
-            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -827,27 +663,17 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, on
+            As for every command or view (:class:`Register`, Notes).
         date : datetime.date or str
             The day of the re-review.
         reason : str
             Why it is scheduled.
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         when = dt.date.fromisoformat(date) if isinstance(date, str) else date
         return self._command(actor, "rereview_schedule", [
@@ -861,27 +687,17 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, on
+            As for every command or view (:class:`Register`, Notes).
         result : str
             ``passed``, ``failed`` or ``absent``.
         opinion : str
             The written opinion (optional).
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         if result not in ("passed", "failed", "absent"):
             raise RegisterError(f"result: expected passed, failed or absent, got {result!r}")
@@ -896,29 +712,17 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
+        actor, credit_code, documents, on
+            As for every command or view (:class:`Register`, Notes).
         ground : str
             One of the procedure's revocation grounds.
         evidence : str
             The evidence of the ground (its reference).
-        documents : mapping, optional
-            ``{role: path}`` of documents; stored as SHA-256 hashes, never as files.
-        on : datetime.date or str, optional
-            The date of the action (default: today in China, UTC+8).
 
         Returns
         -------
         list of dict
-            The events recorded, as :meth:`~carbon_core.register.store.Event.to_dict` gives
-            them.
-
-        Raises
-        ------
-        PermissionDenied, ProcedureError, RegisterError
-            See :class:`Register`.
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         self.procedure.ground(ground)
         return self._command(actor, "revoke", [
@@ -1001,12 +805,8 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
-        as_of : datetime.date or str, optional
-            The view is of the log up to this day, inclusive (default: today).
+        actor, credit_code, as_of
+            As for every command or view (:class:`Register`, Notes).
         """
         a = _actor(actor)
         day = self._as_of(as_of)
@@ -1019,12 +819,8 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        credit_code : str
-            The enterprise's 统一社会信用代码 (GB 32100-2015).
-        as_of : datetime.date or str, optional
-            The view is of the log up to this day, inclusive (default: today).
+        actor, credit_code, as_of
+            As for every command or view (:class:`Register`, Notes).
         """
         a = _actor(actor)
         day = None if as_of is None else self._as_of(as_of)
@@ -1087,14 +883,12 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        actor, as_of
+            As for every command or view (:class:`Register`, Notes).
         district : str
             The district.
         year : int
             The application year.
-        as_of : datetime.date or str, optional
-            The view is of the log up to this day, inclusive (default: today).
         """
         a = _actor(actor)
         self.procedure.district(district)
@@ -1120,10 +914,8 @@ class Register:
 
         Parameters
         ----------
-        actor : Actor or str
-            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
-        as_of : datetime.date or str, optional
-            The view is of the log up to this day, inclusive (default: today).
+        actor, as_of
+            As for every command or view (:class:`Register`, Notes).
         """
         a = _actor(actor)
         self._permit(a, "city_view", None, None)

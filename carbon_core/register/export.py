@@ -73,12 +73,8 @@ def list_document(states: Mapping[str, Enterprise], p: Procedure, day: dt.date) 
 
     Parameters
     ----------
-    states : mapping of str to Enterprise
-        Every enterprise's state as of ``day`` (credit code -> state).
-    p : Procedure
-        The procedure: document titles, authority, ban years.
-    day : datetime.date
-        The day the document is taken as of.
+    states, p, day
+        As for :func:`notice_document`.
 
     Returns
     -------
@@ -106,12 +102,8 @@ def revocations_document(states: Mapping[str, Enterprise], p: Procedure, day: dt
 
     Parameters
     ----------
-    states : mapping of str to Enterprise
-        Every enterprise's state as of ``day`` (credit code -> state).
-    p : Procedure
-        The procedure: document titles, authority, ban years.
-    day : datetime.date
-        The day the document is taken as of.
+    states, p, day
+        As for :func:`notice_document`.
 
     Returns
     -------

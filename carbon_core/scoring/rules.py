@@ -102,8 +102,7 @@ class Rule:
         Parameters
         ----------
         value : float or bool
-            The indicator's value (never None or NaN: the evaluator handles those), in the unit of
-            its metric; a boolean for ``value_kind = "bool"`` rules.
+            As for :meth:`fraction`.
 
         Returns
         -------
