@@ -162,14 +162,26 @@ class FactoryView:
 
     @property
     def total_tce_calorific(self) -> float:
-        """Comprehensive energy consumption [tce], electricity at 当量值 (GB/T 2589-2020)."""
+        """Comprehensive energy consumption [tce], electricity at 当量值 (GB/T 2589-2020).
+
+        References
+        ----------
+        GB/T 2589-2020 综合能耗计算通则 (General rules for calculation of the comprehensive energy
+        consumption).
+        """
         if self.energy_totals is not None:
             return self.energy_totals[0]
         return float(math.fsum(e.tce_calorific for e in self.energy.values()))
 
     @property
     def total_tce_equivalent(self) -> float:
-        """Comprehensive energy consumption [tce], electricity at 等价值 (GB/T 2589-2020)."""
+        """Comprehensive energy consumption [tce], electricity at 等价值 (GB/T 2589-2020).
+
+        References
+        ----------
+        GB/T 2589-2020 综合能耗计算通则 (General rules for calculation of the comprehensive energy
+        consumption).
+        """
         if self.energy_totals is not None:
             return self.energy_totals[1]
         return float(math.fsum(e.tce_equivalent for e in self.energy.values()))

@@ -77,6 +77,11 @@ def approach1_sum(values: Iterable[float], relative_u95: Iterable[float]) -> flo
     -------
     float
         ``sqrt(sum((U_i x_i)^2))``, absolute.
+
+    References
+    ----------
+    IPCC 2006 Guidelines for National Greenhouse Gas Inventories, Vol. 1 ch. 3, Eq. 3.2
+    (approach 1, uncertainty of a sum).
     """
     return math.sqrt(math.fsum((u * x) ** 2 for x, u in zip(values, relative_u95)))
 

@@ -101,6 +101,12 @@ def add_working_days(start: dt.date, n: int, *, count_opening_day: bool = False)
     ------
     CalendarError
         Any day needed lies outside the calendar's years.
+
+    References
+    ----------
+    中华人民共和国民法典 (Civil Code of the People's Republic of China, 2020), 第二百零一条 (the
+    opening day of a period is not counted); the State Council's holiday notices (国务院办公厅
+    节假日安排) listed in the module docstring.
     """
     if n < 1:
         raise ValueError("a period of working days needs n >= 1")

@@ -60,6 +60,10 @@ def iso_category(item) -> int:
     ------
     ValueError
         For a Scope 3 item without a valid ``details["scope3_category"]`` (never guessed).
+
+    References
+    ----------
+    ISO 14064-1:2018 *Greenhouse gases — Part 1*, clause 5.2.4 (categories 1 to 6) and Annex B.
     """
     if item.scope == 1:
         return 1
@@ -90,6 +94,10 @@ def iso14064_view(items: Iterable) -> dict:
     dict
         Per ISO 14064-1:2018 category: the total [tCO2e] and the line ids; the overall total
         [tCO2e]; and ``unmapped_scope3``.
+
+    References
+    ----------
+    ISO 14064-1:2018 *Greenhouse gases — Part 1*, clause 5.2.4 (categories 1 to 6) and Annex B.
     """
     by: dict[int, list] = {k: [] for k in ISO14064_CATEGORIES}
     unmapped = []

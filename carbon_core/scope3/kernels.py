@@ -58,6 +58,11 @@ def distance_activity(mass_t, distance_km):
     numpy.ndarray
         Freight activity [t·km], float64.
 
+    References
+    ----------
+    WRI/WBCSD and Carbon Trust, *Technical Guidance for Calculating Scope 3 Emissions*, v1.0,
+    2013, category 4, distance-based method, eq. 4.2.
+
     Examples
     --------
     >>> float(distance_activity(10.0, 240.0)[()])
