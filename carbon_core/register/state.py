@@ -424,9 +424,10 @@ def _expert_review(ctx, e, ev):
     if ev.actor not in app.experts:
         raise ctx.refuse(ev, "expert_review", app.status, f"expert {ev.actor!r} is not assigned "
                          f"to the {app.year} application of {e.credit_code}")
-    if app.experts[ev.actor] is not None:
+    done = app.experts[ev.actor]
+    if done is not None:
         raise ctx.refuse(ev, "expert_review", app.status, f"expert {ev.actor!r} already reviewed "
-                         f"it on {app.experts[ev.actor]['on']}")
+                         f"it on {done['on']}")
     app.experts[ev.actor] = {"on": ev.on.isoformat(), **ev.payload}
 
 
@@ -460,13 +461,22 @@ def _notice(ctx, e, ev):
     app.dates["notice"] = ev.on
 
 
+def _notice_of(app: Application) -> dict[str, Any]:
+    """The notice record of an application in notice (the notice handler sets both at once)."""
+    if app.notice is None:
+        raise RegisterError(f"the {app.year} application is in notice but has no notice record: "
+                            "the log is inconsistent")
+    return app.notice
+
+
 def _object(ctx, e, ev):
     app = _app(ctx, e, ev, "object")
     if app.stage != "in_notice":
         raise ctx.refuse(ev, "object", app.status, f"no public notice of {e.credit_code} "
                          f"({app.year}) is open: objections are raised during the notice")
-    opened = dt.date.fromisoformat(app.notice["opened"])
-    ends = dt.date.fromisoformat(app.notice["ends"])
+    notice = _notice_of(app)
+    opened = dt.date.fromisoformat(notice["opened"])
+    ends = dt.date.fromisoformat(notice["ends"])
     if not opened <= ev.on <= ends:
         raise ctx.refuse(ev, "object", app.status, f"the notice ran from {opened} to {ends}: an "
                          f"objection on {ev.on} is outside it")
@@ -499,11 +509,12 @@ def _resolve(ctx, e, ev):
 def _list(ctx, e, ev):
     app = _app(ctx, e, ev, "list")
     if app.stage == "in_notice":
-        ends = dt.date.fromisoformat(app.notice["ends"])
+        notice = _notice_of(app)
+        ends = dt.date.fromisoformat(notice["ends"])
         if ev.on <= ends:
             raise ctx.refuse(ev, "list", app.status, f"the public notice of {e.credit_code} is "
-                             f"open until {ends} ({app.notice['working_days']} working days from "
-                             f"{app.notice['opened']}): it can be listed from the next day")
+                             f"open until {ends} ({notice['working_days']} working days from "
+                             f"{notice['opened']}): it can be listed from the next day")
         if app.open_objections:
             ids = ", ".join(f"#{o['id']}" for o in app.open_objections)
             raise ctx.refuse(ev, "list", "held", f"objection {ids} to {e.credit_code} is not "

@@ -427,7 +427,7 @@ class StepsRule(Rule):
                     ok = False
                     continue
                 frac = pts / ctx.points
-            if ok:
+            if ok and isinstance(at, (int, float)):  # ok: ``at`` was checked above
                 steps.append((float(at), float(frac)))
         if not ok or hib is None or bad:
             return None
