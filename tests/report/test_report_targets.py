@@ -131,3 +131,14 @@ def test_semantic_checks_beside_the_schema():
                                    "projects": [{"name": "LED", "completed_on": "2024-05-01"}]}})
     assert d.problems == ("空压机老化",) and d.next_year_plan == ("光伏二期",)
     assert d.projects[0].completed_on == "2024-05-01" and d.projects[0].kind == "other"
+
+
+def test_the_field_reference_documents_both_tables():
+    """docs/inventory.md's reference is generated from TARGETS and DYNAMIC (io/targets.py)."""
+    from carbon_core.io.reference import inventory_reference
+
+    text = inventory_reference()
+    for heading in ("### [targets]", "#### [[targets.annual]]", "### [dynamic]",
+                    "#### [[dynamic.projects]]", "#### [dynamic.changes]"):
+        assert heading in text, heading
+    assert "| `saving_tce` | number >= 0 |" in text
