@@ -207,7 +207,8 @@ def _build_registry() -> "pint.UnitRegistry":
 
     folder = _cache_folder()
     try:
-        reg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=folder)
+        reg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True,
+                                                    cache_folder=folder)
     except Exception:  # noqa: BLE001 - a broken or concurrently written cache: build from text
         if folder is None:
             raise
@@ -290,8 +291,10 @@ def _add_gwp_contexts(reg: "pint.UnitRegistry") -> tuple[str, ...]:
             for other in _GAS_AMOUNT_DIMS:
                 src = f"{gas_dim} * {other}" if other else gas_dim
                 dst = f"[carbon_dioxide] * {other}" if other else "[carbon_dioxide]"
-                ctx.add_transformation(src, dst, forward)
-                ctx.add_transformation(dst, src, backward)
+                # pint calls a transformation as f(registry, value, **context parameters): our
+                # closures take the two positional arguments its Transformation protocol names
+                ctx.add_transformation(src, dst, forward)  # type: ignore[arg-type]
+                ctx.add_transformation(dst, src, backward)  # type: ignore[arg-type]
         reg.add_context(ctx)
         sets.append(gwp_set)
     return tuple(sets)

@@ -11,11 +11,15 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from ..errors import CarbonCoreError, InputError, Problem
 from ._errors import SafeGroup
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["main"]
 
@@ -41,8 +45,9 @@ def Table(*args, **kwargs):  # noqa: N802 - stands in for rich.table.Table, impo
     return _Table(*args, **kwargs)
 
 
-console = _LazyConsole()
-err_console = _LazyConsole(stderr=True)
+#: Standard output and standard error consoles (rich), created on first use.
+console = cast("Console", _LazyConsole())
+err_console = cast("Console", _LazyConsole(stderr=True))
 
 
 class LazyGroup(click.Group):
@@ -198,14 +203,16 @@ def compute(inventory: Path, fmt: str | None, as_json: bool, output: Path | None
                                   field="-o", expected="an existing folder")])
     with _errors_to_exit():
         with _progress(shown != "json" and err_console.is_terminal) as progress:
-            data, inv = None, inventory
+            data, inv = None, None
             if memory_limit:
                 from ..backends.chunked import parse_bytes, read_within
                 from ..io.inventory import load_inventory
+                from ..io.paths import confine_data_files
 
                 inv = load_inventory(inventory)
+                confine_data_files(inv, allow_outside=allow_outside_paths)  # before any read
                 data = read_within(inv, parse_bytes(memory_limit), progress=progress)
-            res = run(inv, plugins=not no_plugins, ledger=ledger, progress=progress,
+            res = run(inv or inventory, plugins=not no_plugins, ledger=ledger, progress=progress,
                       as_of=as_of, meter_data=data, commit_claims=False,
                       allow_outside=allow_outside_paths)
         doc = res.to_dict()
@@ -223,8 +230,9 @@ def compute(inventory: Path, fmt: str | None, as_json: bool, output: Path | None
             raise InputError(f"the results hold a non-finite number ({exc}); nothing was "
                              "written or claimed") from None
         pending = getattr(res, "pending_claims", None)
-        if output and (fmt or "json") != "json":  # another format: to a temporary file too
-            finish_run(lambda tmp: write(fmt, doc, tmp), output, pending)
+        if output and fmt is not None and fmt != "json":  # another format: a temporary file too
+            out_fmt = fmt
+            finish_run(lambda tmp: write(out_fmt, doc, tmp), output, pending)
         else:  # the JSON to a temporary file, the claims, then the rename (cli.ledger.finish_run)
             finish_run(lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"), output,
                        pending)

@@ -370,7 +370,8 @@ def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | Non
             mcol = pc.dictionary_encode(mcol)
         mcol = mcol.combine_chunks() if isinstance(mcol, pa.ChunkedArray) else mcol
         dictionary = [None if s is None else str(s) for s in mcol.dictionary.to_pylist()]
-        lookup = np.array([meter_pos.get(s, -1) for s in dictionary] + [-1], dtype=np.int32)
+        lookup = np.array([-1 if s is None else meter_pos.get(s, -1) for s in dictionary] + [-1],
+                          dtype=np.int32)
         null_meter = np.asarray(pc.is_null(mcol.indices)) if mcol.null_count else None
         codes = (pc.fill_null(mcol.indices, len(dictionary)) if mcol.null_count
                  else mcol.indices).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -489,7 +490,7 @@ def _consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray, block
         regs = block[cum_rows]
         diff = np.diff(regs, axis=1)
         for j, r in enumerate(cum_rows):
-            m: Meter = inv.meters[members[r]]
+            m: Meter = inv.meters[members[int(r)]]
             d = diff[j]
             dec = np.flatnonzero(d < 0)
             if not dec.size:
@@ -626,8 +627,10 @@ class _Layout:
             offset += len(ks) * w
         # NaN marks a cell no row has filled (the readings themselves are checked finite)
         buffer = np.full(offset, np.nan)
-        (iv, (_, _, w)), = spans.items() if len(spans) == 1 else ((None, (0, 0, 0)),)
-        uniform = (int(_NS[iv]), int(w)) if iv in _NS else None
+        uniform = None
+        if len(spans) == 1:  # one interval for every meter
+            (only, (_, _, w)), = spans.items()
+            uniform = (int(_NS[only]), int(w)) if only in _NS else None
         return cls(year, members, grids, base, width, limit, step, cumulative, buffer, spans,
                    uniform)
 

@@ -202,7 +202,7 @@ def _targets_met_share(evidence: Evidence, values: Mapping[str, Any], year: int 
     for t in targets:
         info, v = directions.get(t.metric), values.get(t.metric)
         hib = None if info is None else info.higher_is_better
-        if hib is None or not _finite(v):
+        if hib is None or v is None or not _finite(v) or t.value is None:
             parts.append(f"{t.metric}: cannot judge")
             continue
         ok = v >= t.value if hib else v <= t.value
@@ -313,10 +313,11 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
         if evidence.as_of != as_of:
             evidence = replace(evidence, as_of=as_of)
     else:
-        if evidence is None and inventory is not None:
+        declared: Mapping[str, Any] | None = evidence
+        if declared is None and inventory is not None:
             raw = getattr(inventory, "raw", {}) or {}
-            evidence = raw.get("evidence", {})
-        evidence = parse_evidence(evidence or {}, file=inv_path or "evidence", as_of=as_of,
+            declared = raw.get("evidence", {})
+        evidence = parse_evidence(declared or {}, file=inv_path or "evidence", as_of=as_of,
                                   gate=system.eligibility)
         _refuse_misspelt_qualitative(system, evidence, inv_path or "evidence")
 
