@@ -48,6 +48,7 @@ import numpy as np
 
 from ..errors import FactorNotFoundError, Problem, UnitError
 from ..factors import Factor, FactorLibrary, SelectionRule, Source
+from ..lineitems import ActivityLine
 from ..units import conversion_factor as _conversion_factor
 from ..units import parse_unit
 from .categories import SCOPE3_CATEGORIES, category_number
@@ -71,58 +72,9 @@ WASTE_TREATMENTS = ("landfill", "incineration_energy_recovery", "incineration", 
                     "open_loop", "composting", "anaerobic_digestion", "reuse")
 
 
-@dataclass
-class LineSpec:
-    """An activity line before multiplication (the engine's line record, field for field).
-
-    ``monthly`` is all zero for Scope 3: value-chain activity is annual (``unallocated``).
-
-    Attributes
-    ----------
-    id : str
-        The line id (``scope3:<id>:CO2e``).
-    category : str
-        The engine's line category (``"scope3"``).
-    source : str
-        The inventory id of the line.
-    carrier : str
-        What the activity is (material, mode of transport, waste type ...).
-    monthly : numpy.ndarray
-        Activity per month, shape (12,), in ``activity_unit``; all zero for Scope 3.
-    unallocated : float
-        Annual activity not attributed to a month, in ``activity_unit``.
-    activity_unit : str
-        Unit of the activity (``t``, ``t*km``, ``CNY`` ...).
-    factor : float
-        Emission factor [tCO2e per ``activity_unit``] (or per ``factor_unit``).
-    factor_unit : str
-        Unit of ``factor``.
-    factors : tuple of Factor
-        The factors used, for the citation and the provenance.
-    gas : str
-        The gas column of the line item (``"CO2"``; a Scope 3 factor is already CO2e).
-    sign : float
-        +1.0 for an emission; -1.0 for an export line (the engine's convention).
-    formula : str
-        The computation in words, shown in the results.
-    details : dict
-        Method, data quality and conversion steps, copied into the line item.
-    """
-
-    id: str
-    category: str
-    source: str
-    carrier: str
-    monthly: np.ndarray
-    unallocated: float
-    activity_unit: str
-    factor: float
-    factor_unit: str
-    factors: tuple[Factor, ...]
-    gas: str = "CO2"
-    sign: float = 1.0
-    formula: str = ""
-    details: dict = field(default_factory=dict)
+#: The engine's activity line record (:class:`carbon_core.lineitems.ActivityLine`), the name
+#: Scope 3 has always used for it.
+LineSpec = ActivityLine
 
 
 @dataclass
