@@ -227,13 +227,6 @@ PATTERNS = {
 #: change that removes the name has merged; an entry that no longer matches fails the test
 #: (`test_allowances_are_still_needed`), so the list only shrinks.
 ALLOWED: dict[str, set[str]] = {
-    # the package docstring shows the README's example inventory path
-    # (examples/hefei-appliance/); owned by perf (issue 15), which rewrites the file
-    "carbon_core/__init__.py": {"hefei"},
-    # doctests read the shipped template's mandatory indicator F1 (scoring layer, no owner in
-    # issue 8): to read the id from the bundle instead
-    "carbon_core/scoring/evaluate.py": {"F1"},
-    "carbon_core/scoring/system.py": {"F1"},
     # web (issue 14): the demo accounts of `carbon serve --demo` name the example factory and
     # the city office of the Hefei template. Demo data, not core logic: the factory's name and
     # credit code belong with the example (examples/hefei-appliance/inventory.toml, read at
