@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -12,27 +10,7 @@ import click
 from ..portfolio.run import (DEFAULT_NO_WORKER_TIMEOUT, DEFAULT_STALL_TIMEOUT,
                              DEFAULT_START_TIMEOUT)
 
-__all__ = ["portfolio", "input_errors_to_exit"]
-
-
-@contextmanager
-def input_errors_to_exit():
-    """Turn a :class:`~carbon_core.errors.CarbonCoreError` into ``error: ...`` and exit code 2.
-
-    The same message and exit code as every other ``carbon`` command gives for bad input (or a
-    cluster that cannot be started or reached, or a file that cannot be written): never a Python
-    traceback.
-    """
-    from ..errors import CarbonCoreError
-
-    try:
-        yield
-    except (CarbonCoreError, OSError) as exc:
-        from . import err_console
-
-        err_console.print("[bold red]error:[/] ", end="")
-        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+__all__ = ["portfolio"]
 
 
 @click.command("portfolio")
@@ -68,22 +46,22 @@ def portfolio(manifest: Path, scheduler: str | None, workers: int | None, memory
     from . import err_console
     from ..portfolio import aggregate, load_manifest, run_portfolio, run_serial
 
-    with input_errors_to_exit():
-        man = load_manifest(manifest)
-        show = err_console.is_terminal
-        bar_ctx = _bar(len(man.factories)) if show else _nobar()
-        with bar_ctx as progress:
-            if workers == 0 and not scheduler:
-                run = run_serial(man, progress=progress)
-            else:
-                run = run_portfolio(man, scheduler=scheduler, workers=workers,
-                                    memory_limit=memory_limit, progress=progress,
-                                    stall_timeout=stall_timeout,
-                                    no_worker_timeout=no_worker_timeout,
-                                    start_timeout=start_timeout)
-        doc = aggregate(run, man)
-        output.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
-                          encoding="utf-8")
+    # a bad manifest, a cluster that cannot be started or reached (ClusterError) or an output
+    # that cannot be written reach the one error layer of `carbon` (carbon_core.cli._errors):
+    # `error: ...` and exit code 2, never a traceback
+    man = load_manifest(manifest)
+    show = err_console.is_terminal
+    bar_ctx = _bar(len(man.factories)) if show else _nobar()
+    with bar_ctx as progress:
+        if workers == 0 and not scheduler:
+            run = run_serial(man, progress=progress)
+        else:
+            run = run_portfolio(man, scheduler=scheduler, workers=workers,
+                                memory_limit=memory_limit, progress=progress,
+                                stall_timeout=stall_timeout, no_worker_timeout=no_worker_timeout,
+                                start_timeout=start_timeout)
+    doc = aggregate(run, man)
+    output.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for f in doc["failed"]:
         err_console.print(f"[red]failed[/]: {f['name']}: {f['error']}", highlight=False)
     err_console.print(f"{doc['computed']} of {doc['factories']} factories computed "
