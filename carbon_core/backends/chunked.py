@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError, Problem
 from ..io.inventory import Inventory
-from ..io.meters import (COLUMNS, _BATCH_ROWS, _CHINA_OFFSET_NS, _NS, ROLE_SERIES, _consumption,
+from ..io.meters import (COLUMNS, _CHINA_OFFSET_NS, _NS, ROLE_SERIES, _consumption,
                          _csv_batches, _NotFast, file_sha256, resample_sum, role_rows, sum_rows,
                          year_grid)
 
@@ -258,6 +258,15 @@ class _Plan:
     start_ns: int
     end_ns: int
     text_csv: set = field(default_factory=set)  # CSV files that only parse as text
+    _last: list = field(default_factory=lambda: [None, None])
+
+    def lookup(self, dictionary: pa.Array) -> np.ndarray:
+        """Inventory position of each dictionary entry, -1 unknown, plus -1 for an empty cell
+        (the batches of one file usually share their dictionary: mapped once)."""
+        if self._last[0] is None or not self._last[0].equals(dictionary):
+            self._last[:] = [dictionary, np.array(
+                [self.pos_of.get(s, -1) for s in dictionary.to_pylist()] + [-1], np.int64)]
+        return self._last[1]
 
     @classmethod
     def of(cls, inv: Inventory) -> "_Plan":
@@ -477,8 +486,7 @@ def _rows(plan: _Plan, chunk: _Chunk, path: Path, offset: int, batch: pa.RecordB
     own_r = own[rows]
     if not pa.types.is_dictionary(m_col.type):
         m_col = pc.dictionary_encode(m_col)
-    lookup = np.array([plan.pos_of.get(s, -1) for s in m_col.dictionary.to_pylist()] + [-1],
-                      np.int64)
+    lookup = plan.lookup(m_col.dictionary)
     codes = m_col.indices
     codes = (pc.fill_null(codes, 0) if m_col.null_count else codes).to_numpy(
         zero_copy_only=False).astype(np.int64)
@@ -784,7 +792,6 @@ def _add_gaps(gaps: dict[int, list], meter: int, slots: np.ndarray) -> None:
 
 def _report_gaps(inv: Inventory, plan: _Plan, gaps: dict[int, list], report: _Report) -> None:
     """Missing intervals per meter, worded as the in-memory reader words them."""
-    year = inv.reporting_year
     files = [p.name for p in inv.data_files]
     for k, m in enumerate(inv.meters):
         if report.meter_rows[k] == 0:
