@@ -65,7 +65,7 @@ def _alternate(cmds: dict[str, list[str]], rounds: int) -> dict[str, list[float]
 
 
 def test_startup(benchmark):
-    """``carbon --help``, ``import carbon_core`` and a compute of the example vs ``python -c pass``."""
+    """``carbon --help``, ``import carbon_core``, a compute of the example vs ``python -c pass``."""
     cmds = {"pass": [sys.executable, "-c", "pass"],
             "import": [sys.executable, "-c", "import carbon_core"],
             "help": [CARBON, "--help"],
@@ -83,7 +83,7 @@ def test_startup(benchmark):
 
 
 def test_compute_example_start_vs_compute(benchmark):
-    """Start-up of ``carbon compute`` on the example (fresh process less a warm run) vs the compute."""
+    """Start-up of ``carbon compute`` of the example (fresh process less a warm run) vs compute."""
     fresh: list[float] = []
     first: list[float] = []
     warm: list[float] = []

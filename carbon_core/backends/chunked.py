@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError, Problem
 from ..io.inventory import Inventory
-from ..io.meters import (COLUMNS, _CHINA_OFFSET_NS, _NS, ROLE_SERIES, _consumption,
+from ..io.meters import (COLUMNS, _BATCH_ROWS, _CHINA_OFFSET_NS, _NS, ROLE_SERIES, _consumption,
                          _csv_batches, _NotFast, file_sha256, resample_sum, role_rows, sum_rows,
                          year_grid)
 
@@ -130,9 +130,9 @@ class ChunkedMeterData:
 #: Rows named per kind of problem before the rest are summarised (as the in-memory reader does).
 _MAX_NAMED = 20
 _INT64_MIN, _INT64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
-#: Rows per batch of the chunked read: small, so that a batch and its index temporaries stay a
-#: small, fixed part of the memory given (about 100 bytes a row of temporaries).
-_CHUNK_BATCH_ROWS = 1 << 16
+#: Rows per batch of the chunked read: a quarter of the in-memory reader's (65,536), so that a
+#: batch and its index temporaries (about 100 bytes a row) stay a small, fixed part of the limit.
+_CHUNK_BATCH_ROWS = _BATCH_ROWS // 4
 
 
 def _read_overhead(inv: Inventory) -> int:
@@ -160,7 +160,9 @@ def months_per_chunk(inv: Inventory, memory_bytes: int | None) -> int:
     ``memory_bytes``; one month at least (the smallest chunk), twelve when no limit is given.
 
     A group holding a cumulative register needs its block twice (the readings and their
-    differences); other groups are turned into consumption in place.
+    differences); other groups are turned into consumption in place. One month is the floor: a
+    limit below one month's block plus the read's buffers (:func:`_read_overhead`) is exceeded
+    by that much (``benchmarks/README.md`` gives measured peaks against the limit).
     """
     if not memory_bytes:
         return 12
@@ -265,7 +267,8 @@ class _Plan:
         (the batches of one file usually share their dictionary: mapped once)."""
         if self._last[0] is None or not self._last[0].equals(dictionary):
             self._last[:] = [dictionary, np.array(
-                [self.pos_of.get(s, -1) for s in dictionary.to_pylist()] + [-1], np.int64)]
+                [-1 if s is None else self.pos_of.get(str(s), -1) for s in dictionary.to_pylist()]
+                + [-1], np.int64)]
         return self._last[1]
 
     @classmethod
@@ -841,10 +844,11 @@ def _name_duplicates(plan: _Plan, chunk: _Chunk, iv: str, report: _Report) -> No
         dup = np.flatnonzero(occupancy[rows, slots] > 1)
         if dup.size:
             at = slots[dup] + a
+            when = np.where(at < grid.size, grid[np.minimum(at, grid.size - 1)], plan.end_ns)
             report.rows("duplicated interval", path, file_rows[dup],
                         message="duplicated interval", field="timestamp",
                         found=lambda j: f"{plan.inv.meters[ks[rows[dup[j]]]].id} at "
-                                        f"{_fmt_ts(grid[at[j]] if at[j] < grid.size else plan.end_ns)}",
+                                        f"{_fmt_ts(when[j])}",
                         expected="one reading per meter and interval")
 
     _read_pass(plan, chunk, None, {}, count)

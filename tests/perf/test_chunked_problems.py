@@ -241,3 +241,17 @@ def test_shuffled_rows_named_alike(tmp_path, kind):                 # 20 rows in
     with pytest.raises(InputError) as ch:
         read_chunked(inv, months=2)
     assert sorted(map(_key, ch.value.problems)) == sorted(map(_key, mem.value.problems))
+
+
+def test_integer_meter_ids_match_declared_ids(tmp_path):
+    """Meter ids stored as integers in Parquet match the inventory's ids as text (as in memory)."""
+    meters = [dict(m, id=str(100 + k)) for k, m in enumerate(METERS)]
+    t = _table()
+    names = {m["id"]: str(100 + k) for k, m in enumerate(METERS)}
+    t = t.set_column(1, "meter", pa.array([int(names[x]) for x in t.column("meter").to_pylist()]))
+    pq.write_table(t, tmp_path / "meters.parquet", row_group_size=4000)
+    inv = load_inventory(write_inventory(tmp_path, meters=meters, year=YEAR,
+                                         files=("meters.parquet",)))
+    mem, ch = read_meter_data(inv), read_chunked(inv, months=3)
+    assert mem.monthly()[0] == ch.monthly()[0]
+    assert np.array_equal(mem.monthly()[1], ch.monthly()[1])
