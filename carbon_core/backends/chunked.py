@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import InputError, Problem
+from ..io import meter_checks
 from ..io.inventory import Inventory
 from ..io.meters import (COLUMNS, _BATCH_ROWS, _CHINA_OFFSET_NS, _NS, ROLE_SERIES, _consumption,
                          _csv_batches, _NotFast, file_sha256, resample_sum, role_rows, sum_rows,
@@ -299,7 +300,7 @@ def _parquet_chunk_batches(path: Path, lo: int, hi: int, nulls_too: bool
                            ) -> Iterator[tuple[int, pa.RecordBatch]]:
     """``(first row in the file, batch)`` of the row groups whose timestamp range meets
     ``[lo, hi]`` (China-time ns); with ``nulls_too``, also the groups with empty timestamps."""
-    pf = pq.ParquetFile(path, read_dictionary=["meter"])
+    pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True)
     ts_field = pf.schema_arrow.field("timestamp").type
     if not pa.types.is_timestamp(ts_field):
         raise _NotFast
@@ -651,6 +652,9 @@ def read_chunked(inv: Inventory, *, memory_bytes: int | None = None, months: int
         data = _read_chunks(inv, months or months_per_chunk(inv, memory_bytes), progress)
         for f in data.files:
             f["sha256"] = digests[Path(f["path"])].result()
+    # page checksums noted as in memory; the spike screen (meter_checks.magnitude_warnings)
+    # needs each meter's whole series and is not run on this path
+    meter_checks.file_warnings(data)
     return data
 
 
