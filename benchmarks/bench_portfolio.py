@@ -43,16 +43,6 @@ DISTRICTS = ("蜀山区", "包河区", "庐阳区", "瑶海区", "经开区", "�
 INTERVALS = 35040  # 15-minute readings in 2023
 
 
-def _inventory_fix(inv: Path) -> None:
-    # _layouts on this branch still writes the old production key; main's inventory wants
-    # value_added + value_added_unit (fixed in _layouts by the perf branch: then a no-op)
-    text = inv.read_text(encoding="utf-8")
-    if "value_added_wan_cny = " in text:
-        inv.write_text(text.replace("value_added_wan_cny = 5000.0",
-                                    'value_added = 5000.0\nvalue_added_unit = "万元"'),
-                       encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
     root = tmp_path_factory.mktemp("city")
@@ -73,7 +63,6 @@ def city(tmp_path_factory):
             inv = folder / "inventory.toml"
             inv.write_text(inventory_text(METERS, ["meters.parquet"], name=name,
                                           district=district, code=code), encoding="utf-8")
-        _inventory_fix(inv)
         rows.append(f'[[factories]]\ninventory = "f{k:03d}/inventory.toml"\nname = "f{k:03d}"\n')
     path = root / "portfolio.toml"
     path.write_text('schema = "carbon_core.portfolio/1"\nname = "bench city"\n\n'
