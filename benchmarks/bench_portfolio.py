@@ -54,15 +54,15 @@ def city(tmp_path_factory):
         folder = root / f"f{k:03d}"
         name, district = f"工厂 {k}", DISTRICTS[k % len(DISTRICTS)]
         if k < DISTINCT:
-            inv = write_factory(folder, METERS, layout, seed=k, name=name, district=district,
-                                code=code)
+            write_factory(folder, METERS, layout, seed=k, name=name, district=district,
+                          code=code)
         else:  # the meter file of a distinct factory of the same layout, hard-linked
             j = k % 3 + 3 * ((k // 3) % (DISTINCT // 3))
             folder.mkdir()
             os.link(root / f"f{j:03d}" / "meters.parquet", folder / "meters.parquet")
-            inv = folder / "inventory.toml"
-            inv.write_text(inventory_text(METERS, ["meters.parquet"], name=name,
-                                          district=district, code=code), encoding="utf-8")
+            text = inventory_text(METERS, ["meters.parquet"], name=name, district=district,
+                                  code=code)
+            (folder / "inventory.toml").write_text(text, encoding="utf-8")
         rows.append(f'[[factories]]\ninventory = "f{k:03d}/inventory.toml"\nname = "f{k:03d}"\n')
     path = root / "portfolio.toml"
     path.write_text('schema = "carbon_core.portfolio/1"\nname = "bench city"\n\n'
