@@ -33,9 +33,9 @@ import pyarrow.parquet as pq
 from ..errors import InputError, Problem
 from ..io import meter_checks
 from ..io.inventory import Inventory
-from ..io.meters import (COLUMNS, _BATCH_ROWS, _CHINA_OFFSET_NS, _NS, ROLE_SERIES, _consumption,
-                         _csv_batches, _NotFast, file_sha256, resample_sum, role_rows, sum_rows,
-                         year_grid)
+from ..io.meters import (BATCH_ROWS, CHINA_OFFSET_NS, COLUMNS, INTERVAL_NS, ROLE_SERIES, NotFast,
+                         csv_batches, file_sha256, readings_to_consumption, resample_sum,
+                         role_rows, sum_rows, year_grid)
 
 __all__ = ["ChunkedMeterData", "read_chunked", "months_per_chunk", "parse_bytes",
            "array_bytes", "read_within"]
@@ -133,7 +133,7 @@ _MAX_NAMED = 20
 _INT64_MIN, _INT64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 #: Rows per batch of the chunked read: a quarter of the in-memory reader's (65,536), so that a
 #: batch and its index temporaries (about 100 bytes a row) stay a small, fixed part of the limit.
-_CHUNK_BATCH_ROWS = _BATCH_ROWS // 4
+_CHUNK_BATCH_ROWS = BATCH_ROWS // 4
 
 
 def _read_overhead(inv: Inventory) -> int:
@@ -303,10 +303,10 @@ def _parquet_chunk_batches(path: Path, lo: int, hi: int, nulls_too: bool
     pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True)
     ts_field = pf.schema_arrow.field("timestamp").type
     if not pa.types.is_timestamp(ts_field):
-        raise _NotFast
+        raise NotFast
     col = pf.schema_arrow.get_field_index("timestamp")
     unit = _ts_unit(ts_field)
-    shift = _CHINA_OFFSET_NS if ts_field.tz is not None else 0
+    shift = CHINA_OFFSET_NS if ts_field.tz is not None else 0
     first = 0
     for rg in range(pf.num_row_groups):
         meta = pf.metadata.row_group(rg)
@@ -327,7 +327,7 @@ def _parquet_chunk_batches(path: Path, lo: int, hi: int, nulls_too: bool
 
 def _csv_chunk_batches(path: Path) -> Iterator[tuple[int, pa.RecordBatch]]:
     offset = 0
-    for batch in _csv_batches(path, None):
+    for batch in csv_batches(path, None):
         yield offset, batch
         offset += batch.num_rows
 
@@ -372,9 +372,9 @@ def _text_problems(path: Path) -> list[Problem]:
 def _parses_typed(path: Path) -> bool:
     """Whether a CSV file streams through pyarrow's typed reader (one pass, nothing kept)."""
     try:
-        for _ in _csv_batches(path, None):
+        for _ in csv_batches(path, None):
             pass
-    except _NotFast:
+    except NotFast:
         return False
     return True
 
@@ -395,7 +395,7 @@ def _text_csv_batches(path: Path, report: "_Report | None"
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 20),
                                 convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
-        raise _NotFast from exc
+        raise NotFast from exc
     offset = 0
     nat = np.iinfo(np.int64).min
     for batch in reader:
@@ -410,7 +410,7 @@ def _text_csv_batches(path: Path, report: "_Report | None"
         if has_tz.any():
             parsed = pd.to_datetime(text[has_tz], format="ISO8601", errors="coerce", utc=True)
             ns[has_tz] = parsed.dt.tz_localize(None).to_numpy().astype(
-                "datetime64[ns]").view("int64") + _CHINA_OFFSET_NS
+                "datetime64[ns]").view("int64") + CHINA_OFFSET_NS
         if report is not None:
             idx = np.flatnonzero((ns == nat) & ~nulls)
             report.rows("timestamp is not ISO 8601", path, offset + idx,
@@ -469,7 +469,7 @@ def _rows(plan: _Plan, chunk: _Chunk, path: Path, offset: int, batch: pa.RecordB
     if unit != 1:
         ts = ts * unit
     if ts_col.type.tz is not None:
-        ts = ts + _CHINA_OFFSET_NS
+        ts = ts + CHINA_OFFSET_NS
     ts_null = np.asarray(ts_col.is_null()) if ts_col.null_count else None
     own = (ts >= chunk.own_lo) & (ts < chunk.own_hi)
     if ts_null is not None:
@@ -557,8 +557,8 @@ def _rows(plan: _Plan, chunk: _Chunk, path: Path, offset: int, batch: pa.RecordB
             aligned = months.astype("datetime64[ns]").view("int64") == t
         else:
             rel = t - plan.start_ns
-            slot = rel // _NS[iv]
-            aligned = slot * _NS[iv] == rel
+            slot = rel // INTERVAL_NS[iv]
+            aligned = slot * INTERVAL_NS[iv] == rel
         outside = (slot < 0) | (slot > np.where(cum, n_grid, n_grid - 1))
         off = ~aligned & ~outside
         ok = ~outside & ~off
@@ -611,13 +611,13 @@ def _read_pass(plan: _Plan, chunk: _Chunk, report: _Report | None, seen: dict[Pa
             for offset, batch in _batches(plan, path, chunk, report):
                 missing = [c for c in COLUMNS if c not in batch.schema.names]
                 if missing:
-                    raise _NotFast
+                    raise NotFast
                 for part in _rows(plan, chunk, path, offset, batch, report, count):
                     sink(path, *part)
         except (pa.ArrowInvalid, OSError) as exc:
             raise _refuse(inv, f"cannot read {path.name}: {exc}",
                           f"months of {inv.reporting_year}") from None
-        except (_NotFast, KeyError, AttributeError):
+        except (NotFast, KeyError, AttributeError):
             raise _refuse(inv, f"{path.name} does not read as typed columns (timestamp, "
                                "meter, value)", f"months of {inv.reporting_year}") from None
         if report is not None:
@@ -716,8 +716,8 @@ def _read_chunks(inv: Inventory, step_months: int, progress: Callable | None
                 continue  # bad data: keep reading, to name every problem, compute nothing
             grid = grids[iv][a:b].view("datetime64[ns]")
             problems: list[Problem] = []
-            consumption = _consumption(inv, ks, grid, block if cum.any() else block[:, :w], cum,
-                                       problems, rollovers)
+            consumption = readings_to_consumption(
+                inv, ks, grid, block if cum.any() else block[:, :w], cum, problems, rollovers)
             for p in problems:
                 report.add("register", p)
             if problems:
