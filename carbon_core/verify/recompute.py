@@ -157,11 +157,31 @@ def _split(path: str) -> tuple[str, str]:
 def compare_documents(bundled: dict, recomputed: dict, *, document: str = "results",
                       tolerance: Tolerance = Tolerance()) -> tuple[list[Difference], int]:
     """Every leaf of two documents that differs beyond ``tolerance``; and the count compared."""
-    a, b = _flatten(bundled), _flatten(recomputed)
-    diffs: list[Difference] = []
+    eq: dict[str, Any] = {}
+    if isinstance(bundled, dict) and isinstance(recomputed, dict):
+        # top-level sections equal as a whole (most of them) are flattened once, on one side,
+        # and only counted; the others leaf by leaf
+        same = {k for k in bundled if k in recomputed and bundled[k] == recomputed[k]}
+        a, b = {}, {}
+        _flatten_top(bundled, [k for k in bundled if k in same], eq)
+        _flatten_top(bundled, [k for k in bundled if k not in same], a)
+        _flatten_top(recomputed, [k for k in recomputed if k not in same], b)
+        if eq.keys() & (a.keys() | b.keys()):  # one path made by two sections: compare all
+            a, b, eq = _flatten(bundled), _flatten(recomputed), {}
+    else:
+        a, b = _flatten(bundled), _flatten(recomputed)
+    found: list[tuple[str, Difference]] = []
     n = 0
+    for path, x in eq.items():
+        if path.startswith(_CONTEXT_HEADS) and _is_context(path):
+            continue
+        n += 1
+        if isinstance(x, float) and math.isinf(x):  # inf == inf, but not within a tolerance
+            d = _leaf_difference(document, path, x, x, tolerance)
+            if d is not None:
+                found.append((path, d))
     absent = object()
-    for path in sorted(a.keys() | b.keys()):
+    for path in a.keys() | b.keys():
         if path.startswith(_CONTEXT_HEADS) and _is_context(path):
             continue
         n += 1
@@ -169,19 +189,40 @@ def compare_documents(bundled: dict, recomputed: dict, *, document: str = "resul
         # equal leaves reproduce (an infinite number only through the tolerance, as before)
         if x == y and x is not absent and not (type(x) is float and math.isinf(x)):
             continue
-        item, fld = _split(path)
         if x is absent or y is absent:
-            diffs.append(Difference(document, item, fld, a.get(path, "<absent>"),
-                                    b.get(path, "<absent>")))
+            item, fld = _split(path)
+            found.append((path, Difference(document, item, fld, a.get(path, "<absent>"),
+                                           b.get(path, "<absent>"))))
             continue
-        numeric = (isinstance(x, (int, float)) and isinstance(y, (int, float))
-                   and not isinstance(x, bool) and not isinstance(y, bool))
-        if numeric:
-            if not tolerance.close(float(x), float(y)):
-                diffs.append(Difference(document, item, fld, x, y))
-        elif x != y:
-            diffs.append(Difference(document, item, fld, x, y))
-    return diffs, n
+        d = _leaf_difference(document, path, x, y, tolerance)
+        if d is not None:
+            found.append((path, d))
+    found.sort(key=lambda pd: pd[0])
+    return [d for _, d in found], n
+
+
+def _flatten_top(doc: dict, keys: list, out: dict[str, Any]) -> None:
+    """:func:`_flatten` of the top-level entries ``keys`` of ``doc``, in that order."""
+    for k in keys:
+        v = doc[k]
+        if isinstance(v, (dict, list)):
+            _flatten(v, str(k), out)
+        else:
+            out[str(k)] = v
+
+
+def _leaf_difference(document: str, path: str, x: Any, y: Any,
+                     tolerance: Tolerance) -> Difference | None:
+    """The difference of two leaves present on both sides, or None when they agree."""
+    numeric = (isinstance(x, (int, float)) and isinstance(y, (int, float))
+               and not isinstance(x, bool) and not isinstance(y, bool))
+    if numeric:
+        if tolerance.close(float(x), float(y)):
+            return None
+    elif x == y:
+        return None
+    item, fld = _split(path)
+    return Difference(document, item, fld, x, y)
 
 
 def open_bundle(path: str | Path, *, limits: Limits = DEFAULT_LIMITS
