@@ -349,6 +349,7 @@ def _collect(inventory_path, *, as_of, plugins, results, results_file):
         header["indicator_system"] = f"programme/{programme.name}/" \
                                      f"{programme.files['indicator_system']}"
         header["indicator_system_label"] = programme.label("indicator_system")
+    res: Any
     if given is not None:
         raw_results, doc = given
         files["results/results.json"] = (raw_results, "results")

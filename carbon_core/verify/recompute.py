@@ -237,7 +237,8 @@ def compare_documents(bundled: dict, recomputed: dict, *, document: str = "resul
         # top-level sections equal as a whole (most of them) are flattened once, on one side,
         # and only counted; the others leaf by leaf
         same = {k for k in bundled if k in recomputed and bundled[k] == recomputed[k]}
-        a, b = {}, {}
+        a: dict[str, Any] = {}
+        b: dict[str, Any] = {}
         _flatten_top(bundled, [k for k in bundled if k in same], eq)
         _flatten_top(bundled, [k for k in bundled if k not in same], a)
         _flatten_top(recomputed, [k for k in recomputed if k not in same], b)
