@@ -392,6 +392,10 @@ def check_results_belong(results_file: str | Path, inv, files: dict[str, tuple[b
         The inventory being bundled.
     files : dict
         Bundle members gathered so far (``inventory`` and ``meter-data`` roles are read).
+    as_of : date or str, optional
+        The as-of day the bundle is asked for; the results must record it.
+    plugin_manager : pluggy.PluginManager, optional
+        When given, the results' plugin versions must be the installed ones.
 
     Returns
     -------
@@ -510,6 +514,9 @@ def make_bundle(inventory_path: str | Path, output: str | Path, *, sign_key=None
         Factor editions published by this day only (default: the run date).
     plugins : bool
         Run sector plugins (default True).
+    results : path, optional
+        A results JSON of this inventory (``carbon compute --json``) to bundle instead of
+        computing; refused by :func:`check_results_belong` unless it belongs to it.
 
     Raises
     ------
