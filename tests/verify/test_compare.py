@@ -48,3 +48,18 @@ def test_tolerance_and_infinite_numbers_in_an_equal_section():
     assert compare_documents(near, {"x": {"v": 1.0 + 1e-12}})[0] == []
     assert compare_documents(near, {"x": {"v": 1.1}}, tolerance=Tolerance(rtol=0.2))[0] == []
     assert len(compare_documents(near, {"x": {"v": 1.1}})[0]) == 1
+
+
+def test_scratch_folder_in_memory_only_for_small_bundles():
+    from carbon_core.verify import recompute
+
+    big = recompute.SCRATCH_IN_MEMORY_MAX + 1
+    assert recompute._scratch_folder(big) is None  # the system's temporary folder
+    small = recompute._scratch_folder(1000)
+    import os
+    from pathlib import Path
+
+    if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK | os.X_OK):
+        assert small == "/dev/shm"
+    else:
+        assert small is None
