@@ -487,6 +487,18 @@ _LIBRARIES: dict[tuple, Any] = {}
 SCRATCH_IN_MEMORY_MAX = 64 * 1024 * 1024
 
 
+def _with_balance_table(inv: Any, raw: dict) -> Any:
+    """The inventory with its raw tables replaced by ``raw``, which differs in ``[balance]`` only.
+
+    The inventory layer keeps ``[balance]`` as it is (``kind="any"``: the balance layer reads
+    and validates it when computing), so this is what :func:`parse_inventory` of ``raw`` gives,
+    without validating the whole inventory a second time (a test holds the two equal).
+    """
+    import dataclasses
+
+    return dataclasses.replace(inv, raw=raw)
+
+
 def _scratch_folder(size: int) -> str | None:
     """Where the inventory files of a bundle are written for the recomputation.
 
@@ -515,7 +527,7 @@ def _recompute(tmp: Path, members: dict[str, bytes], manifest: dict, header: dic
                bundled: dict, plugins: bool) -> tuple[dict, dict | None]:
     from ..engine import compute
     from ..factors import FactorLibrary
-    from ..io.inventory import load_inventory, parse_inventory
+    from ..io.inventory import load_inventory
     from ..units import using_gwp_table
 
     # only the inventory and the files it names are read from disk by the engine; factor files,
@@ -560,7 +572,7 @@ def _recompute(tmp: Path, members: dict[str, bytes], manifest: dict, header: dic
         bal.pop("policy", None)
         bal["policy_file"] = local.relative_to(inv_path.parent).as_posix()
         raw["balance"] = bal
-        inv = parse_inventory(raw, inv_path)
+        inv = _with_balance_table(inv, raw)
     as_of = (bundled.get("provenance", {}).get("as_of") or {}).get("date")
     gwp_rows = [(f.key, f.value) for f in library if f.key.startswith("gwp.")]
     with using_gwp_table(gwp_rows):

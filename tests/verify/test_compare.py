@@ -63,3 +63,19 @@ def test_scratch_folder_in_memory_only_for_small_bundles():
         assert small == "/dev/shm"
     else:
         assert small is None
+
+
+def test_policy_redirect_equals_parsing_the_inventory_again(tmp_path):
+    """The verifier points [balance] at the bundled policy without parsing the inventory twice;
+    that must give the inventory a second parse would."""
+    from carbon_core.io.inventory import load_inventory, parse_inventory
+    from carbon_core.verify.recompute import _with_balance_table
+    from verify_helpers import EXAMPLE
+
+    inv = load_inventory(EXAMPLE)
+    raw = dict(inv.raw)
+    bal = dict(raw.get("balance") or {})
+    assert bal.pop("policy", None) is not None
+    bal["policy_file"] = ".carbon-bundle/hefei-template.toml"
+    raw["balance"] = bal
+    assert _with_balance_table(inv, raw) == parse_inventory(raw, inv.path)
