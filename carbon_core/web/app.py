@@ -25,7 +25,7 @@ from jinja2 import Environment, select_autoescape
 
 from ..errors import CarbonCoreError
 from .config import WebConfig
-from .jobs import REPORT_NAME, RESULTS_NAME, SCORE_NAME, JobRunner
+from .jobs import RESULTS_NAME, SCORE_NAME, VERIFICATION_NAME, JobRunner
 from .security import BodyLimit, SecurityHeaders, csrf_ok
 from .service import RegisterService
 from .store import Account, WebStore
@@ -85,7 +85,9 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
                      hasher=PasswordHasher(memory_cost=config.argon2_memory_kib,
                                            time_cost=config.argon2_time_cost))
     uploads = UploadStore(config.data_dir, config.limits)
-    runner = JobRunner(store, workers=config.workers)
+    trusted = _trusted_keys(config.trusted_keys)
+    runner = JobRunner(store, workers=config.workers, trusted=trusted,
+                       bundle_limits=config.bundle_limits)
     service = RegisterService(engine, programme=config.programme, clock=config.clock,
                               uploads=uploads)
     templates = _Templates()
@@ -302,7 +304,9 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
     def job_page(request: Request, job_id: str, a: _Auth = Depends(login_required)):
-        return page(request, "job.html", a, job=_job_of(job_id, a))
+        job = _job_of(job_id, a)
+        verdict = uploads.root / "uploads" / str(job["upload"]) / VERIFICATION_NAME
+        return page(request, "job.html", a, job=job, has_verdict=verdict.is_file())
 
     @app.get("/api/jobs/{job_id}", summary="A background computation's progress")
     def api_job(job_id: str, a: _Auth = Depends(login_required)):
@@ -316,7 +320,8 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     def results_page(request: Request, upload_id: str, a: _Auth = Depends(login_required)):
         up = _upload_of(upload_id, a)
         results, score = _read(up.folder / RESULTS_NAME), _read(up.folder / SCORE_NAME)
-        return page(request, "results.html", a, upload=up, results=results, score=score)
+        return page(request, "results.html", a, upload=up, results=results, score=score,
+                    verification=_read(up.folder / VERIFICATION_NAME))
 
     @app.get("/api/uploads/{upload_id}/results", summary="Results JSON (carbon schema results)")
     def api_results(upload_id: str, a: _Auth = Depends(login_required)):
@@ -325,6 +330,14 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     @app.get("/api/uploads/{upload_id}/score", summary="Score JSON (carbon schema score)")
     def api_score(upload_id: str, a: _Auth = Depends(login_required)):
         return _read(_upload_of(upload_id, a).folder / SCORE_NAME, required=True)
+
+    @app.get("/api/uploads/{upload_id}/verification",
+             summary="An uploaded bundle's verdict (the fields of carbon verify --json)")
+    def api_verification(upload_id: str, a: _Auth = Depends(login_required)):
+        up = _upload_of(upload_id, a)
+        if up.bundle is None:
+            raise HTTPException(404, "this upload is not a verifier bundle")
+        return _read(up.folder / VERIFICATION_NAME, required=True)
 
     @app.get("/uploads/{upload_id}/report", response_class=HTMLResponse, include_in_schema=False)
     def report_page(upload_id: str, a: _Auth = Depends(login_required)):
@@ -407,6 +420,16 @@ def _read(path: Path, *, required: bool = False) -> dict | None:
             raise HTTPException(404, "not computed (yet)")
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _trusted_keys(paths) -> tuple:
+    """The trusted public keys, loaded once at start-up (a bad key file stops the server with
+    its name, not the first upload)."""
+    if not paths:
+        return ()
+    from ..verify.signing import load_public_key
+
+    return tuple(load_public_key(p) for p in paths)
 
 
 def _version() -> str:

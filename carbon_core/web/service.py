@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from ..errors import CarbonCoreError
 from ..register import Actor, Register, RegisterError, permission_allowed
-from .jobs import DYNAMIC_NAME, REPORT_NAME, RESULTS_NAME, SCORE_NAME
+from .jobs import DYNAMIC_NAME, REPORT_NAME, RESULTS_NAME, SCORE_NAME, VERIFICATION_NAME
 from .store import Account, jobs
 from .uploads import Upload, UploadError, UploadStore
 
@@ -232,7 +232,14 @@ class RegisterService:
         if action == "submit":
             docs = {name: up.folder / name for name in up.files}
             docs["report"] = up.folder / REPORT_NAME
-            return {"results": results, "score": score, "documents": docs}
+            out: dict[str, Any] = {"results": results, "score": score, "documents": docs}
+            verdict = up.folder / VERIFICATION_NAME
+            if up.bundle is not None and verdict.is_file():
+                # a verified bundle: its root hash is recorded with the submission, its verdict
+                # stored as a document (a bundle that did not verify has no results to submit)
+                docs["verification"] = verdict
+                out["bundle_root"] = json.loads(verdict.read_text(encoding="utf-8"))["root"]
+            return out
         return {"documents": {"dynamic_table": up.folder / DYNAMIC_NAME,
                               "dynamic_results": results, "dynamic_score": score}}
 
