@@ -29,7 +29,7 @@ from .jobs import RESULTS_NAME, SCORE_NAME, VERIFICATION_NAME, JobRunner
 from .security import BodyLimit, SecurityHeaders, csrf_ok
 from .service import RegisterService
 from .store import Account, WebStore
-from .uploads import UploadError, UploadStore
+from .uploads import Upload, UploadError, UploadStore
 
 __all__ = ["create_app"]
 
@@ -37,7 +37,7 @@ COOKIE = "carbon_session"
 
 
 class _Templates:
-    def __init__(self):
+    def __init__(self) -> None:
         root = resources.files("carbon_core.web") / "templates"
         self.env = Environment(autoescape=select_autoescape(["html"]), loader=None)
         self._root = root
@@ -59,6 +59,15 @@ class _Auth:
         self.account = account
         self.csrf = csrf
         self.via = via
+
+
+class _User(_Auth):
+    """A logged-in request: its account is known (``login_required`` gives only these)."""
+
+    account: Account
+
+    def __init__(self, account: Account, csrf: str | None, via: str | None):
+        super().__init__(account, csrf, via)
 
 
 def create_app(config: WebConfig | None = None) -> FastAPI:
@@ -128,14 +137,14 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
             return _Auth(None, None, None)
         return _Auth(found[0], found[1], "cookie")
 
-    def login_required(request: Request, a: _Auth = Depends(auth)) -> _Auth:
+    def login_required(request: Request, a: _Auth = Depends(auth)) -> _User:
         if a.account is None:
             if request.url.path.startswith("/api/"):
                 raise HTTPException(401, "login required")
             raise _Redirect("/login?next=" + request.url.path)
-        return a
+        return _User(a.account, a.csrf, a.via)
 
-    async def csrf_checked(request: Request, a: _Auth = Depends(login_required)) -> _Auth:
+    async def csrf_checked(request: Request, a: _User = Depends(login_required)) -> _User:
         """Every state-changing request from a browser carries the session's CSRF token."""
         if a.via == "bearer":  # no ambient credential: a token is not sent by a foreign page
             return a
@@ -236,7 +245,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         return resp
 
     @app.post("/logout", include_in_schema=False)
-    def logout(request: Request, a: _Auth = Depends(csrf_checked)):
+    def logout(request: Request, a: _User = Depends(csrf_checked)):
         store.close_session(request.cookies.get(COOKIE))
         resp = RedirectResponse("/", status_code=303)
         resp.delete_cookie(COOKIE)
@@ -254,29 +263,29 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     # -- work pages by role -------------------------------------------------------------------
 
     @app.get("/enterprise", response_class=HTMLResponse, include_in_schema=False)
-    def enterprise_page(request: Request, a: _Auth = Depends(login_required)):
+    def enterprise_page(request: Request, a: _User = Depends(login_required)):
         _role(a, "enterprise")
         return page(request, "enterprise.html", a, jobs=store.jobs_of(a.account.username),
                     work=service.enterprise_view(a.account))
 
     @app.get("/district", response_class=HTMLResponse, include_in_schema=False)
-    def district_page(request: Request, a: _Auth = Depends(login_required)):
+    def district_page(request: Request, a: _User = Depends(login_required)):
         _role(a, "district")
         return page(request, "district.html", a, work=service.district_view(a.account))
 
     @app.get("/city", response_class=HTMLResponse, include_in_schema=False)
-    def city_page(request: Request, a: _Auth = Depends(login_required)):
+    def city_page(request: Request, a: _User = Depends(login_required)):
         _role(a, "city")
         return page(request, "city.html", a, work=service.city_view(a.account))
 
     @app.get("/expert", response_class=HTMLResponse, include_in_schema=False)
-    def expert_page(request: Request, a: _Auth = Depends(login_required)):
+    def expert_page(request: Request, a: _User = Depends(login_required)):
         _role(a, "expert")
         return page(request, "expert.html", a, work=service.expert_view(a.account))
 
     # -- uploads and computation --------------------------------------------------------------
 
-    async def _save(request: Request, a: _Auth) -> str:
+    async def _save(request: Request, a: _User) -> str:
         _role(a, "enterprise")
         form = await request.form(max_files=config.limits.max_files + 1, max_fields=50)
         try:
@@ -287,67 +296,67 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         return runner.submit(a.account.username, up, programme=config.programme)
 
     @app.post("/enterprise/upload", include_in_schema=False)
-    async def upload_page(request: Request, a: _Auth = Depends(csrf_checked)):
+    async def upload_page(request: Request, a: _User = Depends(csrf_checked)):
         job = await _save(request, a)
         return RedirectResponse(f"/jobs/{job}", status_code=303)
 
     @app.post("/api/uploads", summary="Upload an inventory and its meter files (or a bundle)")
-    async def api_upload(request: Request, a: _Auth = Depends(csrf_checked)):
+    async def api_upload(request: Request, a: _User = Depends(csrf_checked)):
         job = await _save(request, a)
         return {"job": job}
 
-    def _job_of(job_id: str, a: _Auth) -> dict:
+    def _job_of(job_id: str, a: _User) -> dict:
         job = store.job(job_id)
-        if job is None or job["username"] != a.account.username:  # type: ignore[union-attr]
+        if job is None or job["username"] != a.account.username:
             raise HTTPException(404, "no such job")
         return job
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
-    def job_page(request: Request, job_id: str, a: _Auth = Depends(login_required)):
+    def job_page(request: Request, job_id: str, a: _User = Depends(login_required)):
         job = _job_of(job_id, a)
         verdict = uploads.root / "uploads" / str(job["upload"]) / VERIFICATION_NAME
         return page(request, "job.html", a, job=job, has_verdict=verdict.is_file())
 
     @app.get("/api/jobs/{job_id}", summary="A background computation's progress")
-    def api_job(job_id: str, a: _Auth = Depends(login_required)):
+    def api_job(job_id: str, a: _User = Depends(login_required)):
         return _job_of(job_id, a)
 
-    def _upload_of(upload_id: str, a: _Auth):
+    def _upload_of(upload_id: str, a: _User) -> Upload:
         service.check_upload_access(a.account, upload_id)
         return uploads.get(upload_id)
 
     @app.get("/uploads/{upload_id}", response_class=HTMLResponse, include_in_schema=False)
-    def results_page(request: Request, upload_id: str, a: _Auth = Depends(login_required)):
+    def results_page(request: Request, upload_id: str, a: _User = Depends(login_required)):
         up = _upload_of(upload_id, a)
         results, score = _read(up.folder / RESULTS_NAME), _read(up.folder / SCORE_NAME)
         return page(request, "results.html", a, upload=up, results=results, score=score,
                     verification=_read(up.folder / VERIFICATION_NAME))
 
     @app.get("/api/uploads/{upload_id}/results", summary="Results JSON (carbon schema results)")
-    def api_results(upload_id: str, a: _Auth = Depends(login_required)):
+    def api_results(upload_id: str, a: _User = Depends(login_required)):
         return _read(_upload_of(upload_id, a).folder / RESULTS_NAME, required=True)
 
     @app.get("/api/uploads/{upload_id}/score", summary="Score JSON (carbon schema score)")
-    def api_score(upload_id: str, a: _Auth = Depends(login_required)):
+    def api_score(upload_id: str, a: _User = Depends(login_required)):
         return _read(_upload_of(upload_id, a).folder / SCORE_NAME, required=True)
 
     @app.get("/api/uploads/{upload_id}/verification",
              summary="An uploaded bundle's verdict (the fields of carbon verify --json)")
-    def api_verification(upload_id: str, a: _Auth = Depends(login_required)):
+    def api_verification(upload_id: str, a: _User = Depends(login_required)):
         up = _upload_of(upload_id, a)
         if up.bundle is None:
             raise HTTPException(404, "this upload is not a verifier bundle")
         return _read(up.folder / VERIFICATION_NAME, required=True)
 
     @app.get("/uploads/{upload_id}/report", response_class=HTMLResponse, include_in_schema=False)
-    def report_page(upload_id: str, a: _Auth = Depends(login_required)):
+    def report_page(upload_id: str, a: _User = Depends(login_required)):
         up = _upload_of(upload_id, a)
         return HTMLResponse(service.report_html(up))
 
     # -- register actions: one dispatch for pages and API -------------------------------------
 
     @app.post("/act/{action}", include_in_schema=False)
-    async def act_page(request: Request, action: str, a: _Auth = Depends(csrf_checked)):
+    async def act_page(request: Request, action: str, a: _User = Depends(csrf_checked)):
         form = await request.form()
         params = {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
         service.act(a.account, action, params)
@@ -355,15 +364,15 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
                                 status_code=303)
 
     @app.post("/api/register/{action}", summary="Do one register step (same rules as the CLI)")
-    async def api_act(action: str, body: dict, a: _Auth = Depends(csrf_checked)):
+    async def api_act(action: str, body: dict, a: _User = Depends(csrf_checked)):
         return service.act(a.account, action, {k: v for k, v in body.items()})
 
     @app.get("/api/register/status/{credit_code}", summary="An enterprise's state and history")
-    def api_status(credit_code: str, a: _Auth = Depends(login_required)):
+    def api_status(credit_code: str, a: _User = Depends(login_required)):
         return service.status(a.account, credit_code)
 
     @app.get("/api/register/queue", summary="The work waiting for this account's role")
-    def api_queue(a: _Auth = Depends(login_required)):
+    def api_queue(a: _User = Depends(login_required)):
         return service.queue(a.account)
 
     _with_shipped_schemas(app)

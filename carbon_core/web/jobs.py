@@ -228,8 +228,21 @@ def _failure(name: str, rep: Any) -> str:
 
 
 def public_message(text: str, upload: Upload) -> str:
-    """An error message with the server's folders taken out: file names are given as the
-    upload (or the bundle) names them, never where the server keeps them.
+    """An error message with the server's folders taken out.
+
+    File names are given as the upload (or the bundle) names them, never where the server keeps
+    them (nor the temporary folder a bundle is recomputed in).
+
+    Parameters
+    ----------
+    text : str
+        The error's message.
+    upload : Upload
+        The upload it is about.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -287,7 +300,22 @@ class JobRunner:
         self._lock = threading.Lock()
 
     def submit(self, username: str, upload: Upload, *, programme: str | None = None) -> str:
-        """Queue an upload; returns the job id at once."""
+        """Queue an upload's computation.
+
+        Parameters
+        ----------
+        username : str
+            The uploading account.
+        upload : Upload
+            A stored upload (inventory and meter files, or one bundle).
+        programme : str, optional
+            The programme whose indicator system scores it.
+
+        Returns
+        -------
+        str
+            The job's id, at once; the work runs in a worker thread.
+        """
         job_id = self.store.new_job(username, upload.id)
 
         def progress(stage: str, done: int | None = None, total: int | None = None) -> None:
@@ -312,7 +340,14 @@ class JobRunner:
         return job_id
 
     def wait(self, job_id: str, timeout: float | None = None) -> None:
-        """Block until a job ends (tests and the CLI only; pages poll instead)."""
+        """Block until a job ends (tests and the CLI only; pages poll instead).
+
+        Parameters
+        ----------
+        job_id : str
+        timeout : float, optional
+            At most this long [s].
+        """
         with self._lock:
             fut = self._futures.get(job_id)
         if fut is not None:

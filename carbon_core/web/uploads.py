@@ -28,7 +28,14 @@ ALLOWED_SUFFIXES = (".toml", ".csv", ".parquet", ".bundle", ".json")
 
 
 class UploadError(CarbonCoreError, ValueError):
-    """An upload refused: too large, a bad file name, or not the expected kind of file."""
+    """An upload refused: too large, a bad file name, or not the expected kind of file.
+
+    Parameters
+    ----------
+    message : str
+    status : int
+        The HTTP status the pages and the API answer with (400, 404 or 413).
+    """
 
     def __init__(self, message: str, *, status: int = 400):
         super().__init__(message)
@@ -57,7 +64,18 @@ class UploadLimits:
 
 @dataclass
 class Upload:
-    """A stored upload: its id, workspace folder and files (name -> SHA-256)."""
+    """A stored upload.
+
+    Attributes
+    ----------
+    id : str
+        24 hex digits.
+    folder : Path
+        Its workspace folder ``uploads/<id>/`` (results and a bundle's inputs are written
+        beside the files, under ``_``-prefixed names).
+    files : dict of str -> str
+        Each uploaded file's name and SHA-256.
+    """
 
     id: str
     folder: Path
@@ -79,6 +97,24 @@ class Upload:
 def check_name(name: str) -> str:
     """A safe base name, or :class:`UploadError` saying why not.
 
+    Parameters
+    ----------
+    name : str
+        The file name the client sent.
+
+    Returns
+    -------
+    str
+        ``name`` itself when it is a plain base name (letters, digits, ``.``, ``_``, ``-``; at
+        most 100 characters) with an allowed extension.
+
+    Raises
+    ------
+    UploadError
+        A folder part, ``..``, a control or other character, or another extension.
+
+    Examples
+    --------
     >>> check_name("meters.parquet")
     'meters.parquet'
     >>> check_name("../etc/passwd")
@@ -115,7 +151,19 @@ class UploadStore:
         (self.root / "uploads").mkdir(parents=True, exist_ok=True)
 
     def save(self, files: Iterable[tuple[str, BinaryIO]]) -> Upload:
-        """Store files (name, readable binary stream); everything or nothing.
+        """Store files; everything or nothing.
+
+        Parameters
+        ----------
+        files : iterable of (str, binary stream)
+            Each file's name (checked by :func:`check_name`) and a readable stream, read in
+            1 MiB chunks up to the limits.
+
+        Returns
+        -------
+        Upload
+            With a fresh id; each file stored read-only under its SHA-256 in ``blobs/`` and
+            copied into the upload's folder by its name.
 
         Raises
         ------
@@ -173,7 +221,17 @@ class UploadStore:
         return up
 
     def get(self, upload_id: str) -> Upload:
-        """A stored upload by id (its files re-hashed from the blobs' names).
+        """A stored upload by id, its files hashed again from the upload's folder.
+
+        Parameters
+        ----------
+        upload_id : str
+            24 hex digits.
+
+        Returns
+        -------
+        Upload
+            Its plain files (not the ``_``-prefixed results, nor the ``_bundle/`` folder).
 
         Raises
         ------
