@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable
 from ..errors import CarbonCoreError
 from ..verify.archive import DEFAULT_LIMITS, Limits
 from .store import WebStore
-from .uploads import Upload
+from .uploads import BUNDLE_SUFFIXES, Upload
 
 __all__ = ["JobRunner", "compute_upload", "verify_upload", "public_message", "UploadMissing",
            "VerificationFailed", "RESULTS_NAME", "SCORE_NAME", "REPORT_NAME", "DYNAMIC_NAME",
@@ -68,8 +68,8 @@ def compute_upload(upload: Upload, *, programme: str | None = None,
     Parameters
     ----------
     upload : Upload
-        Holds exactly one ``.toml`` inventory and the meter files it names, or one ``.bundle``
-        and nothing else.
+        Holds exactly one ``.toml`` inventory and the meter files it names, or one verifier
+        bundle (``.bundle``, or the same ZIP named ``.zip``) and nothing else.
     programme : str, optional
         Programme bundle whose indicator system scores it (default: the registry's default).
     progress : callable, optional
@@ -97,7 +97,7 @@ def compute_upload(upload: Upload, *, programme: str | None = None,
 
     verdict: dict[str, Any] | None = None
     bundled: dict | None = None
-    if upload.bundle is not None or any(n.endswith(".bundle") for n in upload.files):
+    if any(n.lower().endswith(BUNDLE_SUFFIXES) for n in upload.files):
         if len(upload.files) != 1:
             raise UploadMissing("a verifier bundle is uploaded alone: it holds the inventory "
                                 f"and its meter files already (got {sorted(upload.files)})")
@@ -107,7 +107,7 @@ def compute_upload(upload: Upload, *, programme: str | None = None,
         found = upload.inventory
         if found is None:
             raise UploadMissing("an upload must hold exactly one inventory (.toml) file, or "
-                                "one verifier bundle (.bundle)")
+                                "one verifier bundle (.bundle or .zip)")
         inv = found
     if progress:
         progress("computing 核算中")
@@ -180,7 +180,7 @@ def verify_upload(upload: Upload, *, trusted: Iterable = (), limits: Limits = DE
 
     path = upload.bundle
     if path is None:
-        raise UploadMissing("the upload holds no verifier bundle (.bundle)")
+        raise UploadMissing("the upload holds no verifier bundle (one .bundle or .zip file)")
     if progress:
         progress("verifying the bundle 核查包校验与复算")
     try:

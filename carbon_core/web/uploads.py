@@ -21,10 +21,14 @@ from typing import BinaryIO, Iterable
 
 from ..errors import CarbonCoreError
 
-__all__ = ["UploadError", "UploadLimits", "Upload", "UploadStore"]
+__all__ = ["UploadError", "UploadLimits", "Upload", "UploadStore", "check_name",
+           "ALLOWED_SUFFIXES", "BUNDLE_SUFFIXES"]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
-ALLOWED_SUFFIXES = (".toml", ".csv", ".parquet", ".bundle", ".json")
+#: A verifier bundle is a ZIP archive (carbon_core.verify.archive): ``carbon bundle`` names it
+#: ``NAME.bundle``; the same file renamed ``NAME.zip`` is accepted as one too.
+BUNDLE_SUFFIXES = (".bundle", ".zip")
+ALLOWED_SUFFIXES = (".toml", ".csv", ".parquet", ".json") + BUNDLE_SUFFIXES
 
 
 class UploadError(CarbonCoreError, ValueError):
@@ -89,8 +93,8 @@ class Upload:
 
     @property
     def bundle(self) -> Path | None:
-        """The upload's verifier bundle, if it is one."""
-        b = [n for n in self.files if n.endswith(".bundle")]
+        """The upload's verifier bundle (its one ``.bundle`` or ``.zip`` file), if any."""
+        b = [n for n in self.files if n.lower().endswith(BUNDLE_SUFFIXES)]
         return self.folder / b[0] if len(b) == 1 else None
 
 

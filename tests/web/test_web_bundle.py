@@ -93,17 +93,18 @@ def test_a_verified_bundle_is_computed_scored_and_shows_its_verdict(server, good
 
 @SQLITE_ONLY
 def test_the_json_api_takes_a_bundle_with_a_bearer_token(server, good_bundle):
+    """Also named ``.zip`` (the same archive): it is verified as a bundle."""
     server.account("f", "enterprise", A)
     h = {"authorization": f"Bearer {server.token('f')}"}
     r = httpx.post(server.url + "/api/uploads", headers=h, timeout=60,
-                   files=[("files", (good_bundle.name, good_bundle.read_bytes()))])
+                   files=[("files", ("qualified.zip", good_bundle.read_bytes()))])
     assert r.status_code == 200, r.text
     c = httpx.Client(base_url=server.url, headers=h, timeout=60)
     try:
         j = server.wait_job(c, r.json()["job"])
         assert j["status"] == "done", j
         v = c.get(f"/api/uploads/{j['upload']}/verification").json()
-        assert v["ok"] is True
+        assert v["ok"] is True and v["bundle"] == "qualified.zip"
         # an inventory upload has no verdict: the call says so instead of inventing one
         from qualified import example_files
 
