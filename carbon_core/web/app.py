@@ -154,6 +154,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
             form = await request.form()
             given = form.get("csrf_token")  # type: ignore[assignment]
         if not csrf_ok(a.csrf, given):
+            await request.close()  # a parsed form's spooled files are closed at once
             raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
         return a
 
@@ -286,7 +287,11 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     # -- uploads and computation --------------------------------------------------------------
 
     async def _save(request: Request, a: _User) -> str:
-        _role(a, "enterprise")
+        if a.account.role != "enterprise":
+            # refused before the body is read; a form the CSRF check of a cookie session has
+            # parsed already is closed with the request, so no spooled upload file stays open
+            await request.close()
+            _role(a, "enterprise")
         form = await request.form(max_files=config.limits.max_files + 1, max_fields=50)
         try:
             files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
@@ -359,6 +364,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     async def act_page(request: Request, action: str, a: _User = Depends(csrf_checked)):
         form = await request.form()
         params = {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
+        await form.close()  # a file part has no place in a command: never kept open
         service.act(a.account, action, params)
         return RedirectResponse(request.headers.get("referer") or f"/{a.account.role}",
                                 status_code=303)

@@ -178,3 +178,22 @@ def test_every_role_against_every_read_of_an_uploaded_bundle(world, good_bundle)
     r = httpx.get(world.url + "/api/uploads/" + "0" * 24 + "/verification",
                   headers=_token_headers(world, "city"), timeout=30)
     assert r.status_code == 404
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_only_enterprise_accounts_may_upload(world, good_bundle):
+    """Uploading (an inventory or a bundle) is the enterprise's step: every other role is
+    refused before a byte is stored, and an anonymous request must log in."""
+    files = [("files", (good_bundle.name, good_bundle.read_bytes()))]
+    root = world.app.state.uploads.root
+    for user, (role, _) in ACCOUNTS.items():
+        if role == "enterprise":
+            continue
+        r = httpx.post(world.url + "/api/uploads", files=files,
+                       headers=_token_headers(world, user), timeout=60)
+        assert r.status_code == 403, (user, r.status_code)
+        c = world.client(user)
+        r = c.post("/enterprise/upload", data={"csrf_token": world.csrf(c)}, files=files)
+        assert r.status_code == 403, (user, r.status_code)
+    assert httpx.post(world.url + "/api/uploads", files=files, timeout=60).status_code == 401
+    assert not list((root / "uploads").iterdir()) and not list((root / "blobs").iterdir())
