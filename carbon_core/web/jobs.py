@@ -191,6 +191,10 @@ def verify_upload(upload: Upload, *, trusted: Iterable = (), limits: Limits = DE
         raise VerificationFailed(f"核查未通过 NOT VERIFIED: {path.name}: its inputs cannot be "
                                  f"recomputed:\n{exc}\nnothing was computed or recorded"
                                  ) from None
+    except OSError as exc:  # members that cannot be files side by side (a name is both)
+        raise VerificationFailed(f"核查未通过 NOT VERIFIED: {path.name}: its members cannot be "
+                                 f"laid out as files ({type(exc).__name__}: {exc.strerror}); "
+                                 "nothing was computed or recorded") from None
     verdict = rep.to_dict()
     verdict["bundle"] = path.name  # never the server's folder
     _write(upload.folder / VERIFICATION_NAME, verdict)
@@ -331,7 +335,9 @@ class JobRunner:
                                       error=public_message(str(exc), upload))
             except Exception as exc:  # noqa: BLE001 - recorded, never a traceback on a page
                 self.store.update_job(job_id, status="failed", stage="failed 失败",
-                                      error=f"internal error ({type(exc).__name__}): {exc}")
+                                      error=public_message(f"internal error "
+                                                           f"({type(exc).__name__}): {exc}",
+                                                           upload))
             else:
                 self.store.update_job(job_id, status="done", stage="done 完成")
 

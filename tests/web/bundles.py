@@ -35,15 +35,16 @@ def members_of(bundle: Path) -> dict[str, bytes]:
     return read_archive(bundle)
 
 
-def rebundle(members: dict[str, bytes], out: Path, *, sign_key=None) -> Path:
+def rebundle(members: dict[str, bytes], out: Path, *, sign_key=None,
+             roles: dict[str, str] | None = None) -> Path:
     """Write ``members`` as a bundle whose manifest (hashes, root) matches them again, optionally
-    signed with ``sign_key`` (an Ed25519 private key object)."""
+    signed with ``sign_key`` (an Ed25519 private key object); ``roles`` lists added members."""
     from carbon_core.verify.archive import write_archive
     from carbon_core.verify.bundle import build_manifest
     from carbon_core.verify.signing import sign_root
 
     man = json.loads(members["manifest.json"])
-    roles = {m["path"]: m["role"] for m in man["members"]}
+    roles = {m["path"]: m["role"] for m in man["members"]} | (roles or {})
     members = {k: v for k, v in members.items() if k != "signature.json"}
     manifest = build_manifest({p: (members[p], roles[p]) for p in roles}, man["header"])
     members["manifest.json"] = json.dumps(manifest).encode()
@@ -129,4 +130,10 @@ def hostile_bundles(good: Path, folder: Path) -> dict[str, tuple[bytes, str, boo
     bad_pq = dict(good_members, **{meter_name: b"PAR1" + b"\0" * 100 + b"PAR1"})
     cases["malformed Parquet inside"] = (rebundle(bad_pq, folder / "badpq.bundle").read_bytes(),
                                          "meters.parquet", False)
+    # a consistent manifest whose members cannot be files side by side: one name is a file and
+    # the folder of another member
+    clash = dict(good_members, **{meter_name + "/evil.csv": b"timestamp,meter,value\n"})
+    cases["a member is a file and a folder"] = (
+        rebundle(clash, folder / "clash.bundle", roles={meter_name + "/evil.csv": "meter-data"}
+                 ).read_bytes(), "cannot be laid out as files", False)
     return cases

@@ -65,6 +65,16 @@ def test_a_verified_bundle_is_computed_scored_and_shows_its_verdict(server, good
     assert v["ok"] is True and v["integrity"] == [] and v["differences"] == []
     assert v["root"] == expected.root and v["fields_compared"] == expected.compared
     assert v["bundle"] == good_bundle.name  # no server path in the verdict
+    # field for field what `carbon verify --json` prints for the same file
+    from click.testing import CliRunner
+
+    from carbon_core.cli.verify import verify as verify_command
+
+    out = CliRunner().invoke(verify_command, [str(good_bundle), "--json"])
+    assert out.exit_code == 0, out.output
+    cli = json.loads(out.output)
+    assert {k: x for k, x in v.items() if k not in ("bundle", "register")} == \
+        {k: x for k, x in cli.items() if k not in ("bundle", "against")}
     assert v["register"]["programme"] and v["register"]["fields_compared"] > 100
     # computed and scored by the register like an inventory upload
     results = c.get(f"/api/uploads/{upload}/results").json()
