@@ -135,5 +135,5 @@ def hostile_bundles(good: Path, folder: Path) -> dict[str, tuple[bytes, str, boo
     clash = dict(good_members, **{meter_name + "/evil.csv": b"timestamp,meter,value\n"})
     cases["a member is a file and a folder"] = (
         rebundle(clash, folder / "clash.bundle", roles={meter_name + "/evil.csv": "meter-data"}
-                 ).read_bytes(), "cannot be laid out as files", False)
+                 ).read_bytes(), "also the folder of another member", False)
     return cases
