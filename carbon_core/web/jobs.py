@@ -192,8 +192,9 @@ def verify_upload(upload: Upload, *, trusted: Iterable = (), limits: Limits = DE
                                  f"recomputed:\n{exc}\nnothing was computed or recorded"
                                  ) from None
     except OSError as exc:  # the recomputation could not write the members out (disk, limits)
-        raise VerificationFailed(f"核查未通过 NOT VERIFIED: {path.name}: its members could not be "
-                                 f"written out to be recomputed ({type(exc).__name__}: {exc.strerror}); "
+        raise VerificationFailed(f"核查未通过 NOT VERIFIED: {path.name}: its members could "
+                                 f"not be written out to be recomputed "
+                                 f"({type(exc).__name__}: {exc.strerror}); "
                                  "nothing was computed or recorded") from None
     verdict = rep.to_dict()
     verdict["bundle"] = path.name  # never the server's folder
