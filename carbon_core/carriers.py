@@ -62,6 +62,7 @@ CARRIERS: dict[str, Carrier] = dict([
     _fuel("coke", "t", "焦炭"),
     _fuel("washed_coal", "t", "洗精煤"),
     _fuel("raw_coal", "t", "原煤"),
+    _fuel("bituminous_coal", "t", "烟煤"),
     # biomass fuels: their CO2 is biogenic and reported apart from the scopes (GB/T 32150-2015;
     # IPCC 2006 Vol. 2 ch. 2); their CH4 and N2O stay in Scope 1 (carbon_core.scope3.biogenic)
     ("wood", Carrier("wood", "biomass", "t", "木材及木质废料")),

@@ -28,10 +28,11 @@ from .backends import INTERVALS, MeterBackend, as_backend
 from .backends.memory import interval_grid
 from .balance import BALANCE_METRICS, BalanceInputs, BalanceResult, compute_balance
 from .carriers import CARRIERS, is_mass_unit, metered_unit
-from .errors import FactorNotFoundError, InputError, Problem
+from .errors import FactorNotFoundError, InputError, Problem, UnitError
 from .factors import Factor, FactorLibrary, SelectionRule, Source
 from .io.inventory import Inventory, load_inventory
 from .io.meters import MeterData, file_sha256, read_meter_data
+from .io.paths import confine_data_files
 from .lineitems import CATEGORIES, LineItem
 from .metrics import CORE_METRICS, MetricInfo
 from .results import Results
@@ -245,11 +246,8 @@ class _Builder:
                         source=sid, carrier=carrier, monthly=monthly, unallocated=unallocated,
                         activity_unit=unit, factor=ncv[0] * f[0], factor_unit=f"t{gas}/{unit}",
                         factors=(ncv[1], f[1]), gas=gas, formula="E = FC x NCV x EF_gas"))
-        self.energy.append(dict(id=sid, carrier=carrier, role="fuel",
-                                activity=float(monthly.sum() + unallocated), unit=unit,
-                                gj=float((monthly.sum() + unallocated) * ncv[0]),
-                                method="FC x NCV / 29.3076 GJ/tce (GB/T 2589-2020 §4)",
-                                factors=(ncv[1],)))
+        self.energy.append(_fuel_energy(self, sid, carrier, float(monthly.sum() + unallocated),
+                                        unit, ncv, where))
 
     def grid(self, sid, category, monthly, unallocated, where, sign=1.0):
         """Purchased (or, with ``sign=-1``, exported) electricity [kWh in, MWh on the line] x
@@ -306,6 +304,62 @@ class _Builder:
                                 factors=()))
 
 
+#: Key families only the engine looks up: a measured value of one that no line used is refused.
+_ENGINE_KEYS = ("tce.", "fuel.", "electricity.", "heat.")
+
+
+def _unused_measured(inv: Inventory, b: "_Builder") -> None:
+    used = {(f.key, f.region) for f in b.used.values() if f.measured}
+    for i, f in enumerate(inv.measured_factors):
+        if f.key.startswith(_ENGINE_KEYS) and (f.key, f.region) not in used:
+            b.problems.append(Problem(
+                file=str(inv.path), row=f"measured_factors[{i}]", field="key", found=f.key,
+                message="measured factor not used by any line of this inventory (it would be "
+                        "ignored)",
+                expected="a key a line looks up (fuel.<carrier>.ncv, tce.<carrier>.calorific, "
+                         "...) for a carrier and region the inventory uses; fix or remove it"))
+
+
+def _fuel_energy(b: "_Builder", sid, carrier, amount, unit, ncv, where) -> dict:
+    """A fuel's 综合能耗 in tce by GB/T 2589-2020: the factory's measured low calorific value
+    (实测低位发热量) when it has one, else the standard's reference coefficient for the energy kind
+    (附录A, ``tce.<fuel>.calorific``, or a measured override of it); the NDRC guideline's NCV only
+    when neither applies (recorded as such). ``tce_basis`` names what was used on every line.
+
+    References
+    ----------
+    GB/T 2589-2020 综合能耗计算通则, §4.2 (energy converted by its low calorific value; the
+    reference coefficients of Appendix A where it is not measured).
+    """
+    base = dict(id=sid, carrier=carrier, role="fuel", activity=amount, unit=unit)
+    if ncv[1].measured:
+        return base | dict(gj=amount * ncv[0], tce_basis="measured_ncv",
+                           method="FC x measured NCV / 29.3076 GJ/tce (GB/T 2589-2020 §4.2)",
+                           factors=(ncv[1],))
+    key = f"tce.{carrier}.calorific"
+    if key in b.lib:
+        try:
+            coef = b.factor(key, f"tce/({unit})", where=where, region="CN")
+        except UnitError:
+            coef = None
+            note = f"{key} is per a unit not convertible to {unit}"
+        else:
+            note = f"{key} not found"
+        if coef:
+            return base | dict(gj=amount * coef[0] * _GJ_PER_TCE, tce_basis="gbt2589_reference"
+                               if not coef[1].measured else "measured_coefficient",
+                               method=f"FC x {key} (GB/T 2589-2020 Appendix A"
+                                      + (", measured override)" if coef[1].measured else ")"),
+                               factors=(coef[1],))
+        if b.problems and b.problems[-1].row == where and key in b.problems[-1].message:
+            b.problems.pop()  # the coefficient does not apply to this unit: NCV below, recorded
+    else:
+        note = f"no GB/T 2589-2020 reference coefficient {key}"
+    return base | dict(gj=amount * ncv[0], tce_basis="ndrc_ncv",
+                       method=f"FC x NCV / 29.3076 GJ/tce ({note}; NCV of the emission "
+                              "guideline used)", factors=(ncv[1],))
+
+
 def _activity_monthly(a, year) -> tuple[np.ndarray, float]:
     """An activity's amount as (12 monthly values, unallocated)."""
     amount = a.amount * a.to_canonical
@@ -318,7 +372,8 @@ def _activity_monthly(a, year) -> tuple[np.ndarray, float]:
 
 def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None = None,
             meter_data: MeterBackend | MeterData | None = None, plugins: bool = True, ledger=None,
-            progress: Callable[..., None] | None = None, as_of=None) -> Results:
+            progress: Callable[..., None] | None = None, commit_claims: bool = True,
+            allow_outside: bool = False, as_of=None) -> Results:
     """Compute a factory's emissions, energy and balance for its reporting year.
 
     Parameters
@@ -335,6 +390,14 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         Run the sector plugins the inventory names (default True).
     ledger : path, optional
         SQLite claims ledger in which certificate and offset claims are recorded and checked.
+        The claims are checked during the run and recorded as its last step.
+    commit_claims : bool
+        Record the checked claims before returning (default). False leaves them on
+        ``Results.pending_claims`` (``.commit()``), for a caller that must first write its output
+        (``carbon compute``: validate, write to a temporary file, commit, rename).
+    allow_outside : bool
+        Accept data files outside the inventory's folder (absolute paths, ``..``); refused by
+        default.
     progress : callable, optional
         Receives short stage descriptions.
     as_of : datetime.date or str, optional
@@ -362,6 +425,7 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     Protocol Scope 2 Guidance (2015); ISO 14068-1:2023.
     """
     inv = inventory if isinstance(inventory, Inventory) else load_inventory(inventory)
+    confine_data_files(inv, allow_outside=allow_outside)
     pm = None
     if library is None:
         library = FactorLibrary.default()
@@ -399,10 +463,12 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     b.used.update(s3.factors_used)
     feedstocks, removals = parse_biogenic(inv.raw.get("biogenic"), str(inv.path), b.problems)
     energy = _energy(inv, b, electricity)
+    _unused_measured(inv, b)  # a measured tce.* (or fuel.*) value is used or refused
     if b.problems:
-        raise InputError(b.problems, title=f"{len(b.problems)} factor(s) missing for "
-                                           f"{inv.path}")
+        raise InputError(b.problems, title=f"{len(b.problems)} problem(s) with the lines of "
+                                           f"{inv.path} (factors, quantities)")
 
+    _gwp_factors(inv, b)  # the GWP of each non-CO2 line, with its confidence, is a factor used
     line_items, monthly_e, unalloc_e = _multiply(inv, b.lines)
 
     sector = None
@@ -416,10 +482,14 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
         monthly_e = np.vstack([monthly_e, np.zeros((len(sector.line_items), 12))])
         unalloc_e = np.concatenate([unalloc_e, [li.emissions_tco2e for li in sector.line_items]])
 
-    return _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy,
-                   electricity, sector, ledger,
-                   as_of_record(library, as_of_day, given=as_of is not None),
-                   (s3, b.biogenic + feedstocks, removals))
+    res = _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy,
+                  electricity, sector, ledger,
+                  as_of_record(library, as_of_day, given=as_of is not None),
+                  (s3, b.biogenic + feedstocks, removals))
+    pending = res.pending_claims
+    if commit_claims and pending is not None:
+        pending.commit()  # the last step: nothing is claimed by a failed run
+    return res
 
 
 def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, electricity,
@@ -434,6 +504,7 @@ def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, 
         "equal to location-based: no contractual instruments were evaluated "
         "(the net-zero balance was not computed)"), None, {}
     bal = run_balance(inv, line_items, series, library, ledger)
+    pending = getattr(bal, "pending_claims", None)  # committed last, by compute or the CLI
     if bal is not None:
         balance = bal.to_dict()
         # the balance prices electricity; heat and steam have no contractual instruments, so
@@ -460,15 +531,55 @@ def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, 
     # plugins cite their own factors on their line items: list those resting on unconfirmed ones
     provenance["unconfirmed_line_items"] = [li.id for li in line_items if not li.confirmed]
     provenance["as_of"] = as_of_info  # factor editions published by this day (issue 12)
+    provenance["files"] = influencing_files(library)  # GWP table, factor files, policy (issue 9)
+    provenance["files"]["policy"] = policy_file(balance)
+    from .io.meter_checks import intensity_warnings  # implausible magnitudes, never clamped
+
+    warnings = list(getattr(backend, "warnings", [])) + intensity_warnings(
+        {k.removeprefix("intensity."): v for k, v in metrics.items()
+         if k.startswith("intensity.")},
+        _fsum(li.emissions_tco2e for li in line_items if li.scope in (1, 2)),
+        float(energy["total_tce_calorific"]))
     return Results(
         inventory=inv, dataset=dataset, line_items=line_items, metrics=metrics, energy=energy,
         electricity=electricity, provenance=provenance,
         data_quality={"fills": list(backend.fills), "rollovers": list(backend.rollovers),
-                      "gap_policy": inv.gap_policy},
+                      "gap_policy": inv.gap_policy, "warnings": warnings},
         scope2_market_tco2e=market, scope2_market_basis=basis, balance=balance,
         sectors=({"plugins": dict(sector.plugins), "metrics": dict(sector.metrics)}
                  if sector is not None else {}),
-        electricity_series=series, meter_data=backend, sections=dict(sections))
+        electricity_series=series, meter_data=backend, sections=dict(sections),
+        pending_claims=pending)
+
+
+def policy_file(balance: dict | None) -> dict | None:
+    """The balance policy's file with its SHA-256 (None without a balance)."""
+    from .io.paths import file_digest
+
+    if not balance:
+        return None
+    pol = balance.get("policy", {})
+    path = pol.get("file") or None
+    return {"name": pol.get("name"), "file": Path(path).name if path else None,
+            "sha256": file_digest(path)}  # the name only: results do not depend on where it lies
+
+
+def influencing_files(library) -> dict:
+    """Every file that can influence a number, with its SHA-256: the GWP table and every factor
+    file of the library (shipped and plugin tables); the policy is added beside them."""
+    gwp = None  # the GWP table the library holds (a verifier's bundle brings its own)
+    for f in library:
+        if f.key.startswith("gwp."):
+            gwp = {"file": Path(f.source.file).name if f.source.file else None,
+                   "sha256": f.source.sha256 or None}
+            break
+    seen: dict[str, dict] = {}
+    for f in library:
+        src = f.source
+        if src.file and src.file not in seen:
+            seen[src.file] = {"id": src.id, "file": Path(src.file).name,
+                              "sha256": src.sha256 or None}
+    return {"gwp_table": gwp, "factor_library": sorted(seen.values(), key=lambda d: d["file"])}
 
 
 def factory_view(inv: Inventory, energy: dict) -> FactoryView:
@@ -734,7 +845,8 @@ def run_balance(inv: Inventory, line_items: list[LineItem], series: xr.Dataset,
         scope2_location_tco2e=total("purchased_electricity") + total("exported_electricity"),
         scope2_heat_tco2e=total("purchased_heat") + total("exported_heat"),
         scope3_tco2e=scope3, library=library, grid_region=inv.factory.grid_region,
-        grid_province=inv.factory.grid_province, ledger=ledger, gwp_set=inv.gwp_set)
+        grid_province=inv.factory.grid_province, ledger=ledger, gwp_set=inv.gwp_set,
+        commit_claims=False)  # claims are committed last, by the caller (compute, the CLI)
     return compute_balance(inputs)
 
 
@@ -774,6 +886,27 @@ def _energy(inv: Inventory, b: _Builder, electricity: dict) -> dict:
             "electricity_consumed_kwh": consumed_kwh}
 
 
+def _gwp_factors(inv: Inventory, b: _Builder) -> None:
+    """Add each non-CO2 line's GWP (``gwp.<SET>.<gas>`` in ``factors/ipcc-gwp.toml``) to its
+    factors, so an S or X value (AR6 SF6) is listed in ``provenance.unconfirmed_factors`` and
+    marks the line unconfirmed, and the GWP file is listed with its SHA-256."""
+    from .units import GASES
+
+    for ln in b.lines:
+        if ln.gas == "CO2":
+            continue
+        ident = GASES.get(ln.gas, ln.gas)
+        suffix = "_non_fossil" if ln.details.get("carbon_origin") == "non_fossil" else ""
+        key = next((k for k in (f"gwp.{inv.gwp_set}.{ln.gas}{suffix}",
+                                f"gwp.{inv.gwp_set}.{ident}{suffix}",
+                                f"gwp.{inv.gwp_set}.{ln.gas}") if k in b.lib), None)
+        if key is None:
+            continue
+        f = b.factor(key, "dimensionless", where=ln.id, region="GLOBAL")
+        if f:
+            ln.factors = (*ln.factors, f[1])
+
+
 def _multiply(inv: Inventory, lines: list[_Line]):
     """All emissions in one vectorized multiply; line items with annual values."""
     if not lines:
@@ -781,7 +914,8 @@ def _multiply(inv: Inventory, lines: list[_Line]):
     activity = np.stack([ln.monthly for ln in lines])
     unalloc = np.array([ln.unallocated for ln in lines])
     factor = np.array([ln.factor for ln in lines])
-    gwps = np.array([gwp(ln.gas, inv.gwp_set) for ln in lines])
+    gwps = np.array([gwp(ln.gas, inv.gwp_set, ln.details.get("carbon_origin", "fossil"))
+                     for ln in lines])
     sign = np.array([ln.sign for ln in lines])
     t_gas_monthly = emissions(activity, factor)
     t_gas_unalloc = unalloc * factor

@@ -9,6 +9,7 @@ adds the line items in any order with exact summation gets the same number to th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -121,6 +122,9 @@ class Results:
     meter_data: Any = None
     #: further sections of the results JSON by name (Scope 3 detail, iso14064, biogenic)
     sections: dict = field(default_factory=dict)
+    #: claims checked against the ledger but not yet recorded: committed as the run's last step
+    #: (``carbon_core.compute`` does it, the CLI after writing the output)
+    pending_claims: Any = None
 
     # -- totals -------------------------------------------------------------------------------
 

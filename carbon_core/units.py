@@ -26,6 +26,13 @@ unit                      definition
 ``USD``, ``EUR``, ``GBP`` other currencies, each its own dimension: converting money between
                           currencies needs a declared exchange rate (carbon_core.scope3), never pint
 ``passenger``             for passenger·km (business travel, commuting: ``passenger*km``)
+``scf``, ``Mscf``,        standard cubic foot of gas at 68 °F and 14.7 psia, the standard
+``MMscf``                 conditions of 40 CFR 98.6 (US EPA Greenhouse Gas Reporting Program);
+                          an amount of gas like Nm3: 1 scf = 0.0263922 Nm3 (ideal gas, 0.028316846592
+                          m³ x 273.15/293.15 x 101 352.9 Pa/101 325 Pa)
+``MMBtu``                 10^6 Btu (International Table, 1 Btu = 1055.056 J, NIST SP 811 B.8)
+                          = 1.055056 GJ; 40 CFR 98 Table C-1 factors are per MMBtu
+``therm``                 10^5 Btu = 105.5056 MJ (``MBtu`` is refused: 10^3 or 10^6 Btu)
 ========================  =======================================================================
 
 Gases to CO2e outside a chosen GWP set raise :class:`pint.DimensionalityError`: the set is always
@@ -65,6 +72,7 @@ __all__ = [
     "using_gwp_table",
     "gas_unit",
     "registry",
+    "unit_listing",
 ]
 
 #: Gases as they are written in line items -> unit identifier in the registry.
@@ -117,6 +125,11 @@ kgCO2 = kg * CO2
 kgCO2e = kg * CO2
 gCO2 = g * CO2
 tC = t * carbon
+million_Btu = 1e6 Btu = MMBtu
+therm_100kBtu = 1e5 Btu
+standard_cubic_foot = 0.026392218591689214 Nm3 = scf
+thousand_scf = 1e3 scf = Mscf
+million_scf = 1e6 scf = MMscf
 """
 
 #: Chinese and other spellings users write, mapped to registry expressions. Longest first.
@@ -149,6 +162,7 @@ _ALIASES: dict[str, str] = {
     "Nm³": "Nm3",
     "m³": "m**3",
     "度": "kWh",
+    "therm": "therm_100kBtu",
     "吨": "t",
     "元": "CNY",
 }
@@ -163,7 +177,9 @@ _AMBIGUOUS: dict[str, str] = {
     "mmt": "Mt (megatonne)",
     "m3": "Nm3 (normal cubic metre, 0 °C and 101.325 kPa) or m**3 (geometric volume)",
     "cbm": "Nm3 (normal cubic metre) or m**3",
-    "therm": "GJ or MJ (pint's therm is the EC therm, 105.5 MJ)",
+    "MBtu": "kBtu (1,000 Btu: M as the Roman thousand, US gas-industry usage) or MMBtu "
+            "(1,000,000 Btu: M as the SI mega)",
+    "MMBTU": "MMBtu (1,000,000 Btu)",
     "cal": "kcal, or J (thermochemical vs international calorie differ)",
     "Btu": "MMBtu or GJ (which Btu?)",
 }
@@ -191,7 +207,8 @@ def _build_registry() -> "pint.UnitRegistry":
 
     folder = _cache_folder()
     try:
-        reg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=folder)
+        reg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True,
+                                                    cache_folder=folder)
     except Exception:  # noqa: BLE001 - a broken or concurrently written cache: build from text
         if folder is None:
             raise
@@ -274,8 +291,10 @@ def _add_gwp_contexts(reg: "pint.UnitRegistry") -> tuple[str, ...]:
             for other in _GAS_AMOUNT_DIMS:
                 src = f"{gas_dim} * {other}" if other else gas_dim
                 dst = f"[carbon_dioxide] * {other}" if other else "[carbon_dioxide]"
-                ctx.add_transformation(src, dst, forward)
-                ctx.add_transformation(dst, src, backward)
+                # pint calls a transformation as f(registry, value, **context parameters): our
+                # closures take the two positional arguments its Transformation protocol names
+                ctx.add_transformation(src, dst, forward)  # type: ignore[arg-type]
+                ctx.add_transformation(dst, src, backward)  # type: ignore[arg-type]
         reg.add_context(ctx)
         sets.append(gwp_set)
     return tuple(sets)
@@ -309,7 +328,7 @@ def using_gwp_table(factor_rows):
         _GWP_OVERRIDE.reset(token)
 
 
-def gwp(gas: str, gwp_set: str) -> float:
+def gwp(gas: str, gwp_set: str, origin: str = "fossil") -> float:
     """Global warming potential of ``gas`` in ``gwp_set`` (100-year), dimensionless.
 
     Parameters
@@ -318,6 +337,14 @@ def gwp(gas: str, gwp_set: str) -> float:
         Gas name as in :data:`GASES`, e.g. ``"CH4"``, ``"HFC-134a"``.
     gwp_set : str
         One of :data:`GWP_SETS`, e.g. ``"AR5"``.
+    origin : {"fossil", "non_fossil"}
+        Origin of the carbon. AR6 gives CH4 two values, fossil 29.8 and non-fossil 27.0
+        (IPCC AR6 WG1 ch. 7 Table 7.15); sets with one CH4 value use it for both.
+
+    References
+    ----------
+    IPCC (2021) AR6 WG1, ch. 7, Table 7.15 and Table 7.SM.7. Values and their confidence:
+    ``factors/ipcc-gwp.toml`` (keys ``gwp.<SET>.<gas>``, ``gwp.AR6.CH4_non_fossil``).
 
     Examples
     --------
@@ -325,11 +352,17 @@ def gwp(gas: str, gwp_set: str) -> float:
     1.0
     >>> gwp("CH4", "AR5")
     28.0
+    >>> gwp("CH4", "AR6"), gwp("CH4", "AR6", origin="non_fossil")
+    (29.8, 27.0)
     """
     ident = gas_unit(gas)
     if ident == "CO2":
         return 1.0
+    if origin not in ("fossil", "non_fossil"):
+        raise UnitError(f"unknown origin {origin!r}; expected 'fossil' or 'non_fossil'")
     table = _GWP_OVERRIDE.get() or _gwp_table()
+    if origin == "non_fossil" and f"{ident}_non_fossil" in table.get(gwp_set, {}):
+        return table[gwp_set][f"{ident}_non_fossil"]
     if gwp_set not in table:
         raise UnitError(f"unknown GWP set {gwp_set!r}; choose one of {sorted(table)}")
     if ident not in table[gwp_set]:
@@ -443,3 +476,18 @@ def to_canonical(unit_text: str, canonical: str, *, what: str = "value") -> floa
     except UnitError as exc:
         raise UnitError(f"{what}: unit {unit_text!r} does not fit, expected a unit convertible "
                         f"to {canonical!r} ({exc})") from None
+
+
+def unit_listing() -> list[dict[str, str]]:
+    """Every unit name an inventory may use beyond pint's own, with its definition; then the
+    refused spellings with the choices (``carbon units``)."""
+    rows = []
+    for line in _DEFINITIONS.strip().splitlines():
+        parts = [x.strip() for x in line.split("=")]
+        names = [parts[0]] + parts[2:]
+        rows.append({"unit": ", ".join(names), "definition": parts[1], "kind": "defined"})
+    for alias, target in _ALIASES.items():
+        rows.append({"unit": alias, "definition": target, "kind": "alias"})
+    for token, choices in _AMBIGUOUS.items():
+        rows.append({"unit": token, "definition": f"refused: write {choices}", "kind": "refused"})
+    return rows

@@ -102,7 +102,9 @@ def build(seed: int = 20240101) -> pa.Table:
 def main() -> None:
     table = build()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, OUT, compression="zstd", compression_level=19, use_dictionary=True)
+    # page checksums (CRC-32 per data page) so a corrupted value is detected on read
+    pq.write_table(table, OUT, compression="zstd", compression_level=19, use_dictionary=True,
+                   write_page_checksum=True)
     print(f"wrote {OUT} ({table.num_rows} rows, {OUT.stat().st_size / 1e6:.2f} MB)")
 
 

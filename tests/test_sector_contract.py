@@ -18,9 +18,10 @@ from carbon_core.testing import check_plugin
 from carbon_core_plugins.steel import Steel
 from factories import write_inventory
 
-# diesel (NDRC 2015 other-industry guideline, appendix table): NCV 42.652 GJ/t;
-# 1 tce = 29.3076 GJ (GB/T 2589-2020): 10 t diesel = 426.52 GJ = 14.553 tce
-DIESEL_TCE_PER_T = 42.652 / 29.3076
+# diesel without a measured NCV: GB/T 2589-2020 附录A 表A.1 reference coefficient 柴油
+# 1.4571 kgce/kg (issue 9: tce uses the standard's coefficient, not the NDRC guideline's NCV):
+# 10 t diesel = 14.571 tce
+DIESEL_TCE_PER_T = 1.4571
 
 
 class Probe(SectorPlugin):

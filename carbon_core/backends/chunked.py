@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import InputError, Problem
+from ..io import meter_checks
 from ..io.inventory import Inventory
 from ..io.meters import (COLUMNS, _BATCH_ROWS, _CHINA_OFFSET_NS, _NS, ROLE_SERIES, _consumption,
                          _csv_batches, _NotFast, file_sha256, resample_sum, role_rows, sum_rows,
@@ -136,7 +137,7 @@ def months_per_chunk(inv: Inventory, memory_bytes: int | None) -> int:
 
 def _parquet_chunk_batches(path: Path, lo: int, hi: int) -> Iterator[pa.RecordBatch]:
     """Batches of the row groups whose timestamp range meets [lo, hi] (China-time ns)."""
-    pf = pq.ParquetFile(path, read_dictionary=["meter"])
+    pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True)
     ts_field = pf.schema_arrow.field("timestamp").type
     col = pf.schema_arrow.get_field_index("timestamp")
     unit = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts_field.unit]
@@ -283,9 +284,13 @@ def read_chunked(inv: Inventory, *, memory_bytes: int | None = None, months: int
         members_of[iv] = {name: frozenset(group_ids[j] for j in r)
                           for name, r in role_idx[iv].items()}
         members_of[iv]["all"] = frozenset(group_ids)
-    return ChunkedMeterData(meter_ids=ids, monthly_totals=monthly[order], roles=roles,
+    data = ChunkedMeterData(meter_ids=ids, monthly_totals=monthly[order], roles=roles,
                             files=files, rollovers=rollovers, chunks=nchunks,
                             peak_block_bytes=peak, members=members_of)
+    # page checksums noted as in memory; the spike screen (meter_checks.magnitude_warnings)
+    # needs each meter's whole series and is not run on this path
+    meter_checks.file_warnings(data)
+    return data
 
 
 def _file_rows(path: Path) -> int:

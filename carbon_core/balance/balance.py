@@ -33,7 +33,7 @@ from ..lineitems import LineItem
 from ..metrics import MetricInfo
 from .instruments import (Instrument, Offset, check_serial_overlaps, parse_instruments,
                           parse_offsets)
-from .ledger import Claim, Ledger
+from .ledger import Claim, Ledger, PendingClaims
 from .market import ModeResult, electricity_arrays, format_interval, match_modes
 from ..schema import unknown_key_problems
 from .policy import DEFAULT_POLICY, MATCHING_MODES, Policy, load_policy
@@ -113,6 +113,9 @@ class BalanceInputs:
     grid_province: str
     ledger: str | Path | None = None
     gwp_set: str = ""
+    #: Record the claims at once (True) or only check them and leave them on
+    #: ``BalanceResult.pending_claims`` for the caller to commit as its last step (False).
+    commit_claims: bool = True
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,11 @@ class BalanceResult:
     ledger: dict[str, Any] | None
     metrics: dict[str, float | None] = field(default_factory=dict)
     line_items: list[LineItem] = field(default_factory=list)
+    #: Claims checked against the ledger, to be committed last (``commit_claims=False``).
+    pending_claims: Any = None
+    #: False, with the reason, when certificates or offsets were checked against no ledger.
+    claims_checked: bool = True
+    claims_unchecked_reason: str = ""
 
     @property
     def balance_mode(self) -> ModeResult:
@@ -284,6 +292,9 @@ class BalanceResult:
             "instruments": [_instrument_dict(i, mode) for i in self.instruments],
             "offsets": [_offset_dict(o) for o in self.offsets],
             "ledger": self.ledger,
+            "claims_checked": self.claims_checked,
+            **({"claims_unchecked_reason": self.claims_unchecked_reason}
+               if not self.claims_checked else {}),
             "summary": [{"label": k, "tco2e": v} for k, v in self.summary_rows()],
         })
 
@@ -440,9 +451,10 @@ def compute_balance(inputs: BalanceInputs) -> BalanceResult:
     location_gross = (float(inp.scope1_tco2e) + float(inp.scope2_location_tco2e)
                       + float(inp.scope2_heat_tco2e) + float(s3))
 
-    ledger_info = None
+    ledger_info: dict[str, Any] | None = None
+    pending: PendingClaims | None = None
     if inp.ledger is not None:
-        ledger_info = _record_claims(inp, policy, accepted, accepted_offsets)
+        ledger_info, pending = _record_claims(inp, policy, accepted, accepted_offsets)
 
     electricity = {
         "data_interval": format_interval(np.timedelta64(inp.interval, "ns")),
@@ -461,7 +473,13 @@ def compute_balance(inputs: BalanceInputs) -> BalanceResult:
         offsets_tco2e=counted, net_tco2e=net, scope2_market_tco2e=mode.market_based_tco2e,
         components=components, location_based_gross_tco2e=location_gross,
         electricity=electricity, modes=modes, instruments=instruments, offsets=offsets,
-        offset_status=offset_status, ledger=ledger_info)
+        offset_status=offset_status, ledger=ledger_info, pending_claims=pending)
+    if inp.ledger is None and any(i.serials for i in accepted) or \
+            (inp.ledger is None and accepted_offsets):
+        result.claims_checked = False
+        result.claims_unchecked_reason = (
+            "no claims ledger was given (--ledger or $CARBON_LEDGER): certificate and offset "
+            "serials were not checked against other factories' and years' claims")
     result.metrics = _metrics(result)
     result.line_items = _line_items(result, accepted, residual, inp.gwp_set)
     return result
@@ -524,7 +542,9 @@ def _line_items(r: BalanceResult, accepted: list[Instrument], residual: float,
     return items
 
 
-def _record_claims(inp: BalanceInputs, policy: Policy, instruments, offsets) -> dict[str, Any]:
+def _record_claims(inp: BalanceInputs, policy: Policy, instruments, offsets
+                   ) -> tuple[dict[str, Any], PendingClaims | None]:
+    """The ledger entry of the results and the claims still to commit (None once committed)."""
     claims = []
     for i in instruments:
         if i.serials:
@@ -535,9 +555,10 @@ def _record_claims(inp: BalanceInputs, policy: Policy, instruments, offsets) -> 
     for o in offsets:
         claims.append(Claim(o.id, f"offset:{o.standard}", "offset", o.tco2e, "tCO2e",
                             o.serials, beneficiary=o.beneficiary, vintage=str(o.vintage)))
-    assert inp.ledger is not None
-    with Ledger(inp.ledger) as led:
-        n = led.record(inp.factory_id, inp.reporting_year, claims,
-                       claimant_name=inp.factory_name, source_file=inp.source_file,
-                       policy=policy.name)
-    return {"path": str(inp.ledger), "claims_recorded": n}
+    pending = PendingClaims(str(inp.ledger), inp.factory_id, inp.reporting_year, claims,
+                            claimant_name=inp.factory_name, source_file=inp.source_file,
+                            policy=policy.name)
+    if inp.commit_claims:
+        return {"path": str(inp.ledger), "claims_recorded": pending.commit()}, None
+    pending.check()  # refuse a damaged ledger or a conflict now; record last (PendingClaims)
+    return {"path": str(inp.ledger), "claims_recorded": len(claims)}, pending

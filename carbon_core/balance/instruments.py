@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -485,6 +486,13 @@ def parse_instruments(raw: Sequence[Mapping[str, Any]], *, policy: Policy, repor
                 p.add(f"claim beyond the issued volume: {volume:g} MWh claimed, {count} "
                       "certificates (1 certificate = 1 MWh)", row=where, field="volume_mwh",
                       found=volume, expected=f"at most {count} MWh")
+        elif serials and kind in _CERT_TYPES and count > math.ceil(volume):
+            # 1 GEC = 1,000 kWh (发改能源〔2023〕1044号 §一(二), NDRC/MoF/NEA 2023): serials beyond the
+            # volume would lock every other holder of them out of the ledger
+            p.add(f"serials held beyond the volume: {count} certificates for {volume:g} MWh "
+                  "(1 certificate = 1 MWh, 发改能源〔2023〕1044号)", row=where,
+                  field="certificates", found=[str(x) for x in serials],
+                  expected=f"{math.ceil(volume)} certificates, the declared volume")
 
         # supplier-specific factor
         factor, renewable = 0.0, True
@@ -600,6 +608,13 @@ def parse_offsets(raw: Sequence[Mapping[str, Any]], *, policy: Policy, reporting
             p.add(f"claim beyond the issued volume: {tco2e:g} tCO2e claimed, {count} credits "
                   "(1 credit = 1 tCO2e)", row=where, field="tco2e", found=tco2e,
                   expected=f"at most {count} tCO2e")
+        elif serials and count > math.ceil(tco2e):
+            # one CCER serial is 1 tCO2e (温室气体自愿减排交易管理办法（试行）, MEE/SAMR order
+            # No. 31, 2023, and the CCER registry rules): the range must match the volume
+            p.add(f"serials held beyond the volume: {count} credits for {tco2e:g} tCO2e "
+                  "(1 credit = 1 tCO2e)", row=where, field="serials",
+                  found=[str(x) for x in serials],
+                  expected=f"{math.ceil(tco2e)} credits, the declared tCO2e")
         retired_on = _iso(rec["retired_on"])
         beneficiary = _s(rec["beneficiary"])
         _check_retirement(p, where, "credits", retired_on, beneficiary,

@@ -34,8 +34,10 @@ serials already claimed: G#1..10 by gec 'gec-1' of 913401001234567890 (2024) and
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import sqlite3
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -43,10 +45,16 @@ from typing import Any, Callable, Iterable, Sequence
 from ..errors import InputError, Problem
 from .instruments import SerialRange
 
-__all__ = ["Claim", "Ledger", "default_ledger_path", "LEDGER_ENV"]
+__all__ = ["Claim", "Ledger", "PendingClaims", "default_ledger_path", "open_ledger",
+           "LEDGER_ENV", "APPLICATION_ID"]
 
 LEDGER_ENV = "CARBON_LEDGER"
+#: Schema version of the ledger, kept in ``meta.schema_version`` and ``PRAGMA user_version`` so a
+#: later version can migrate an old file.
 _SCHEMA_VERSION = "1"
+_APPLICATION = "carbon_core claims ledger"
+#: ``PRAGMA application_id`` of a carbon_core ledger ("CCLG" in ASCII).
+APPLICATION_ID = 0x43434C47
 
 #: Test hook called inside the claim transaction after the inserts, before COMMIT (the
 #: killed-process test sets it to sleep). Never set it in production code.
@@ -126,18 +134,82 @@ class Ledger:
         The database file. ``":memory:"`` works for tests.
     """
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, *, readonly: bool = False):
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA synchronous = FULL")
-        self._db.execute("BEGIN IMMEDIATE")
-        for stmt in _DDL.strip().split(";"):
-            if stmt.strip():
-                self._db.execute(stmt)
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                         (_SCHEMA_VERSION,))
-        self._db.execute("COMMIT")
+        self.readonly = readonly
+        self._db = _open(self.path, readonly)
+        try:
+            self._check_schema()
+            if not readonly:
+                self._create()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _create(self) -> None:
+        db = self._db
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("BEGIN IMMEDIATE")
+            for stmt in _DDL.strip().split(";"):
+                if stmt.strip():
+                    db.execute(stmt)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                       (_SCHEMA_VERSION,))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('application', ?)", (_APPLICATION,))
+            db.execute(f"PRAGMA user_version = {int(_SCHEMA_VERSION)}")
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise _db_error(self.path, exc, writing=True) from None
+
+    def _check_schema(self) -> None:
+        """Refuse a file that is not a carbon_core ledger (or of a schema version we do not
+        know), naming what it is."""
+        try:
+            tables = {r[0] for r in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            app_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+            user_version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            version = None
+            if "meta" in tables:
+                row = self._db.execute(
+                    "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                version = row[0] if row else None
+        except sqlite3.DatabaseError as exc:
+            raise _db_error(self.path, exc) from None
+        if not tables:
+            if self.readonly:
+                raise InputError([Problem(self.path, "the ledger is empty (no claims were ever "
+                                          "recorded in it)", expected="a carbon_core ledger")])
+            return
+        ours = {"meta", "claims", "serials"}
+        if app_id not in (0, APPLICATION_ID) or not ours <= tables:
+            raise InputError([Problem(
+                self.path, "an SQLite database with another schema, not a carbon_core claims "
+                "ledger", field="tables", found=sorted(tables)[:12],
+                expected=f"tables {sorted(ours)} (application_id {APPLICATION_ID}); give "
+                         "another --db path")])
+        if version is not None and version != _SCHEMA_VERSION or \
+                user_version not in (0, int(_SCHEMA_VERSION)):
+            raise InputError([Problem(
+                self.path, "a carbon_core ledger of a schema version this version does not "
+                "know", field="schema_version", found=version or user_version,
+                expected=f"schema version {_SCHEMA_VERSION} (upgrade carbon_core)")])
+
+    def quick_check(self) -> list[Problem]:
+        """``PRAGMA quick_check``: [] when the file is sound, else the damage found."""
+        try:
+            rows = [r[0] for r in self._db.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            return [Problem(self.path, f"the ledger file is damaged: {exc}")]
+        if rows == ["ok"]:
+            return []
+        return [Problem(self.path, f"the ledger file is damaged (SQLite quick_check): {r}")
+                for r in rows[:10]]
 
     def close(self) -> None:
         self._db.close()
@@ -168,6 +240,16 @@ class Ledger:
         if problems:
             raise InputError(problems, title=f"{len(problems)} claims refused by the ledger "
                                              f"{self.path}")
+        if self.readonly:
+            raise InputError([Problem(self.path, "the ledger was opened read-only")])
+        try:
+            return self._record(claimant, reporting_year, claims, claimant_name, source_file,
+                                policy)
+        except sqlite3.DatabaseError as exc:
+            raise _db_error(self.path, exc, writing=True) from None
+
+    def _record(self, claimant, reporting_year, claims, claimant_name, source_file,
+                policy) -> int:
         db = self._db
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         db.execute("BEGIN IMMEDIATE")
@@ -192,26 +274,38 @@ class Ledger:
                     _TEST_HOOK("inserted")
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
         return len(claims)
 
-    def _conflicts(self, claimant, claimant_name, year, claims, source_file) -> list[Problem]:
+    def conflicts(self, claimant: str, claimant_name: str, reporting_year: int,
+                  claims: Sequence[Claim], source_file: str = "") -> list[Problem]:
+        """Conflicts of ``claims`` with every other claim in the ledger, changing nothing.
+
+        The claimant's own claims for ``reporting_year`` are ignored (a re-run replaces them).
+        """
+        try:
+            return self._conflicts(claimant, claimant_name, reporting_year, claims,
+                                   source_file, exclude_own=True)
+        except sqlite3.DatabaseError as exc:
+            raise _db_error(self.path, exc) from None
+
+    def _conflicts(self, claimant, claimant_name, year, claims, source_file, *,
+                   exclude_own: bool = False) -> list[Problem]:
         rows = [(i, s.prefix, s.first, s.last) for i, c in enumerate(claims) for s in c.serials]
         if not rows:
             return []
         db = self._db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS new_serials "
-                   "(idx INTEGER, prefix TEXT, first INTEGER, last INTEGER)")
-        db.execute("DELETE FROM new_serials")
-        db.executemany("INSERT INTO new_serials VALUES (?,?,?,?)", rows)
-        hits = db.execute(
-            "SELECT n.idx, n.prefix, n.first, n.last, s.first, s.last, c.claimant, "
-            "c.claimant_name, c.reporting_year, c.item_id, c.item_type, c.source_file "
-            "FROM new_serials n JOIN serials s ON s.prefix = n.prefix AND s.first <= n.last "
-            "AND s.last >= n.first JOIN claims c ON c.claim_id = s.claim_id "
-            "ORDER BY n.idx, s.first").fetchall()
-        db.execute("DELETE FROM new_serials")
+        own = " AND NOT (c.claimant = ? AND c.reporting_year = ?)" if exclude_own else ""
+        hits = []
+        for idx, prefix, first, last in rows:  # one indexed range query per new range
+            args = [prefix, last, first] + ([claimant, year] if exclude_own else [])
+            hits += [(idx, prefix, first, last, *h) for h in db.execute(
+                "SELECT s.first, s.last, c.claimant, c.claimant_name, c.reporting_year, "
+                "c.item_id, c.item_type, c.source_file FROM serials s JOIN claims c "
+                "ON c.claim_id = s.claim_id WHERE s.prefix = ? AND s.first <= ? AND "
+                "s.last >= ?" + own + " ORDER BY s.first", args).fetchall()]
         out = []
         for idx, prefix, nf, nl, of, ol, oc, ocn, oy, oid, otype, ofile in hits:
             c = claims[idx]
@@ -236,6 +330,12 @@ class Ledger:
 
         ``serial`` is one serial ``PREFIX#N`` or a range; claims holding any of it are returned.
         """
+        try:
+            return self._claims(claimant, reporting_year, serial)
+        except sqlite3.DatabaseError as exc:
+            raise _db_error(self.path, exc) from None
+
+    def _claims(self, claimant, reporting_year, serial) -> list[dict[str, Any]]:
         sql = ("SELECT c.claim_id, c.claimant, c.claimant_name, c.reporting_year, c.item_id, "
                "c.item_type, c.kind, c.amount, c.unit, c.beneficiary, c.vintage, c.source_file, "
                "c.policy, c.recorded_at FROM claims c WHERE 1=1")
@@ -265,7 +365,15 @@ class Ledger:
         return out
 
     def check(self) -> list[Problem]:
-        """Re-verify the whole ledger: no overlapping serials, no claim beyond its serials."""
+        """Re-verify the whole ledger: a sound file, no overlapping serials, no claim beyond its
+        serials, no serials held beyond the claimed volume (hoarding), no claim retired for
+        someone else."""
+        try:
+            return self._check()
+        except sqlite3.DatabaseError as exc:
+            return [Problem(self.path, f"the ledger file is damaged: {exc}")]
+
+    def _check(self) -> list[Problem]:
         out = []
         integrity = self._db.execute("PRAGMA integrity_check").fetchone()[0]
         if integrity != "ok":
@@ -290,6 +398,13 @@ class Ledger:
                                    f"{claimant} ({year}) claims {amount:g} {unit} with {count} "
                                    "serials", row=item, field="amount", found=amount,
                                    expected=f"at most {count}"))
+            elif count > _whole(amount):
+                out.append(Problem(self.path, f"serials held beyond the claimed volume: {item!r} "
+                                   f"of {claimant} ({year}) holds {count} serials for {amount:g} "
+                                   f"{unit} (1 serial = 1 {unit}); the {count - amount:g} extra "
+                                   "serials lock out every other holder", row=item,
+                                   field="serials", found=count,
+                                   expected=f"{_whole(amount)} serials"))
         for cid, claimant, name, item, ben in self._db.execute(
                 "SELECT claim_id, claimant, claimant_name, item_id, beneficiary FROM claims "
                 "WHERE beneficiary != '' AND beneficiary != claimant AND "
@@ -297,6 +412,157 @@ class Ledger:
             out.append(Problem(self.path, f"{item!r} claimed by {claimant} but retired for "
                                f"{ben}", row=item, field="beneficiary", found=ben))
         return out
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _open(path: str, readonly: bool) -> sqlite3.Connection:
+    """Connect to the ledger file, refusing with a clear message anything that is not one.
+
+    Read-only opening uses an SQLite URI with ``mode=ro`` (https://www.sqlite.org/uri.html), so
+    ``ledger show`` and ``ledger check`` work on a file the user may not write and never create
+    or change it.
+    """
+    if path == ":memory:":
+        return sqlite3.connect(path, isolation_level=None)
+    p = Path(path)
+    if p.is_dir():
+        raise InputError([Problem(path, "the ledger path is a directory",
+                                  expected="an SQLite file (e.g. carbon-ledger.sqlite)")])
+    if not p.exists():
+        if readonly:
+            raise InputError([Problem(path, f"no ledger at {path}",
+                                      expected=f"an existing ledger (give --db or set "
+                                               f"${LEDGER_ENV})")])
+        if not p.parent.is_dir():
+            raise InputError([Problem(path, f"the folder {p.parent} of the ledger does not "
+                                      "exist", expected="an existing folder")])
+    else:
+        try:
+            with p.open("rb") as fh:
+                head = fh.read(len(_SQLITE_MAGIC))
+        except OSError as exc:
+            raise InputError([Problem(path, f"cannot read the ledger: {exc.strerror}")]) from None
+        if head and head != _SQLITE_MAGIC:
+            raise InputError([Problem(path, "not an SQLite database (not a carbon_core claims "
+                                      "ledger)", found=head[:16],
+                                      expected="an SQLite 3 file (header 'SQLite format 3')")])
+        if 0 < len(head) < len(_SQLITE_MAGIC):
+            raise InputError([Problem(path, "truncated: too short to be an SQLite database",
+                                      found=f"{p.stat().st_size} bytes")])
+    try:
+        if readonly:
+            uri = "file:" + urllib.parse.quote(str(p.resolve())) + "?mode=ro"
+            db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
+        else:
+            db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise _db_error(path, exc) from None
+    return db
+
+
+def _db_error(path: str, exc: sqlite3.DatabaseError, *, writing: bool = False) -> InputError:
+    """An SQLite failure as an InputError naming the file and what to do."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        msg = ("the ledger is read-only: recording claims needs write access "
+               "(`carbon ledger show` and `check` can read it)")
+    elif "locked" in text or "busy" in text:
+        msg = "the ledger is locked by another process (try again when it has finished)"
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        msg = f"the ledger file is damaged or not an SQLite database ({text})"
+    elif "unable to open" in text:
+        msg = f"cannot open the ledger ({text})"
+    else:
+        msg = f"SQLite error on the ledger: {text}"
+    return InputError([Problem(path, msg, expected="a sound carbon_core claims ledger"
+                               if not writing else "a writable carbon_core claims ledger")])
+
+
+def open_ledger(path: str | os.PathLike, *, readonly: bool = False,
+                check: bool = False) -> "Ledger":
+    """Open a ledger; with ``check=True`` refuse a damaged one (``PRAGMA quick_check``).
+
+    Raises
+    ------
+    InputError
+        The file is missing (read-only), a directory, not SQLite, another schema, damaged,
+        read-only when writing, or in a missing folder.
+    """
+    led = Ledger(path, readonly=readonly)
+    if check:
+        problems = led.quick_check()
+        if problems:
+            led.close()
+            raise InputError(problems, title=f"the ledger {path} is damaged; it was not used "
+                                             "(restore it from a backup)")
+    return led
+
+
+@dataclass
+class PendingClaims:
+    """Claims of one run, checked against the ledger but not yet recorded.
+
+    ``compute`` builds them during the balance, checks them (read-only) and records them with
+    :meth:`commit` only as the last step of a successful run, so a run that fails afterwards
+    claims nothing.
+    """
+
+    path: str
+    claimant: str
+    reporting_year: int
+    claims: list[Claim]
+    claimant_name: str = ""
+    source_file: str = ""
+    policy: str = ""
+    committed: bool = False
+
+    def check(self) -> None:
+        """Refuse a damaged ledger and any conflict, writing nothing.
+
+        Raises
+        ------
+        InputError
+        """
+        problems = _check_batch(self.claimant, self.claimant_name, self.reporting_year,
+                                self.claims, self.source_file)
+        if problems:
+            raise InputError(problems, title=f"{len(problems)} claims refused by the ledger "
+                                             f"{self.path}")
+        p = Path(self.path)
+        if not p.exists() or (p.is_file() and p.stat().st_size == 0):
+            # a new ledger (an empty file is one): folder and path checks, nothing created
+            if not p.exists() and not p.parent.is_dir():
+                _open(self.path, readonly=False)
+            return
+        with open_ledger(self.path, readonly=True, check=True) as led:
+            problems = led.conflicts(self.claimant, self.claimant_name, self.reporting_year,
+                                     self.claims, self.source_file)
+        if problems:
+            raise InputError(problems, title=f"{len(problems)} claims refused by the ledger "
+                                             f"{self.path}")
+
+    def commit(self) -> int:
+        """Record the claims (one transaction, re-checked under the write lock).
+
+        Returns
+        -------
+        int
+            The number of claims recorded.
+        """
+        with open_ledger(self.path, check=True) as led:
+            n = led.record(self.claimant, self.reporting_year, self.claims,
+                           claimant_name=self.claimant_name, source_file=self.source_file,
+                           policy=self.policy)
+        self.committed = True
+        return n
+
+
+def _whole(amount: float) -> int:
+    """Serials a volume needs: whole units, a fraction of one rounded up."""
+    return math.ceil(amount)
 
 
 def _fmt_range(prefix: str, first: int, last: int) -> str:
@@ -314,6 +580,11 @@ def _check_batch(claimant, claimant_name, year, claims: Iterable[Claim], source_
                                f"{c.amount:g} {c.unit} with {c.serial_count} serials",
                                row=c.item_id, field="amount", found=c.amount,
                                expected=f"at most {c.serial_count}"))
+        elif c.serials and c.serial_count > _whole(c.amount):
+            out.append(Problem(source_file or "ledger", f"serials held beyond the claimed "
+                               f"volume: {c.serial_count} serials for {c.amount:g} {c.unit} "
+                               f"(1 serial = 1 {c.unit})", row=c.item_id, field="serials",
+                               found=c.serial_count, expected=f"{_whole(c.amount)} serials"))
         if c.beneficiary and c.beneficiary not in {claimant, claimant_name}:
             out.append(Problem(source_file or "ledger", f"{c.item_type} {c.item_id!r} retired "
                                f"for {c.beneficiary}, claimed by {claimant}", row=c.item_id,

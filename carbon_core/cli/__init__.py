@@ -11,10 +11,15 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 
-from ..errors import CarbonCoreError
+from ..errors import CarbonCoreError, InputError, Problem
+from ._errors import SafeGroup
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["main"]
 
@@ -40,8 +45,9 @@ def Table(*args, **kwargs):  # noqa: N802 - stands in for rich.table.Table, impo
     return _Table(*args, **kwargs)
 
 
-console = _LazyConsole()
-err_console = _LazyConsole(stderr=True)
+#: Standard output and standard error consoles (rich), created on first use.
+console = cast("Console", _LazyConsole())
+err_console = cast("Console", _LazyConsole(stderr=True))
 
 
 class LazyGroup(click.Group):
@@ -98,11 +104,16 @@ def _fail(exc: Exception) -> None:
 def _errors_to_exit():
     try:
         yield
-    except (CarbonCoreError, FileNotFoundError) as exc:
+    except CarbonCoreError as exc:
         _fail(exc)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class CarbonGroup(SafeGroup, LazyGroup):
+    """The ``carbon`` group: commands imported only when they run (:class:`LazyGroup`), and every
+    failure printed by the one error layer (:class:`~carbon_core.cli._errors.SafeGroup`)."""
+
+
+@click.group(cls=CarbonGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="carbon_core")
 def main() -> None:
     """carbon_core: factory carbon accounting (零碳示范工厂 carbon balance engine)."""
@@ -155,7 +166,13 @@ def _formats() -> list[str]:
               help="Write the results to this file (JSON unless --format says otherwise).")
 @click.option("--no-plugins", is_flag=True, help="Do not load sector plugins.")
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="SQLite claims ledger in which to record and check certificate claims.")
+              envvar="CARBON_LEDGER", show_envvar=True,
+              help="SQLite claims ledger in which to record and check certificate claims "
+                   "(default: $CARBON_LEDGER). Claims are recorded last, only by a run that "
+                   "succeeded.")
+@click.option("--allow-outside-paths", is_flag=True,
+              help="Accept data files outside the inventory's folder (absolute paths, '..'); "
+                   "refused by default.")
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
               help="Use factor editions published by this day only (default: today, recorded).")
 @click.option("--uncertainty", "draws", type=click.IntRange(min=100), default=None, metavar="N",
@@ -170,27 +187,34 @@ def _formats() -> list[str]:
 def compute(inventory: Path, fmt: str | None, as_json: bool, output: Path | None,
             no_plugins: bool, ledger: Path | None, as_of: str | None = None,
             draws: int | None = None, seed: int = 0, validate: bool = False,
-            memory_limit: str | None = None) -> None:
+            memory_limit: str | None = None, allow_outside_paths: bool = False) -> None:
     """Compute Scope 1, 2 (and 3), energy and the balance of INVENTORY (a TOML file)."""
     from ..engine import compute as run
     from ..outputs import write
+    from .ledger import finish_run
 
     if as_json and fmt not in (None, "json"):
         _fail(click.UsageError(f"--json and --format {fmt} contradict each other"))
     if fmt is not None and fmt not in _formats():
         _fail(click.UsageError(f"unknown --format {fmt!r}; available: {_formats()}"))
     shown = "json" if as_json else (fmt or "terminal")
+    if output is not None and not output.parent.is_dir():  # before any work: nothing claimed
+        raise InputError([Problem(str(output), f"the folder {output.parent} does not exist",
+                                  field="-o", expected="an existing folder")])
     with _errors_to_exit():
         with _progress(shown != "json" and err_console.is_terminal) as progress:
-            data, inv = None, inventory
+            data, inv = None, None
             if memory_limit:
                 from ..backends.chunked import parse_bytes, read_within
                 from ..io.inventory import load_inventory
+                from ..io.paths import confine_data_files
 
                 inv = load_inventory(inventory)
+                confine_data_files(inv, allow_outside=allow_outside_paths)  # before any read
                 data = read_within(inv, parse_bytes(memory_limit), progress=progress)
-            res = run(inv, plugins=not no_plugins, ledger=ledger, progress=progress,
-                      as_of=as_of, meter_data=data)
+            res = run(inv or inventory, plugins=not no_plugins, ledger=ledger, progress=progress,
+                      as_of=as_of, meter_data=data, commit_claims=False,
+                      allow_outside=allow_outside_paths)
         doc = res.to_dict()
         if draws:  # issue 12: a post-step of its own module, only when asked for
             from ..uncertainty import propagate
@@ -200,8 +224,18 @@ def compute(inventory: Path, fmt: str | None, as_json: bool, output: Path | None
             from ..results import validate_results
 
             validate_results(doc)
-        if output:
-            write(fmt or "json", doc, output)
+        try:
+            text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
+        except ValueError as exc:
+            raise InputError(f"the results hold a non-finite number ({exc}); nothing was "
+                             "written or claimed") from None
+        pending = getattr(res, "pending_claims", None)
+        if output and fmt is not None and fmt != "json":  # another format: a temporary file too
+            out_fmt = fmt
+            finish_run(lambda tmp: write(out_fmt, doc, tmp), output, pending)
+        else:  # the JSON to a temporary file, the claims, then the rename (cli.ledger.finish_run)
+            finish_run(lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"), output,
+                       pending)
     if output and fmt is not None and not as_json:
         console.print(f"results written to {output} ({fmt})")
         return
@@ -220,13 +254,16 @@ def factors() -> None:
 @factors.command("list")
 @click.option("--prefix", default="", help="Only keys starting with this, e.g. electricity.")
 @click.option("--region", default=None, help="Only this region, e.g. CN-AH.")
-def factors_list(prefix: str, region: str | None) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+              help="Output format (text is a table on a terminal, tab-separated when piped).")
+def factors_list(prefix: str, region: str | None, fmt: str = "text") -> None:
     """List every factor with its value, unit, region, year, confidence and source."""
-    from ..outputs.terminal import print_factor_list
+    from ..outputs.terminal import FACTOR_COLUMNS, factor_rows, print_rows
 
     with _errors_to_exit():
         lib = _library()
-    print_factor_list(lib, prefix=prefix, region=region, total=len(lib), console=console)
+    print_rows(factor_rows(lib, prefix=prefix, region=region, text=fmt == "text"),
+               FACTOR_COLUMNS, fmt, title="factors")
 
 
 @factors.command("show")
@@ -299,6 +336,8 @@ def _register() -> None:
          "Ed25519 signing keys for bundles."),
         ("diff", "carbon_core.cli.verify:diff",
          "Explain how NEW differs from OLD (two results JSON of one..."),
+        ("units", "carbon_core.cli.units:units",
+         "List the units carbon_core defines beyond pint's own..."),
     ):
         main.add_lazy(name, target, short_help)
 

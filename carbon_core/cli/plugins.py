@@ -6,6 +6,8 @@ import json
 
 import click
 
+from ._errors import SafeCommand
+
 __all__ = ["plugins"]
 
 
@@ -30,7 +32,7 @@ def _rows(pm):
     return rep, rows
 
 
-@click.command("plugins")
+@click.command("plugins", cls=SafeCommand)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins(as_json: bool) -> None:
     """List installed sector plugins, their versions and what each contributes.

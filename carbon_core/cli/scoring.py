@@ -21,6 +21,7 @@ from rich.console import Console
 
 from carbon_core.errors import CarbonCoreError, InputError
 
+from ._errors import SafeCommand
 from ..scoring.evaluate import Evaluation, evaluate
 from ..scoring.evaluate import rank as _rank
 from ..outputs.terminal_score import print_evaluation, print_ranking
@@ -84,7 +85,7 @@ _asof_opt = click.option("--as-of", "as_of", callback=_date, default=None, metav
                          "(default: 31 December of the reporting year).")
 
 
-@click.command("score")
+@click.command("score", cls=SafeCommand)
 @click.argument("inventory", type=click.Path(dir_okay=False))
 @_programme_opt
 @_system_opt
@@ -124,7 +125,7 @@ def _load_score_json(path):
     return doc
 
 
-@click.command("rank")
+@click.command("rank", cls=SafeCommand)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_programme_opt
 @_system_opt

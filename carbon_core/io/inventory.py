@@ -202,13 +202,22 @@ def load_inventory(path: str | Path) -> Inventory:
     InputError
         With every problem found, each naming the file, table and key.
     """
+    from .toml_text import read_toml  # UTF-8 (BOM accepted, GBK named)
+
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"inventory file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    # numbers (finite, bounded) and table shapes are checked by the schema layer with every other
+    # problem at once; here only what it cannot see: the encoding
+    raw = read_toml(path, check_numbers=False)
+    from .toml_text import nonfinite_problems
+
+    huge = [p for p in nonfinite_problems(raw, str(path)) if "magnitude" in p.message]
+    if huge:  # 1e308 is finite but overflows float64 products with factors
+        raise InputError(huge, title=f"{len(huge)} number(s) refused in {path}")
+    from .toml_text import shape_problems  # a table given as text: refused before reading
+
+    shape = shape_problems(raw, str(path))
+    if shape:
+        raise InputError(shape, title=f"{len(shape)} problem(s) in inventory {path}")
     return parse_inventory(raw, path)
 
 
@@ -672,6 +681,7 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
     # -- report tables: [targets], [dynamic] (carbon_core.io.targets) -------------------------
     from .targets import check_tables
     check_tables(raw, p)
+    _misspelt_metric_names(raw, p)
 
     p.raise_if_any(title=f"{len(p.problems)} problem(s) in inventory {path}")
     assert isinstance(year, int) and isinstance(gwp_set, str)  # else a problem was raised
@@ -680,6 +690,41 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
         electricity=electricity, meters=tuple(meters), activities=tuple(activities),
         production=production, data_files=tuple(files), gap_policy=gap_policy,
         fuel_edition=(doc.get("fuels") or {}).get("edition"), measured_factors=tuple(measured))
+
+
+#: Metric families a target may name without being a core or balance metric (plugins, derived,
+#: Scope 3 categories): never judged as misspellings.
+_OPEN_METRIC_FAMILIES = ("sector.", "yoy.", "scope3.", "derived.")
+
+
+def _misspelt_metric_names(raw: Mapping[str, Any], p: ProblemCollector) -> None:
+    """Refuse a metric name in ``[targets]`` that is not a metric but is within a letter or two
+    of one (``balance.renewable_electricity_sharx``): the target would otherwise never be
+    compared with anything, silently. Names of the open families (plugins' ``sector.*``,
+    ``yoy.*``, ``scope3.*``) and names far from every metric are left to the report, which
+    states a target it cannot compare."""
+    import difflib
+
+    from ..balance import BALANCE_METRICS
+    from ..metrics import CORE_METRICS
+
+    targets = raw.get("targets")
+    if not isinstance(targets, Mapping):
+        return
+    known = sorted(set(CORE_METRICS) | set(BALANCE_METRICS))
+    named: list[tuple[str, str]] = []
+    if isinstance(targets.get("base_values"), Mapping):
+        named += [("targets.base_values", str(k)) for k in targets["base_values"]]
+    for i, row in enumerate(targets.get("annual") or []):
+        if isinstance(row, Mapping) and isinstance(row.get("metric"), str):
+            named.append((f"targets.annual[{i}]", row["metric"]))
+    for where, name in named:
+        if name in known or name.startswith(_OPEN_METRIC_FAMILIES):
+            continue
+        near = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+        if near:
+            p.add("not a metric name (a misspelling?)", row=where, field=name, found=name,
+                  expected=repr(near[0]))
 
 
 def _role_takes_carrier(p: ProblemCollector, role, carrier, where: str) -> None:

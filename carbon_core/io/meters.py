@@ -31,11 +31,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import InputError, Problem
+from . import meter_checks
 from .inventory import Inventory, Meter
 from ..scopes import month_starts, monthly_totals
 
 __all__ = ["SeriesGroup", "MeterData", "read_meter_data", "year_grid", "COLUMNS", "ROLE_SERIES",
-           "role_rows", "sum_rows", "resample_sum", "file_sha256"]
+           "role_rows", "sum_rows", "resample_sum", "file_sha256", "locate_reading"]
 
 COLUMNS = ("timestamp", "meter", "value")
 _NS = {"15min": 15 * 60 * 10**9, "1h": 3600 * 10**9, "1D": 86400 * 10**9}
@@ -86,6 +87,7 @@ class MeterData:
     files: list[dict]
     fills: list[dict] = field(default_factory=list)
     rollovers: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # data-quality warnings (meter_checks)
     _monthly: tuple | None = field(default=None, repr=False, compare=False)
 
     def monthly(self) -> tuple[list[str], np.ndarray]:
@@ -232,7 +234,7 @@ def _read_table(path: Path) -> pa.Table:
             column_types={"timestamp": pa.string(), "meter": pa.string(), "value": pa.string()},
             strings_can_be_null=True, null_values=[""])
         return pacsv.read_csv(path, convert_options=opts)
-    return pq.read_table(path)
+    return pq.read_table(path, page_checksum_verification=True)  # CRCs checked where present
 
 
 def _row_label(path: Path, i: int) -> int:
@@ -346,8 +348,9 @@ def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | Non
             progress(f"reading {path.name}")
         try:
             table = _read_table(path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            problems.append(Problem(file=str(path), message=f"cannot read the file: {exc}",
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            problems.append(Problem(file=str(path), message="cannot read the file: "
+                                    + meter_checks.describe_unreadable(path, exc),
                                     expected="a CSV or Parquet file with columns "
                                              "timestamp, meter, value"))
             offsets.append(offsets[-1])
@@ -367,12 +370,18 @@ def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | Non
             mcol = pc.dictionary_encode(mcol)
         mcol = mcol.combine_chunks() if isinstance(mcol, pa.ChunkedArray) else mcol
         dictionary = [None if s is None else str(s) for s in mcol.dictionary.to_pylist()]
-        lookup = np.array([meter_pos.get(s, -1) for s in dictionary] + [-1], dtype=np.int32)
-        codes = mcol.indices.to_numpy(zero_copy_only=False)
-        codes = np.where(np.asarray(pc.is_null(mcol.indices)), len(dictionary), codes) \
-            if mcol.null_count else codes
+        lookup = np.array([-1 if s is None else meter_pos.get(s, -1) for s in dictionary] + [-1],
+                          dtype=np.int32)
+        null_meter = np.asarray(pc.is_null(mcol.indices)) if mcol.null_count else None
+        codes = (pc.fill_null(mcol.indices, len(dictionary)) if mcol.null_count
+                 else mcol.indices).to_numpy(zero_copy_only=False).astype(np.int64)
+        if null_meter is not None:
+            _bad_rows(problems, path, null_meter, "missing meter id", field="meter",
+                      found=lambda i: None, expected="the id of a meter declared in [[meters]]")
         mpos = lookup[codes]
         unknown = mpos < 0
+        if null_meter is not None:
+            unknown = unknown & ~null_meter  # reported above as missing ids
         if unknown.any():
             names = np.array(dictionary + [None], dtype=object)[codes[unknown]]
             uniq = sorted({str(x) for x in names})
@@ -438,6 +447,30 @@ def _fill_gaps(block: np.ndarray, missing: np.ndarray, policy: str) -> None:
         y[~ok] = np.interp(x[~ok], x[ok], y[ok])
 
 
+def locate_reading(files: Sequence[Path], meter_id: str, ts_ns: int) -> tuple[str, int] | None:
+    """(file, 1-based row) of ``meter_id``'s reading at ``ts_ns`` (China time), or None.
+
+    Only called when a problem is reported, so the files are read again only on that path.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for path in files:
+        try:
+            table = _read_table(Path(path))
+            ts = _timestamps(Path(path), table.column("timestamp"), [])
+            meters = table.column("meter")
+            if pa.types.is_dictionary(meters.type):
+                meters = pc.cast(meters, pa.string())
+            hit = np.flatnonzero((ts == ts_ns) & np.asarray(
+                pc.fill_null(pc.equal(meters, meter_id), False)))
+        except Exception:  # noqa: BLE001 - locating is a courtesy; the problem stands anyway
+            continue
+        if hit.size:
+            return str(path), _row_label(Path(path), int(hit[0]))
+    return None
+
+
 def _consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray, block: np.ndarray,
                  cumulative: np.ndarray, problems: list[Problem], rollovers: list[dict]
                  ) -> np.ndarray:
@@ -457,31 +490,22 @@ def _consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray, block
         regs = block[cum_rows]
         diff = np.diff(regs, axis=1)
         for j, r in enumerate(cum_rows):
-            m: Meter = inv.meters[members[r]]
+            m: Meter = inv.meters[members[int(r)]]
             d = diff[j]
             dec = np.flatnonzero(d < 0)
             if not dec.size:
                 continue
             if m.rollover is None:
-                problems.append(Problem(
-                    file=str(inv.path), row=m.table, field="rollover",
-                    found=f"register decreases at {dec.size} intervals, first at "
-                          f"{_fmt_ts(grid[min(dec[0] + 1, n - 1)].view('int64'))} "
-                          f"({regs[j, dec[0]]} -> {regs[j, dec[0] + 1]})",
-                    message=f"cumulative meter {m.id!r} decreases",
-                    expected="a non-decreasing register, or its rollover modulus in "
-                             "[[meters]] (e.g. rollover = 100000000)"))
+                problems.extend(meter_checks.register_problem(
+                    inv, m, grid, regs[j], int(i), "backwards", locate_reading) for i in dec[:5])
                 continue
             d[dec] += m.rollover
             rollovers.extend(
                 {"meter": m.id, "interval_start": _fmt_ts(grid[i].view("int64")),
                  "modulus": m.rollover, "consumption": float(d[i])} for i in dec)
-            if (d[dec] < 0).any() or (d[dec] > m.rollover / 2).any():
-                problems.append(Problem(
-                    file=str(inv.path), row=m.table, field="rollover", found=m.rollover,
-                    message=f"meter {m.id!r}: a decrease that one rollover of the declared "
-                            f"modulus does not explain",
-                    expected="the register's real modulus"))
+            wrong = dec[(d[dec] < 0) | (d[dec] > m.rollover / 2)]
+            problems.extend(meter_checks.register_problem(
+                inv, m, grid, regs[j], int(i), "modulus", locate_reading) for i in wrong[:5])
         consumption[cum_rows] = diff
     factors = np.array([inv.meters[k].to_canonical for k in members])
     if not np.all(factors == 1.0):
@@ -515,9 +539,9 @@ def _prefetch(iterator: Iterator, pool: ThreadPoolExecutor) -> Iterator:
 
 
 def _parquet_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
-    try:
-        pf = pq.ParquetFile(path, read_dictionary=["meter"])
-    except (pa.ArrowInvalid, OSError) as exc:
+    try:  # page CRCs checked where the file has them (a flipped bit never passes unnoticed)
+        pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True)
+    except (pa.ArrowException, OSError, ValueError) as exc:
         raise _NotFast from exc
     schema = pf.schema_arrow
     if any(c not in schema.names for c in COLUMNS):
@@ -530,8 +554,11 @@ def _parquet_batches(path: Path, progress: Callable | None) -> Iterator[pa.Recor
     for rg in range(n):
         if progress:
             progress(f"reading {path.name}", rg, n)
-        yield from pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[rg],
-                                   columns=list(COLUMNS), use_threads=True)
+        try:  # damaged pages (checksum, decompression): the general path names the file
+            yield from pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[rg],
+                                       columns=list(COLUMNS), use_threads=True)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise _NotFast from exc
 
 
 def _csv_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
@@ -600,8 +627,10 @@ class _Layout:
             offset += len(ks) * w
         # NaN marks a cell no row has filled (the readings themselves are checked finite)
         buffer = np.full(offset, np.nan)
-        (iv, (_, _, w)), = spans.items() if len(spans) == 1 else ((None, (0, 0, 0)),)
-        uniform = (int(_NS[iv]), int(w)) if iv in _NS else None
+        uniform = None
+        if len(spans) == 1:  # one interval for every meter
+            (only, (_, _, w)), = spans.items()
+            uniform = (int(_NS[only]), int(w)) if only in _NS else None
         return cls(year, members, grids, base, width, limit, step, cumulative, buffer, spans,
                    uniform)
 
@@ -651,8 +680,8 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
     lo, hi = values.min(), values.max()  # NaN and inf show in the extremes: no mask needed
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise _NotFast
-    if lo < 0 and not layout.cumulative[pos[values < 0]].all():
-        raise _NotFast  # a negative reading on an interval meter
+    if lo < 0:
+        raise _NotFast  # a negative reading, interval meter or register: never valid, named
     start = np.datetime64(f"{layout.year}-01-01", "ns").view("int64")
     if layout.uniform is not None:  # one grid for every meter: scalar integer arithmetic
         step, width = layout.uniform
@@ -785,15 +814,20 @@ def read_meter_data(inv: Inventory, *, progress: Callable[..., None] | None = No
             data = _read_general(inv, progress)
         for f in data.files:
             f["sha256"] = digests[Path(f["path"])].result()
+    meter_checks.after_read(inv, data)  # page checksums noted, magnitude warnings
     return data
 
 
 def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
     problems: list[Problem] = []
     rows, files = _read_rows(inv, problems, progress)
+    if any(p.message.startswith("cannot read the file") for p in problems):
+        # a damaged file: its meters' "no data" would only repeat it
+        raise InputError(problems, title=f"{len(problems)} meter file(s) cannot be read")
     year = inv.reporting_year
     fills: list[dict] = []
     rollovers: list[dict] = []
+    coarse_warnings: list[dict] = []
     groups: dict[str, SeriesGroup] = {}
 
     by_interval: dict[str, list[int]] = {}
@@ -865,6 +899,10 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
         absent[~cumulative, n] = False
         filled_block = np.zeros_like(absent)
         if absent.any():
+            coarse, warned, no_fill = meter_checks.coarse_block_problems(
+                inv, members, grid, absent, interval)  # hourly sums in a 15-min meter...
+            problems.extend(coarse)
+            coarse_warnings.extend(warned)
             if inv.gap_policy == "error":
                 for r in np.flatnonzero(absent.any(axis=1)):
                     gaps = np.flatnonzero(absent[r])
@@ -883,6 +921,8 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
                         expected="a reading for every interval, or [data] gap_policy = "
                                  "'zero' or 'linear' to fill them (fills are reported)"))
             else:
+                if inv.gap_policy == "linear" and no_fill.any():
+                    absent &= ~no_fill  # refused above: never interpolated across
                 filled_block = absent.copy()
                 try:
                     _fill_gaps(block, absent, inv.gap_policy)
@@ -897,7 +937,13 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
                                   "intervals": int(filled_block[r].sum()),
                                   "first": _fmt_ts(grid[np.flatnonzero(filled_block[r])[0]
                                                         .clip(max=n - 1)].view("int64"))})
-        # negative readings: never valid for interval meters
+        # negative readings: never valid, for interval meters nor registers
+        neg_reg = (val < 0) & cumulative[lm]
+        if neg_reg.any():
+            _row_problems(problems, rows, gidx(np.flatnonzero(neg_reg)),
+                          "negative register reading", field="value",
+                          found=lambda i: float(rows.value[i]),
+                          expected="a register reading >= 0")
         interval_rows = ~cumulative[lm]
         neg = (val < 0) & interval_rows
         if neg.any():
@@ -914,4 +960,5 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
     if problems:
         raise InputError(problems, title=f"{len(problems)} problem(s) in the meter data of "
                                          f"{inv.path}")
-    return MeterData(groups=groups, files=files, fills=fills, rollovers=rollovers)
+    return MeterData(groups=groups, files=files, fills=fills, rollovers=rollovers,
+                     warnings=coarse_warnings)

@@ -772,8 +772,8 @@ def build_scope3(inv, library: FactorLibrary, problems: list[Problem]) -> Scope3
         if "lines_files" in raw:
             rows += _csv_lines(ctx, raw["lines_files"])
     else:
-        ctx.add("scope3", None, "[scope3] must be a table (or the older [[scope3]] array)",
-                found=type(raw).__name__)
+        ctx.add("scope3", "scope3", "[scope3] must be a table (or the older [[scope3]] array)",
+                found=type(raw).__name__, expected="a table [scope3] or an array [[scope3]]")
         return out
     if "factor_selection" in settings:
         ctx.selection = settings["factor_selection"]

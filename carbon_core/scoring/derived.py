@@ -35,7 +35,8 @@ from carbon_core.errors import InputError, Problem
 from carbon_core.engine import ENGINE_METRICS
 from carbon_core.metrics import MetricInfo
 
-__all__ = ["YOY_BASES", "DERIVED_METRICS", "derive_metrics", "load_previous", "Previous"]
+__all__ = ["YOY_BASES", "DERIVED_METRICS", "derive_metrics", "load_previous", "Previous",
+           "check_same_factory"]
 
 #: Engine metrics for which a year-on-year reduction ``yoy.<name>`` is derived.
 YOY_BASES: tuple[str, ...] = (
@@ -128,17 +129,43 @@ class Previous:
         Where they came from (a path or ``"<mapping>"``).
     reporting_year : int or None
         The previous results' reporting year, when the JSON records it.
+    credit_code : str or None
+        The previous results' factory (unified social credit code), when recorded.
     """
 
-    __slots__ = ("metrics", "source", "reporting_year")
+    __slots__ = ("metrics", "source", "reporting_year", "credit_code")
 
-    def __init__(self, metrics, source="<mapping>", reporting_year=None):
+    def __init__(self, metrics, source="<mapping>", reporting_year=None, credit_code=None):
         self.metrics = dict(metrics)
         self.source = source
         self.reporting_year = reporting_year
+        self.credit_code = credit_code
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "reporting_year": self.reporting_year}
+
+
+def check_same_factory(prev: "Previous | None", credit_code: str | None) -> None:
+    """Refuse previous-year results of another factory (year-on-year needs the same one).
+
+    Raises
+    ------
+    InputError
+        The previous results' credit code (``factory.credit_code`` of a results JSON) differs
+        from ``credit_code``.
+    """
+    if prev is None or not credit_code or not prev.credit_code:
+        return  # a bare {"metrics": ...} mapping names no factory: nothing to compare
+    if str(prev.credit_code).upper() != str(credit_code).upper():
+        raise InputError([Problem(prev.source, "previous results belong to another factory",
+                                  field="factory.credit_code", found=prev.credit_code,
+                                  expected=f"{credit_code}, the factory being scored")])
+
+
+def _find_code(doc: Mapping[str, Any]) -> str | None:
+    fac = doc.get("factory")
+    code = fac.get("credit_code") if isinstance(fac, Mapping) else None
+    return code if isinstance(code, str) and code else None
 
 
 def _find_year(doc: Mapping[str, Any]) -> int | None:
@@ -178,10 +205,11 @@ def load_previous(previous: Any) -> Previous | None:
     elif hasattr(previous, "metrics") and not isinstance(previous, Mapping):
         inv = getattr(previous, "inventory", None)
         return Previous(previous.metrics, str(getattr(inv, "path", "<results>")),
-                        getattr(inv, "reporting_year", None))
+                        getattr(inv, "reporting_year", None),
+                        getattr(getattr(inv, "factory", None), "credit_code", None))
     else:
         doc = previous
     if not isinstance(doc, Mapping) or not isinstance(doc.get("metrics"), Mapping):
         raise InputError([Problem(source, "previous results have no top-level 'metrics' object",
                                   field="metrics", expected="{\"metrics\": {name: number}}")])
-    return Previous(doc["metrics"], source, _find_year(doc))
+    return Previous(doc["metrics"], source, _find_year(doc), _find_code(doc))

@@ -44,7 +44,8 @@ from typing import Any, Iterable, Mapping
 from carbon_core.errors import InputError, Problem
 from carbon_core.engine import ENGINE_METRICS
 
-from .derived import DERIVED_METRICS, Previous, derive_metrics, load_previous
+from .derived import (DERIVED_METRICS, Previous, check_same_factory, derive_metrics,
+                      load_previous)
 from .evidence import Eligibility, Evidence, FactoryInfo, check_eligibility, parse_evidence
 from .system import Indicator, IndicatorSystem, load_system
 
@@ -201,7 +202,7 @@ def _targets_met_share(evidence: Evidence, values: Mapping[str, Any], year: int 
     for t in targets:
         info, v = directions.get(t.metric), values.get(t.metric)
         hib = None if info is None else info.higher_is_better
-        if hib is None or not _finite(v):
+        if hib is None or v is None or not _finite(v) or t.value is None:
             parts.append(f"{t.metric}: cannot judge")
             continue
         ok = v >= t.value if hib else v <= t.value
@@ -312,13 +313,18 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
         if evidence.as_of != as_of:
             evidence = replace(evidence, as_of=as_of)
     else:
-        if evidence is None and inventory is not None:
+        declared: Mapping[str, Any] | None = evidence
+        if declared is None and inventory is not None:
             raw = getattr(inventory, "raw", {}) or {}
-            evidence = raw.get("evidence", {})
-        evidence = parse_evidence(evidence or {}, file=inv_path or "evidence", as_of=as_of,
+            declared = raw.get("evidence", {})
+        evidence = parse_evidence(declared or {}, file=inv_path or "evidence", as_of=as_of,
                                   gate=system.eligibility)
+        _refuse_misspelt_qualitative(system, evidence, inv_path or "evidence")
 
     prev = load_previous(previous)
+    check_same_factory(prev, getattr(factory, "credit_code", None) if factory is not None
+                       and not isinstance(factory, Mapping) else
+                       (factory or {}).get("credit_code") if isinstance(factory, Mapping) else None)
     notes: list[str] = []
     if system.is_template:
         notes.append(system.notice)
@@ -339,6 +345,36 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
     eligibility = check_eligibility(evidence, factory, as_of, config=system.eligibility)
     return _score(system, values, evidence, reporting_year, eligibility,
                   FactoryInfo.coerce(factory), inv_path, as_of, prev, notes)
+
+
+def _refuse_misspelt_qualitative(system: IndicatorSystem, evidence: Evidence, file: str) -> None:
+    """Refuse a declared ``[evidence.qualitative.<name>]`` that no indicator of ``system`` reads
+    but whose name is within one or two letters of one it does read (a misspelling would
+    otherwise score the item as not in place, silently).
+
+    Names far from every name read are kept: an inventory may carry evidence for another
+    programme's indicator system.
+
+    Raises
+    ------
+    InputError
+        Naming each such item and the name it most likely means.
+    """
+    import difflib
+
+    read = {ind.source.removeprefix("qualitative.") for ind in system.indicators
+            if ind.source_kind == "evidence" and ind.source.startswith("qualitative.")}
+    problems = []
+    for name in evidence.qualitative:
+        if name in read:
+            continue
+        near = difflib.get_close_matches(name, sorted(read), n=1, cutoff=0.85)
+        if near:
+            problems.append(Problem(file, f"no indicator of {system.id!r} reads this item",
+                                    row=f"evidence.qualitative.{name}", field=name,
+                                    found=name, expected=f"{near[0]!r} (a misspelling?)"))
+    if problems:
+        raise InputError(problems)
 
 
 @functools.lru_cache(maxsize=1)

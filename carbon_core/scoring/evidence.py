@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from carbon_core.errors import ProblemCollector
+
+from . import evidence_dates
 from carbon_core.errors import InputError, Problem
 from carbon_core.schema import Field, Table, unknown_key_problems, validate_into
 
@@ -181,6 +183,7 @@ class RecordItem:
     occurred: bool | None
     note: str = ""
     date: datetime.date | None = None
+    severity: str = ""  # e.g. 较大 (scoring.evidence_dates.SEVERITY_GRADES)
 
 
 @dataclass(frozen=True)
@@ -335,6 +338,8 @@ RECORD_ITEM = Table("record item", (
     Field("occurred", kind="bool", doc="true = it happened"),
     Field("note", kind="text", allow_empty=True, default="", required=False),
     Field("date", kind="date", required=False),
+    Field("severity", kind="text", required=False, default="", allow_empty=True,
+          doc="grade where the programme distinguishes it: 一般, 较大, 重大, 特别重大"),
 ), rows=False, doc="One exclusion of the programme's gate (eligibility.toml), written "
    "`key = false` or `key = { occurred = false, note = \"...\" }`; `period = \"2022-2024\"` "
    "states the years the record covers.")
@@ -506,7 +511,8 @@ def _parse_record(r, gate, problems) -> tuple[dict[str, RecordItem], str]:
             item = validate_into(RECORD_ITEM, v, problems.problems, file=problems.file,
                                  where=f"{row}.{key}")
             if item and item["occurred"] is not None:
-                record[key] = RecordItem(item["occurred"], item["note"] or "", item["date"])
+                record[key] = RecordItem(item["occurred"], item["note"] or "", item["date"],
+                                         item.get("severity") or "")
         else:
             problems.add("not true/false or a table", row=row, field=key, found=v,
                          expected="true, false or { occurred = <bool>, note = ..., date = ... }")
@@ -529,11 +535,20 @@ class Requirement:
 
 @dataclass(frozen=True)
 class Exclusion:
-    """One exclusion of the record window (``[evidence.record] <id>``)."""
+    """One exclusion of the record window (``[evidence.record] <id>``).
+
+    Attributes
+    ----------
+    id, name_zh, name_en : str
+    min_severity : str or None
+        For graded events (accidents), the lowest grade that excludes
+        (:data:`carbon_core.scoring.evidence_dates.SEVERITY_GRADES`); None: any grade excludes.
+    """
 
     id: str
     name_zh: str
     name_en: str
+    min_severity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -631,6 +646,9 @@ EXCLUSION = Table("exclusions", (
     Field("id", kind="text", pattern=_NAME_RE, doc="the key in [evidence.record]"),
     Field("name_zh", kind="text"),
     Field("name_en", kind="text"),
+    Field("min_severity", kind="choice", choices=evidence_dates.SEVERITY_GRADES, required=False,
+          doc="graded events (accidents): the lowest grade that excludes, 一般/较大/重大/特别重大 "
+              "(生产安全事故报告和调查处理条例, 国务院令第493号, Art. 3); absent: any grade"),
     Field("basis", kind="text", required=False),
     Field("assumption", kind="text", required=False),
 ), doc="One exclusion of the record window.")
@@ -711,7 +729,8 @@ def loads_gate(text: str, *, file: str = "<eligibility>") -> EligibilityConfig:
             problems.append(Problem(file, "duplicate exclusion id", row=f"exclusions[{i}]",
                                     field="id", found=e["id"], expected="ids used once"))
         seen.setdefault(e["id"], f"exclusions[{i}]")
-        excl.append(Exclusion(e["id"], e["name_zh"] or "", e["name_en"] or ""))
+        excl.append(Exclusion(e["id"], e["name_zh"] or "", e["name_en"] or "",
+                              e.get("min_severity")))
     if problems:
         raise InputError(problems, title=f"{len(problems)} problem"
                          f"{'s' if len(problems) != 1 else ''} in eligibility gate {file}")
@@ -833,17 +852,19 @@ def check_eligibility(evidence: Evidence, factory: Any = None,
                                        req.name_en.format(as_of=evidence.as_of), ok, why))
     years = config.record_years
     period = evidence.record_period or f"last {years} years"
+    window = evidence_dates.record_window(evidence.as_of, years)
+    uncovered = evidence_dates.period_problem(evidence.record_period, window)
     for ex in config.exclusions:
         item = evidence.record.get(ex.id)
         if item is None:
             passed, why = False, f"not declared in [evidence.record] ({period})"
-        elif item.occurred:
-            passed = False
-            why = "declared as occurred" + (f" on {item.date}" if item.date else "") + \
-                  (f": {item.note}" if item.note else "")
-        else:
-            passed, why = True, f"declared not occurred ({period})" + \
-                (f": {item.note}" if item.note else "")
+        else:  # dates inside the window only, severity where graded (scoring/evidence_dates.py)
+            passed, why = evidence_dates.judge_exclusion(
+                item.occurred, item.date, window, severity=item.severity,
+                min_severity=ex.min_severity)
+            why += f" ({period})" + (f": {item.note}" if item.note else "")
+            if passed and uncovered:
+                passed, why = False, uncovered
         checks.append(EligibilityCheck("exclusion." + ex.id,
                                        config.record_name_zh.format(years=years, name=ex.name_zh),
                                        config.record_name_en.format(years=years, name=ex.name_en),

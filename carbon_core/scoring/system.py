@@ -160,7 +160,8 @@ class IndicatorSystem:
         return {"id": self.id, "title_zh": self.title_zh, "title_en": self.title_en,
                 "version": self.version, "status": self.status, "template": self.is_template,
                 "notice": self.notice, "path": self.path, "pass_score": self.pass_score,
-                "programme": {"name": self.programme, "template": self.programme_template}}
+                "programme": {"name": self.programme, "template": self.programme_template},
+                "sha256": _file_digest(self.path)}
 
 
 # ------------------------------------------------------------------------------------- loading
@@ -385,6 +386,12 @@ def _parse_indicator(t, level_id, row, problems, metric_names) -> Indicator | No
                      when_missing=when_missing, combine=combine, assumption=assumption, **extra)
 
 
+def _file_digest(path: str) -> str | None:
+    from ..io.paths import file_digest  # SHA-256 of the system file (provenance, issue 9)
+
+    return file_digest(path)
+
+
 def load_system(path: str | Path | None = None, *,
                 metrics: Mapping[str, MetricInfo] | Iterable[str] | None = None,
                 programme: Any = None) -> IndicatorSystem:
@@ -419,7 +426,9 @@ def load_system(path: str | Path | None = None, *,
     else:
         label = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            from ..io.toml_text import decode_utf8  # not UTF-8: named, with the file
+
+            text = decode_utf8(Path(path).read_bytes(), label)
         except FileNotFoundError:
             raise InputError([_problem(label, "indicator-system file not found",
                                        expected="a TOML file")]) from None

@@ -7,6 +7,8 @@ import datetime
 import tomllib
 from pathlib import Path
 
+import shutil
+
 import pytest
 
 from carbon_core.balance.instruments import parse_instruments, parse_offsets
@@ -30,7 +32,9 @@ def _example_text() -> str:
 
 def _write(tmp_path, text: str) -> Path:
     """The example inventory, edited, next to a copy of its meter file."""
-    (tmp_path / "meters.parquet").symlink_to(EXAMPLE.parent / "meters.parquet")
+    # a copy, not a symlink: data files are confined to the inventory's folder, symlinks
+    # resolved (carbon_core.io.paths, issue 9)
+    shutil.copy(EXAMPLE.parent / "meters.parquet", tmp_path / "meters.parquet")
     p = tmp_path / "inventory.toml"
     p.write_text(text, encoding="utf-8")
     return p

@@ -81,7 +81,7 @@ def test_score_bad_system_lists_every_problem(fake_engine, tmp_path):
     bad.write_text(MINI_SYSTEM.replace("weight = 40", "weight = 45").replace(
         'id = "O2"', 'id = "O1"'), encoding="utf-8")
     r = CliRunner().invoke(cli.score, ["a.toml", "--system", str(bad)])
-    assert r.exit_code == 1
+    assert r.exit_code == 2  # bad input (carbon_core.cli._errors convention)
     assert "do not sum to 100" in r.output and "duplicate indicator id" in r.output
 
 
@@ -113,11 +113,11 @@ def test_rank_refuses_mixed_systems_and_bad_json(fake_engine, mini, tmp_path):
     a_json = tmp_path / "a.json"
     runner.invoke(cli.score, ["a.toml", "--system", mini, "-o", str(a_json)])
     r = runner.invoke(cli.rank, [str(a_json), "b.toml"])      # b with the template
-    assert r.exit_code == 1 and "different indicator systems" in r.output
+    assert r.exit_code == 2 and "different indicator systems" in r.output
     junk = tmp_path / "junk.json"
     junk.write_text('{"total_score": 5}', encoding="utf-8")
     r = runner.invoke(cli.rank, [str(junk)])
-    assert r.exit_code == 1 and "not a score JSON" in r.output
+    assert r.exit_code == 2 and "not a score JSON" in r.output
 
 
 def test_score_with_the_real_engine():

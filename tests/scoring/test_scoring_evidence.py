@@ -146,9 +146,14 @@ def test_other_city_configuration():
 
 def test_as_of_argument_overrides():
     ev = parse_evidence(good_evidence(), file="x", as_of=AS_OF)
-    assert check_eligibility(ev, HEFEI, D(2026, 1, 1)).failed == [
+    el = check_eligibility(ev, HEFEI, D(2026, 1, 1))
+    # judged in 2026 the declared record period 2022-2024 no longer covers 2025 (issue 9:
+    # the declared period must cover the three-year window, carbon_core.scoring.evidence_dates)
+    assert [k for k in el.failed if not k.startswith("exclusion.")] == [
         "certification.iso9001", "certification.iso14001", "certification.iso45001",
         "certification.iso50001"]
+    assert all("does not cover the window" in c.detail for c in el.checks
+               if c.id.startswith("exclusion.") and not c.passed)
 
 
 def test_empty_evidence_fails_every_requirement_but_parses():
