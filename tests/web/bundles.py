@@ -112,7 +112,8 @@ def hostile_bundles(good: Path, folder: Path) -> dict[str, tuple[bytes, str, boo
 
     # tampered: one member changed after the manifest was written (hash mismatch)
     tampered = dict(good_members)
-    tampered[inv_name] = tampered[inv_name].replace(b"tco2e = 9200", b"tco2e = 9100", 1)
+    tampered[inv_name] = tampered[inv_name].replace(b"tco2e = 9200", b"tco2e = 9100", 1) \
+        .replace(b"#1..9200", b"#1..9100")  # a consistent claim: 9,100 credits, 9,100 t
     assert tampered[inv_name] != good_members[inv_name]
     from carbon_core.verify.archive import write_archive
 
