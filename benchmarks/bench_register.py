@@ -27,7 +27,7 @@ import time
 import pytest
 
 from carbon_core.register import Register
-from carbon_core.register.state import Enterprise, _Ctx, apply_event
+from carbon_core.register.state import Enterprise, HandlerContext, apply_event
 from carbon_core.register.store import Draft, Event
 from carbon_core.register.workdays import add_working_days
 
@@ -40,7 +40,7 @@ CITY = "city:hefei"
 def _generate(reg: Register, n: int, seed: int = 7) -> int:
     rng = random.Random(seed)
     p = reg.procedure
-    ctx = _Ctx(p)
+    ctx = HandlerContext(p)
     districts = [d.id for d in p.districts]
     codes = [f"913401{i:012d}" for i in range(n)]
     home = {c: rng.choice(districts) for c in codes}

@@ -3,7 +3,7 @@
 The public surface is small and flat::
 
     import carbon_core
-    inv = carbon_core.load_inventory("examples/hefei-appliance/inventory.toml")
+    inv = carbon_core.load_inventory("path/to/inventory.toml")   # see README.md
     res = carbon_core.compute(inv)
     res.to_dict()["scope1"]["total_tco2e"]
 

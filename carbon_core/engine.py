@@ -15,7 +15,6 @@ The flow is one way, and the whole of it is here (see ``docs/design.md``):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -33,7 +32,7 @@ from .factors import Factor, FactorLibrary, SelectionRule, Source
 from .io.inventory import Inventory, load_inventory
 from .io.meters import MeterData, file_sha256, read_meter_data
 from .io.paths import confine_data_files
-from .lineitems import CATEGORIES, LineItem
+from .lineitems import CATEGORIES, ActivityLine, LineItem
 from .metrics import CORE_METRICS, MetricInfo
 from .results import Results
 from .sector import CarrierEnergy, FactoryView
@@ -50,26 +49,6 @@ ENGINE_METRICS: dict[str, MetricInfo] = (dict(CORE_METRICS) | dict(BALANCE_METRI
                                           | dict(SCOPE3_METRICS))
 
 _GJ_PER_TCE = 29.3076  # GB/T 2589-2020: 1 kgce = 29 307.6 kJ (7 000 kcal x 4.1868)
-
-
-@dataclass
-class _Line:
-    """An activity line before multiplication: monthly activity (12) and one factor."""
-
-    id: str
-    category: str
-    source: str
-    carrier: str
-    monthly: np.ndarray  # shape (12,) activity per month; annual-only lines are all zero
-    unallocated: float   # activity not attributable to a month (annual invoices)
-    activity_unit: str
-    factor: float
-    factor_unit: str
-    factors: tuple[Factor, ...]
-    gas: str = "CO2"
-    sign: float = 1.0
-    formula: str = ""
-    details: dict = field(default_factory=dict)
 
 
 def available_metrics(plugin_manager=None) -> dict[str, MetricInfo]:
@@ -143,7 +122,7 @@ class _Builder:
     def __init__(self, inv: Inventory, library: FactorLibrary):
         self.inv = inv
         self.lib = library
-        self.lines: list[_Line] = []
+        self.lines: list[ActivityLine] = []
         self.energy: list[dict] = []
         self.problems: list[Problem] = []
         self.used: dict[tuple, Factor] = {}
@@ -182,7 +161,7 @@ class _Builder:
     def _role_fuel(self, src, months, unallocated):
         if CARRIERS[src.carrier].kind == "biomass":  # CO2 biogenic, apart (carbon_core.scope3)
             specs, record, energy = biomass_lines(self.factor, src, months, unallocated)
-            self.lines.extend(_Line(**vars(s)) for s in specs)
+            self.lines.extend(specs)
             self.biogenic.extend([record] if record else [])
             self.energy.extend([energy] if energy else [])
             return
@@ -229,7 +208,7 @@ class _Builder:
         if not (ncv and cc and of):
             return
         ef = float(combustion_co2_factor(ncv[0], cc[0], of[0]))
-        self.lines.append(_Line(
+        self.lines.append(ActivityLine(
             id=f"fuel_combustion:{sid}:CO2", category="fuel_combustion", source=sid,
             carrier=carrier, monthly=monthly, unallocated=unallocated, activity_unit=unit,
             factor=ef, factor_unit=f"tCO2/{unit}", factors=(ncv[1], cc[1], of[1]),
@@ -241,7 +220,7 @@ class _Builder:
             if k in self.lib:
                 f = self.factor(k, f"t {gas}/GJ", where=where, edition=ed)
                 if f:
-                    self.lines.append(_Line(
+                    self.lines.append(ActivityLine(
                         id=f"fuel_combustion:{sid}:{gas}", category="fuel_combustion",
                         source=sid, carrier=carrier, monthly=monthly, unallocated=unallocated,
                         activity_unit=unit, factor=ncv[0] * f[0], factor_unit=f"t{gas}/{unit}",
@@ -257,7 +236,7 @@ class _Builder:
                         rule=choice.rule)
         if not f:
             return
-        self.lines.append(_Line(
+        self.lines.append(ActivityLine(
             id=f"{category}:{sid}:CO2", category=category, source=sid, carrier="electricity",
             monthly=monthly * 1e-3, unallocated=unallocated * 1e-3, activity_unit="MWh",
             factor=f[0], factor_unit="tCO2/MWh", factors=(f[1],), sign=sign,
@@ -269,7 +248,7 @@ class _Builder:
     def fugitive(self, sid, gas, monthly, unallocated):
         """Refrigerant / SF6 top-up: the mass added replaces what leaked (IPCC 2006 Vol. 3
         §7.5.2, top-up method; GB/T 32150-2015 counts HFC/SF6 among the gases)."""
-        self.lines.append(_Line(
+        self.lines.append(ActivityLine(
             id=f"fugitive:{sid}:{gas}", category="fugitive", source=sid, carrier=gas,
             monthly=monthly, unallocated=unallocated, activity_unit="t", factor=1.0,
             factor_unit=f"t{gas}/t", factors=(), gas=gas,
@@ -292,7 +271,7 @@ class _Builder:
             how = "heat metered in GJ"
         f = self.factor("heat.purchased.co2", "tCO2/GJ", where=where, region="CN")
         if f:
-            self.lines.append(_Line(
+            self.lines.append(ActivityLine(
                 id=f"{category}:{sid}:CO2", category=category, source=sid, carrier=carrier,
                 monthly=monthly, unallocated=unallocated, activity_unit="GJ", factor=f[0],
                 factor_unit="tCO2/GJ", factors=(f[1],), sign=sign,
@@ -459,7 +438,7 @@ def compute(inventory: Inventory | str | Path, *, library: FactorLibrary | None 
     electricity = b.electricity
 
     s3 = build_scope3(inv, library, b.problems)  # carbon_core.scope3: categories, methods, DQ
-    b.lines.extend(_Line(**vars(s)) for s in s3.lines)
+    b.lines.extend(s3.lines)
     b.used.update(s3.factors_used)
     feedstocks, removals = parse_biogenic(inv.raw.get("biogenic"), str(inv.path), b.problems)
     energy = _energy(inv, b, electricity)
@@ -907,7 +886,7 @@ def _gwp_factors(inv: Inventory, b: _Builder) -> None:
             ln.factors = (*ln.factors, f[1])
 
 
-def _multiply(inv: Inventory, lines: list[_Line]):
+def _multiply(inv: Inventory, lines: list[ActivityLine]):
     """All emissions in one vectorized multiply; line items with annual values."""
     if not lines:
         return [], np.zeros((0, 12)), np.zeros(0)

@@ -8,9 +8,14 @@ negative ``emissions_tco2e``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["LineItem", "CATEGORIES"]
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .factors import Factor
+
+__all__ = ["LineItem", "ActivityLine", "CATEGORIES"]
 
 #: Emission categories of GB/T 32150-2015 (plus Scope 3 and sector process categories).
 CATEGORIES = {
@@ -94,3 +99,59 @@ class LineItem:
         d = asdict(self)
         d["factor_keys"] = list(self.factor_keys)
         return d
+
+
+@dataclass
+class ActivityLine:
+    """An activity line before multiplication: monthly activity and one factor.
+
+    The engine builds one per meter, activity and gas; Scope 3 and the sector plugins hand theirs
+    in the same record. ``monthly`` is all zero for Scope 3: value-chain activity is annual
+    (``unallocated``).
+
+    Attributes
+    ----------
+    id : str
+        The line id (``fuel_combustion:<source>:CO2``, ``scope3:<id>:CO2e`` ...).
+    category : str
+        The line's category (a key of :data:`CATEGORIES`).
+    source : str
+        The inventory id of the meter, activity or Scope 3 line.
+    carrier : str
+        What the activity is (a carrier, a material, a mode of transport, a waste type ...).
+    monthly : numpy.ndarray
+        Activity per month, shape (12,), in ``activity_unit``; all zero for annual-only lines.
+    unallocated : float
+        Annual activity not attributed to a month, in ``activity_unit``.
+    activity_unit : str
+        Unit of the activity (``t``, ``t*km``, ``CNY`` ...).
+    factor : float
+        Emission factor [tCO2e per ``activity_unit``] (or per ``factor_unit``).
+    factor_unit : str
+        Unit of ``factor``.
+    factors : tuple of Factor
+        The factors used, for the citation and the provenance.
+    gas : str
+        The gas column of the line item (``"CO2"``; a Scope 3 factor is already CO2e).
+    sign : float
+        +1.0 for an emission; -1.0 for an export line (the engine's convention).
+    formula : str
+        The computation in words, shown in the results.
+    details : dict
+        Method, data quality and conversion steps, copied into the line item.
+    """
+
+    id: str
+    category: str
+    source: str
+    carrier: str
+    monthly: np.ndarray
+    unallocated: float
+    activity_unit: str
+    factor: float
+    factor_unit: str
+    factors: tuple[Factor, ...]
+    gas: str = "CO2"
+    sign: float = 1.0
+    formula: str = ""
+    details: dict = field(default_factory=dict)

@@ -69,7 +69,21 @@ _ALL = {"1", "all", "true", "yes", "*"}
 
 @dataclass(frozen=True)
 class PluginInfo:
-    """One loaded plugin."""
+    """One loaded plugin.
+
+    Attributes
+    ----------
+    name : str
+        The entry-point name.
+    version : str
+        The distribution's version.
+    distribution : str
+        The distribution (package) that provides it.
+    value : str
+        The entry point's target (``module:object``).
+    sectors : tuple of str
+        The sectors it provides.
+    """
 
     name: str
     version: str
@@ -80,7 +94,19 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class PluginFailure:
-    """A plugin that could not be loaded: its name, where it comes from, and why."""
+    """A plugin that could not be loaded: its name, where it comes from, and why.
+
+    Attributes
+    ----------
+    name : str
+        The entry-point name.
+    distribution : str
+        The distribution that provides it.
+    value : str
+        The entry point's target.
+    reason : str
+        Why it could not be loaded (the exception, in words).
+    """
 
     name: str
     distribution: str
@@ -93,7 +119,19 @@ class PluginFailure:
 
 @dataclass
 class LoadReport:
-    """What happened when the manager was built (no warnings are emitted: read this instead)."""
+    """What happened when the manager was built (no warnings are emitted: read this instead).
+
+    Attributes
+    ----------
+    autoload : bool
+        Whether entry points were loaded.
+    blocked : list of str
+        Entry-point names skipped because ``$CARBON_CORE_DISABLE_PLUGINS`` names them.
+    loaded : list of PluginInfo
+        The plugins loaded.
+    failed : list of PluginFailure
+        The plugins that failed to load (the others still load).
+    """
 
     autoload: bool
     blocked: list[str] = field(default_factory=list)
@@ -296,7 +334,17 @@ def _index_sectors(pm: CarbonPluginManager, owners: dict[str, str]) -> None:
 
 
 def get_plugin_manager(*, autoload: bool = True) -> CarbonPluginManager:
-    """The process-wide manager, built on first call and cached (per ``autoload`` value)."""
+    """The process-wide manager, built on first call and cached (per ``autoload`` value).
+
+    Parameters
+    ----------
+    autoload : bool
+        Load the installed plugins' entry points.
+
+    Returns
+    -------
+    CarbonPluginManager
+    """
     global _MANAGER, _MANAGER_AUTOLOAD
     if _MANAGER is None or _MANAGER_AUTOLOAD != autoload:
         _MANAGER = build_plugin_manager(autoload=autoload)
@@ -312,13 +360,25 @@ def reset_plugin_manager() -> None:
 
 
 def report(plugin_manager: pluggy.PluginManager | None = None) -> LoadReport:
-    """The load report: loaded plugins with versions and sectors, failures, blocked names."""
+    """The load report: loaded plugins with versions and sectors, failures, blocked names.
+
+    Parameters
+    ----------
+    plugin_manager : pluggy.PluginManager, optional
+        Default: :func:`get_plugin_manager`.
+    """
     pm = plugin_manager or get_plugin_manager()
     return getattr(pm, "load_report", LoadReport(autoload=False))
 
 
 def sectors(plugin_manager: pluggy.PluginManager | None = None) -> dict[str, SectorPlugin]:
-    """Sector name -> plugin object, for every loaded plugin."""
+    """Sector name -> plugin object, for every loaded plugin.
+
+    Parameters
+    ----------
+    plugin_manager : pluggy.PluginManager, optional
+        Default: :func:`get_plugin_manager`.
+    """
     pm = plugin_manager or get_plugin_manager()
     index = getattr(pm, "sector_index", None)
     if index is None:  # a plain pluggy manager given by a caller
@@ -383,7 +443,13 @@ def _call_hook(impl):
 
 
 def indicator_contributions(plugin_manager: pluggy.PluginManager | None = None) -> list[dict]:
-    """Every indicator the plugins propose, each with ``provider`` set; duplicate ids are errors."""
+    """Every indicator the plugins propose, each with ``provider`` set; duplicate ids are errors.
+
+    Parameters
+    ----------
+    plugin_manager : pluggy.PluginManager, optional
+        Default: :func:`get_plugin_manager`.
+    """
     pm = plugin_manager or get_plugin_manager()
     out: dict[str, dict] = {}
     for impl in pm.hook.carbon_indicator_contributions.get_hookimpls():

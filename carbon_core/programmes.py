@@ -101,6 +101,13 @@ PROGRAMME_TABLE = _programme_table()
 def register_programme_file(role: str, doc: str) -> None:
     """Declare a new kind of bundle file (``[files] <role> = "..."``), e.g. a procedure.
 
+    Parameters
+    ----------
+    role : str
+        The role's key in a bundle's ``[files]`` table (e.g. ``"procedure"``).
+    doc : str
+        One line for the field reference (what the file holds).
+
     Raises
     ------
     PluginError
@@ -152,11 +159,22 @@ class Programme:
         return f"{self.meta.get('title_zh', self.name)} ({self.meta.get('title_en', self.name)})"
 
     def has(self, role: str) -> bool:
-        """Whether the bundle names a file for ``role``."""
+        """Whether the bundle names a file for ``role``.
+
+        Parameters
+        ----------
+        role : str
+            A file role (``"indicator_system"``, ``"policy"``, ``"eligibility"`` ...).
+        """
         return role in self.files
 
     def file(self, role: str):
         """The file the bundle names for ``role`` (a path-like object; ``.read_text()`` works).
+
+        Parameters
+        ----------
+        role : str
+            A file role the bundle names.
 
         Raises
         ------
@@ -174,7 +192,13 @@ class Programme:
         return ref
 
     def label(self, role: str) -> str:
-        """A stable, human-readable label of a bundle file (``programmes/<name>/<file>``)."""
+        """A stable, human-readable label of a bundle file (``programmes/<name>/<file>``).
+
+        Parameters
+        ----------
+        role : str
+            A file role the bundle names.
+        """
         return f"programmes/{self.name}/{self.files[role]}"
 
 
@@ -262,6 +286,13 @@ def programme_registry(plugin_manager=None) -> dict[str, Programme]:
 def available_programmes(plugin_manager=None) -> list[str]:
     """Names of every programme known to the registry.
 
+    Parameters
+    ----------
+    plugin_manager : pluggy.PluginManager, optional
+        Also list the programmes its plugins contribute.
+
+    Examples
+    --------
     >>> DEFAULT_PROGRAMME in available_programmes()
     True
     """
@@ -270,6 +301,17 @@ def available_programmes(plugin_manager=None) -> list[str]:
 
 def get_programme(name: str | None = None, *, plugin_manager=None) -> Programme:
     """The programme bundle called ``name``.
+
+    Parameters
+    ----------
+    name : str, optional
+        The programme's name (default :data:`DEFAULT_PROGRAMME`).
+    plugin_manager : pluggy.PluginManager, optional
+        Also look among the programmes its plugins contribute.
+
+    Returns
+    -------
+    Programme
 
     Raises
     ------

@@ -172,7 +172,18 @@ class Table:
         return out
 
     def with_fields(self, *extra: Field) -> "Table":
-        """This table with more fields (a later layer extending a declaration)."""
+        """This table with more fields (a later layer extending a declaration).
+
+        Parameters
+        ----------
+        *extra : Field
+            The fields added after the declared ones.
+
+        Returns
+        -------
+        Table
+            A new declaration; this one is unchanged.
+        """
         return Table(self.name, self.fields + tuple(extra), rows=self.rows,
                      required=self.required, doc=self.doc)
 
@@ -180,14 +191,21 @@ class Table:
 class Rows:
     """Validated rows of one table: float64 / object / bool arrays, one element per row.
 
-    Attributes
+    ``rows[key]`` is the column of a declared field (``key in rows`` tests for one); ``len(rows)``
+    is the number of rows.
+
+    Parameters
     ----------
     table : str
-    ids : numpy.ndarray of str
+        The table's name.
+    ids : sequence of str
         The rows' ``id`` keys (default ``"<table>[<i>]"``).
-    labels : list of str
+    labels : sequence of str
         ``process.<sector>.<table>[<i>]``, for problems.
-    given : dict of str -> numpy.ndarray of bool
+    columns : dict of str to numpy.ndarray
+        One array per declared field, one element per row: numbers float64 in the field's
+        canonical unit, booleans bool, the rest object.
+    given : dict of str to numpy.ndarray of bool
         Whether the user gave the key in each row (False: default or NaN placeholder).
     """
 
@@ -473,6 +491,20 @@ KINDS: dict[str, _Kind] = {
 def suggest(key: str, allowed: Iterable[str]) -> str | None:
     """The declared key closest to ``key`` (difflib), or None.
 
+    Parameters
+    ----------
+    key : str
+        The key as written.
+    allowed : iterable of str
+        The declared keys.
+
+    Returns
+    -------
+    str or None
+        The closest declared key (:func:`difflib.get_close_matches`, cutoff 0.6).
+
+    Examples
+    --------
     >>> suggest("gap_polcy", ["files", "gap_policy"])
     'gap_policy'
     """
@@ -482,7 +514,24 @@ def suggest(key: str, allowed: Iterable[str]) -> str | None:
 
 def unknown_key_problems(raw: Mapping, allowed: Iterable[str], *, file: str,
                          row: str | None) -> list[Problem]:
-    """One problem per key of ``raw`` not in ``allowed``, each suggesting the closest valid key."""
+    """One problem per key of ``raw`` not in ``allowed``, each suggesting the closest valid key.
+
+    Parameters
+    ----------
+    raw : mapping
+        A parsed table.
+    allowed : iterable of str
+        Its declared keys.
+    file : str
+        The file, for the problems.
+    row : str or None
+        The table path, for the problems.
+
+    Returns
+    -------
+    list of Problem
+        Empty when every key is declared.
+    """
     allowed = list(allowed)
     out = []
     for key in raw:
@@ -559,6 +608,21 @@ def validate_into(table: Table, raw: Any, problems: list[Problem], *, file: str,
     an entry that is not a table), with every declared key present (given, default, or None when
     invalid); None when ``raw`` is not a table at all. ``rows`` overrides ``table.rows`` (validate
     one row of a row table: ``rows=False``).
+
+    Parameters
+    ----------
+    table : Table
+        The declaration.
+    raw : any
+        As parsed by :mod:`tomllib`: a mapping, or a list of mappings for row tables.
+    problems : list of Problem
+        Every problem found is appended.
+    file : str
+        The file named in problems.
+    where : str, optional
+        The table path of ``raw``, named as the row of problems.
+    rows : bool, optional
+        Overrides ``table.rows``.
     """
     ctx = _Ctx(file, where, problems)
     if table.rows if rows is None else rows:
@@ -588,6 +652,8 @@ def validate(table: Table, raw: Any, *, file: str = "input", where: str | None =
         The file named in problems.
     where : str, optional
         The table path of ``raw`` (``"meters[0]"``), named as the row of problems.
+    title : str, optional
+        The title of the raised error (default: ``N problems in the input``).
 
     Raises
     ------
@@ -604,7 +670,26 @@ def validate(table: Table, raw: Any, *, file: str = "input", where: str | None =
 
 def validate_rows(table: Table, raw: Sequence, *, file: str, where: str,
                   problems: list[Problem]) -> list[dict[str, Any] | None]:
-    """Validate an array of tables (rows labelled ``where[i]``), collecting problems."""
+    """Validate an array of tables (rows labelled ``where[i]``), collecting problems.
+
+    Parameters
+    ----------
+    table : Table
+        The declaration of one row.
+    raw : sequence
+        The array of tables.
+    file : str
+        The file named in problems.
+    where : str
+        The array's table path; row ``i`` is labelled ``where[i]``.
+    problems : list of Problem
+        Every problem found is appended.
+
+    Returns
+    -------
+    list of dict or None
+        One validated row per input row (None where the entry is not a table).
+    """
     return _validate_rows(table, raw, _Ctx(file, None, problems), where)
 
 
@@ -626,6 +711,10 @@ def rows_to_arrays(table: Table, raw: list, where: str, file: str, problems: lis
     raw : list of mapping
     where : str
         The rows' table path; row ``i`` is labelled ``where[i]`` (``where`` itself if ``single``).
+    file : str
+        The file named in problems.
+    problems : list of Problem
+        Every problem found is appended (duplicate ids, unknown keys, bad values and units).
     single : bool
         ``raw`` holds the one table of a single (not row) table: no ``id`` key, no ``[i]`` labels.
 

@@ -162,14 +162,26 @@ class FactoryView:
 
     @property
     def total_tce_calorific(self) -> float:
-        """Comprehensive energy consumption [tce], electricity at 当量值 (GB/T 2589-2020)."""
+        """Comprehensive energy consumption [tce], electricity at 当量值 (GB/T 2589-2020).
+
+        References
+        ----------
+        GB/T 2589-2020 综合能耗计算通则 (General rules for calculation of the comprehensive energy
+        consumption).
+        """
         if self.energy_totals is not None:
             return self.energy_totals[0]
         return float(math.fsum(e.tce_calorific for e in self.energy.values()))
 
     @property
     def total_tce_equivalent(self) -> float:
-        """Comprehensive energy consumption [tce], electricity at 等价值 (GB/T 2589-2020)."""
+        """Comprehensive energy consumption [tce], electricity at 等价值 (GB/T 2589-2020).
+
+        References
+        ----------
+        GB/T 2589-2020 综合能耗计算通则 (General rules for calculation of the comprehensive energy
+        consumption).
+        """
         if self.energy_totals is not None:
             return self.energy_totals[1]
         return float(math.fsum(e.tce_equivalent for e in self.energy.values()))
@@ -177,6 +189,13 @@ class FactoryView:
     @classmethod
     def from_tce(cls, tce_by_carrier: Mapping[str, float], **kw: Any) -> "FactoryView":
         """A view from energy in tce by carrier (当量值 = 等价值), e.g. for examples and tests.
+
+        Parameters
+        ----------
+        tce_by_carrier : mapping of str to float
+            Energy by carrier [tce].
+        **kw
+            The other fields of the view (``reporting_year``, ``region``, ``output`` ...).
 
         Examples
         --------
@@ -214,7 +233,23 @@ class _Batch:
 
 @dataclass
 class SectorResult:
-    """What one sector returns: line items (Scope 1) and metrics (``sector.<name>.*``)."""
+    """What one sector returns: line items (Scope 1) and metrics (``sector.<name>.*``).
+
+    Attributes
+    ----------
+    plugin : str
+        The plugin's name.
+    version : str
+        The plugin's version.
+    line_items : list of LineItem
+        Its line items (Scope 1 by default), each in tCO2e.
+    metrics : dict of str to float or None
+        Its ``sector.<name>.*`` metrics.
+    factors : list of Factor
+        The factors it used.
+    claims : tuple of str
+        The carriers it accounts for itself (the engine refuses a core fuel line for them).
+    """
 
     plugin: str
     version: str
@@ -238,14 +273,25 @@ class SectorResult:
 class SectorContext:
     """What a kernel may use: factor lookups, the factory (read-only), problems, :meth:`emit`.
 
-    Attributes
+    Parameters
     ----------
-    factory : FactoryView
-        The factory's energy by carrier, production, reporting year and region, read-only.
+    plugin : SectorPlugin
+        The plugin whose kernel runs (it names the line items).
+    library : FactorLibrary
+        The factor library of the run (the plugin's own factor tables included).
+    gwp_set : str
+        The inventory's GWP set (``"AR5"`` ...), for CO2e totals.
+    file : str
+        The inventory file, for problems.
+    reporting_year : int or None
+        The reporting year (for the selection of dated factors).
     region : str
         Default region of factor lookups (``"CN"``).
-    reporting_year : int or None
-    gwp_set : str
+    factory : FactoryView, optional
+        The factory's energy by carrier, production, reporting year and region, read-only
+        (default: an empty view of the year).
+
+    The keywords are kept as attributes of the same names.
     """
 
     def __init__(self, plugin: "SectorPlugin", library: FactorLibrary, *, gwp_set: str,
@@ -344,7 +390,17 @@ class SectorContext:
         return values, cites, confirmed
 
     def problem(self, message: str, *, row=None, field=None, found=None, expected=None) -> None:
-        """Record a data problem; all problems are raised together after the kernel ran."""
+        """Record a data problem; all problems are raised together after the kernel ran.
+
+        Parameters
+        ----------
+        message : str
+            What is wrong.
+        row, field : str, optional
+            Where (``process.<sector>.<table>[i]`` and the key).
+        found, expected : optional
+            What was found and what was expected.
+        """
         self.problems.append(Problem(file=self.file, message=message, row=row, field=field,
                                      found=found, expected=expected))
 
@@ -415,7 +471,15 @@ class SectorContext:
     # -- read back, for metrics -------------------------------------------------------------------
 
     def total_t(self, gas: str | None = None, *, tag: str | None = None) -> float:
-        """Tonnes of ``gas`` emitted so far (all gases when None: then only meaningful for CO2)."""
+        """Tonnes of ``gas`` emitted so far (all gases when None: then only meaningful for CO2).
+
+        Parameters
+        ----------
+        gas : str, optional
+            The gas (``"CO2"``, ``"CH4"`` ...).
+        tag : str, optional
+            Only the items emitted with this tag.
+        """
         total = 0.0
         for b in self._batches:
             if tag is not None and b.tag != tag:
@@ -425,7 +489,13 @@ class SectorContext:
         return total
 
     def total_tco2e(self, *, tag: str | None = None) -> float:
-        """CO2e emitted so far [tCO2e] with the inventory's GWP set (only items of ``tag``)."""
+        """CO2e emitted so far [tCO2e] with the inventory's GWP set (only items of ``tag``).
+
+        Parameters
+        ----------
+        tag : str, optional
+            Only the items emitted with this tag.
+        """
         total = 0.0
         for b in self._batches:
             if tag is not None and b.tag != tag:
@@ -549,7 +619,18 @@ class SectorPlugin:
 
     def claims(self, data: Mapping[str, Any]) -> tuple[str, ...]:
         """Carriers this plugin accounts itself for these validated inputs (default:
-        :attr:`claimed_carriers`); the engine refuses a core fuel line for any of them."""
+        :attr:`claimed_carriers`); the engine refuses a core fuel line for any of them.
+
+        Parameters
+        ----------
+        data : mapping
+            The plugin's validated inputs (:meth:`validate`).
+
+        Returns
+        -------
+        tuple of str
+            Carrier ids.
+        """
         return tuple(self.claimed_carriers)
 
     # -- hooks (a SectorPlugin instance is itself a pluggy plugin) ----------------------------
@@ -646,6 +727,13 @@ class SectorPlugin:
 
     def validate(self, inputs: Mapping | None, *, file: str = "inventory") -> dict[str, Any]:
         """Check ``inputs`` against :attr:`tables`; return arrays in canonical units.
+
+        Parameters
+        ----------
+        inputs : mapping or None
+            The inventory's ``[process.<sector>]`` table.
+        file : str
+            The inventory file, for problems.
 
         Raises
         ------
@@ -793,6 +881,27 @@ def mass_balance(start, end, purchased, shipped, recovered) -> np.ndarray:
     the gas that left the site in products (charged into refrigerators, vehicles, switchgear) or was
     sent back for recycling or destruction (IPCC 2006 Vol. 3 ch. 7 §7.5.2 and ch. 8 §8.2, the
     factory-level form of the mass-balance approach).
+
+    Parameters
+    ----------
+    start, end : array_like
+        Stock of the gas at the start and the end of the year.
+    purchased : array_like
+        Gas bought in the year.
+    shipped : array_like
+        Gas that left the site in products.
+    recovered : array_like
+        Gas sent back for recycling or destruction.
+
+    Returns
+    -------
+    numpy.ndarray
+        Emissions, float64, in the unit of the inputs (one unit for all five, e.g. kg).
+
+    References
+    ----------
+    IPCC 2006 Guidelines for National Greenhouse Gas Inventories, Vol. 3 ch. 7 §7.5.2
+    (refrigeration, mass-balance approach) and ch. 8 §8.2 (electrical equipment, SF6).
 
     Examples
     --------

@@ -77,13 +77,32 @@ def approach1_sum(values: Iterable[float], relative_u95: Iterable[float]) -> flo
     -------
     float
         ``sqrt(sum((U_i x_i)^2))``, absolute.
+
+    References
+    ----------
+    IPCC 2006 Guidelines for National Greenhouse Gas Inventories, Vol. 1 ch. 3, Eq. 3.2
+    (approach 1, uncertainty of a sum).
     """
     return math.sqrt(math.fsum((u * x) ** 2 for x, u in zip(values, relative_u95)))
 
 
 @dataclass(frozen=True)
 class Parameter:
-    """One source of uncertainty: a factor key or a meter."""
+    """One source of uncertainty: a factor key or a meter.
+
+    Attributes
+    ----------
+    id : str
+        The parameter's id: the factor key, or ``meter:<id>``.
+    kind : str
+        ``"factor"`` or ``"meter"``.
+    relative_u95 : float
+        Relative half-width of its 95 % interval [1] (0.05 = ±5 %).
+    source : str
+        Where the range comes from (the publisher's table, or the meter's accuracy class).
+    confidence : str
+        The confidence mark of the range (C, S, M, X), if the table gives one.
+    """
 
     id: str
     kind: str          # "factor" or "meter"
@@ -94,7 +113,20 @@ class Parameter:
 
 @dataclass
 class UncertaintyTable:
-    """Published ranges by factor key, and the keys that have none (with the reason)."""
+    """Published ranges by factor key, and the keys that have none (with the reason).
+
+    Attributes
+    ----------
+    ranges : dict of str to dict
+        Factor key -> ``relative_u95`` [1], ``default``, ``lower``, ``upper`` (in ``unit``),
+        ``confidence`` and ``citation``.
+    none : list of (str, str)
+        Key prefixes whose sources publish no range, with the reason (held fixed).
+    source : dict
+        The ``[source]`` table of the last file read.
+    files : list of str
+        The files read.
+    """
 
     ranges: dict[str, dict] = field(default_factory=dict)
     none: list[tuple[str, str]] = field(default_factory=list)
@@ -102,7 +134,20 @@ class UncertaintyTable:
     files: list[str] = field(default_factory=list)
 
     def lookup(self, key: str) -> tuple[dict | None, str | None]:
-        """(range row, None) for a key with a published range; (None, reason) otherwise."""
+        """(range row, None) for a key with a published range; (None, reason) otherwise.
+
+        Parameters
+        ----------
+        key : str
+            A factor key.
+
+        Returns
+        -------
+        row : dict or None
+            The published range, when there is one.
+        reason : str or None
+            Otherwise why there is none (a ``[[none]]`` prefix's reason, or no entry at all).
+        """
         if key in self.ranges:
             return self.ranges[key], None
         for prefix, reason in self.none:
@@ -165,6 +210,24 @@ class Model:
 
     ``terms`` are summands (value and the parameters they rest on) grouped into named sums;
     :meth:`quantities` turns group sums into the reported quantities.
+
+    Attributes
+    ----------
+    parameters : list of Parameter
+        Every source of uncertainty, one random draw each per iteration.
+    term_value : numpy.ndarray
+        Shape (T,): the value of each summand [tCO2e, or tce for energy terms].
+    term_group : list of str
+        Shape (T,): the named sum each summand belongs to (Scope 1, the grid's unmatched
+        volume ...).
+    pairs : list of (int, int)
+        ``(term, parameter)``: the parameters each summand rests on.
+    base : dict of str to float
+        Constants of the quantities (residual factor, green volumes, offsets, output, value added).
+    line_parameters : dict of str to list of str
+        Line item id -> the parameter ids it rests on.
+    without : list of dict
+        Factors held fixed, each with the reason (no published range, or measured).
     """
 
     parameters: list[Parameter]
@@ -176,6 +239,7 @@ class Model:
     without: list[dict]
 
     def groups(self) -> list[str]:
+        """The names of the sums, sorted."""
         return sorted(set(self.term_group))
 
 
@@ -186,7 +250,19 @@ def _meter_kwh(res) -> dict[str, float]:
 
 
 def build_model(res, table: UncertaintyTable | None = None) -> Model:
-    """The parameters and terms of a result (see the module docstring)."""
+    """The parameters and terms of a result (see the module docstring).
+
+    Parameters
+    ----------
+    res : Results
+        A computed result.
+    table : UncertaintyTable, optional
+        The published ranges (default: :func:`load_table`).
+
+    Returns
+    -------
+    Model
+    """
     table = table or load_table()
     inv = res.inventory
     params: dict[str, Parameter] = {}
@@ -475,7 +551,15 @@ def propagate(res, *, draws: int = 10_000, seed: int = 0,
 
 
 def print_uncertainty(section: dict, console) -> None:
-    """The uncertainty section on the terminal (mean and 95 % interval, approach 1 beside)."""
+    """The uncertainty section on the terminal (mean and 95 % interval, approach 1 beside).
+
+    Parameters
+    ----------
+    section : dict
+        The ``uncertainty`` section (:func:`propagate`).
+    console : rich.console.Console
+        Where the table is printed.
+    """
     from rich.table import Table
 
     t = Table(title=f"不确定性 Uncertainty: {section['draws']} draws, seed {section['seed']} "

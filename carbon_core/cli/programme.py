@@ -33,12 +33,6 @@ def _fail(exc: Exception) -> None:
     sys.exit(2)
 
 
-def _open(ctx_obj) -> "object":
-    from ..register import Register
-
-    return Register(ctx_obj["db"], programme=ctx_obj["programme"])
-
-
 def _date(ctx, param, value):
     if value is None:
         return None
@@ -308,22 +302,38 @@ def revoke(reg, actor, on, code, ground, evidence, docs):
                       documents=_docs(docs), on=on)
 
 
-@programme.command()
-@click.argument("code")
-@click.option("--as-of", "as_of", callback=_date, default=None, metavar="DATE")
-@_command
-def status(reg, actor, on, code, as_of):
-    """An enterprise's state (as of a date)."""
-    return reg.status(_need_actor(actor), code, as_of=as_of)
+def _enterprise_view(name: str, doc: str) -> click.Command:
+    """Register ``carbon programme NAME CODE [--as-of DATE]``, a read of one enterprise.
+
+    The command calls the :class:`~carbon_core.register.Register` method of the same name with
+    the actor, the credit code and the date the view is taken as of.
+
+    Parameters
+    ----------
+    name : str
+        The subcommand and the ``Register`` method (``"status"``, ``"history"``); a name in
+        :data:`_READ_ONLY`, so the view never creates a register file.
+    doc : str
+        The command's help text.
+
+    Returns
+    -------
+    click.Command
+        The registered command.
+    """
+
+    def view(reg, actor, on, code, as_of):
+        return getattr(reg, name)(_need_actor(actor), code, as_of=as_of)
+
+    view.__name__ = view.__qualname__ = name
+    view.__doc__ = doc
+    view = _command(view)
+    view = click.option("--as-of", "as_of", callback=_date, default=None, metavar="DATE")(view)
+    return programme.command(name=name)(click.argument("code")(view))
 
 
-@programme.command()
-@click.argument("code")
-@click.option("--as-of", "as_of", callback=_date, default=None, metavar="DATE")
-@_command
-def history(reg, actor, on, code, as_of):
-    """Every event of an enterprise."""
-    return reg.history(_need_actor(actor), code, as_of=as_of)
+status = _enterprise_view("status", "An enterprise's state (as of a date).")
+history = _enterprise_view("history", "Every event of an enterprise.")
 
 
 @programme.command()

@@ -35,12 +35,15 @@ def _sections() -> list[tuple[Table, str, str]]:
     from ..scoring.evidence import ELIGIBILITY_TABLE, EVIDENCE
     from ..scoring.system import SYSTEM_TABLE
     from .inventory import inventory_schema
+    from .targets import DYNAMIC, TARGETS
 
     return [
         (inventory_schema(), "Inventory: top level", ""),
         (INSTRUMENT, "[[instruments]]", "instruments"),
         (OFFSET, "[[offsets]]", "offsets"),
         (EVIDENCE, "[evidence]", "evidence"),
+        (TARGETS, "[targets]", "targets"),
+        (DYNAMIC, "[dynamic]", "dynamic"),
         (programmes.PROGRAMME_TABLE, "Programme bundle: programmes/<name>/programme.toml", ""),
         (ELIGIBILITY_TABLE, "Programme bundle: programmes/<name>/eligibility.toml", ""),
         (SYSTEM_TABLE, "Programme bundle: programmes/<name>/indicators.toml (indicator system; "

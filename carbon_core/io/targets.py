@@ -48,8 +48,13 @@ Two top-level inventory tables, both optional and both read by nothing that comp
         restructured = false
         description = ""                   # required when restructured
 
-Every problem is reported at once with its table path and key (:func:`check_tables`, called by
-:func:`carbon_core.io.inventory.parse_inventory`), unknown keys included.
+Both tables are declared with the schema layer (:data:`TARGETS`, :data:`DYNAMIC`,
+:mod:`carbon_core.schema`), like every other input table, so unknown keys are refused by
+construction and ``docs/inventory.md``'s field reference is generated from the same
+declarations. What needs more than one field (base values need their base year, a name change
+needs the former name, a target declared twice) is checked here. Every problem is reported at
+once with its table path and key (:func:`check_tables`, called by
+:func:`carbon_core.io.inventory.parse_inventory`).
 
 Examples
 --------
@@ -68,9 +73,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ProblemCollector
+from ..schema import Field, Table, validate_into
 
 __all__ = ["Target", "Targets", "Project", "DynamicFields", "PROJECT_KINDS", "PROJECT_STATUS",
-           "TABLES", "check_tables", "parse_targets", "parse_dynamic"]
+           "TABLES", "TARGETS", "DYNAMIC", "check_tables", "parse_targets", "parse_dynamic"]
 
 #: Project kind -> (中文, English).
 PROJECT_KINDS: dict[str, tuple[str, str]] = {
@@ -91,12 +97,80 @@ PROJECT_STATUS: dict[str, tuple[str, str]] = {
 TABLES = ("targets", "dynamic")
 
 _METRIC = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+$")
-_TARGET_KEYS = {"base_year", "base_values", "base_source", "annual"}
-_ANNUAL_KEYS = {"year", "metric", "value", "note"}
-_DYNAMIC_KEYS = {"filled_by", "filled_on", "problems", "next_year_plan", "projects", "changes"}
-_PROJECT_KEYS = {"name", "kind", "status", "completed_on", "investment_wan_cny", "saving_tce",
-                 "reduction_tco2e", "description"}
-_CHANGE_KEYS = {"name_changed", "former_name", "restructured", "description"}
+_METRIC_DOC = "a dotted metric name of the results such as intensity.tco2e_per_wan_cny"
+
+
+def _year_field(name: str, doc: str, required: bool = True) -> Field:
+    return Field(name, kind="integer", minimum=1990, maximum=2100, required=required, doc=doc)
+
+
+def _text(name: str, doc: str) -> Field:
+    return Field(name, kind="text", allow_empty=True, required=False, default="", doc=doc)
+
+
+def _texts(name: str, doc: str) -> Field:
+    return Field(name, kind="list", item=Field("item", kind="text", allow_empty=True),
+                 required=False, default=[], doc=doc)
+
+
+#: One ``[[targets.annual]]`` row.
+ANNUAL = Table("targets.annual", (
+    _year_field("year", "the year the target is for (年度目标)"),
+    Field("metric", kind="text", pattern=_METRIC.pattern, doc=_METRIC_DOC),
+    Field("value", kind="number", minimum=None,
+          doc="the target value, a finite number in the metric's unit"),
+    _text("note", "where the target is set (e.g. the zero-carbon plan's section)"),
+), doc="One quantified annual target; the plan's quantified targets "
+       "(`[[evidence.plan.targets]]`) are merged in.")
+
+#: The ``[targets]`` table.
+TARGETS = Table("targets", (
+    _year_field("base_year", "the base year (基准年); required beside base_values",
+                required=False),
+    Field("base_values", kind="any", required=False, default={},
+          doc="the base year's figures: a table of metric name = number (e.g. "
+              "`{ \"intensity.tco2e_per_wan_cny\" = 0.262 }`)"),
+    _text("base_source", "the source of the base-year figures (a verification report ...)"),
+    Field("annual", kind="rows", table=ANNUAL, required=False, default=[]),
+), rows=False, doc="Base year and quantified annual targets, for the report and the dynamic "
+                   "management table; read by nothing that computes a number.")
+
+#: One ``[[dynamic.projects]]`` row.
+PROJECT = Table("dynamic.projects", (
+    Field("name", kind="text", doc="the project's name (a non-empty string)"),
+    Field("kind", kind="choice", choices=tuple(PROJECT_KINDS), required=False, default="other",
+          doc="节能改造 energy saving, 可再生能源 renewable, 工艺降碳 process, 能碳管理 "
+              "management, 其他 other"),
+    Field("status", kind="choice", choices=tuple(PROJECT_STATUS), required=False,
+          default="completed", doc="已完成 completed, 实施中 ongoing, 计划中 planned"),
+    Field("completed_on", kind="date", required=False, doc="the day it was completed"),
+    Field("investment_wan_cny", required=False, doc="investment [万元]"),
+    Field("saving_tce", required=False, doc="expected energy saving per year [tce]"),
+    Field("reduction_tco2e", required=False, doc="expected emission reduction per year [tCO2e]"),
+    _text("description", "what was done"),
+), doc="One energy or carbon project carried out in the reporting year (节能降碳项目).")
+
+#: The ``[dynamic.changes]`` table.
+CHANGES = Table("dynamic.changes", (
+    Field("name_changed", kind="bool", required=False, default=False,
+          doc="the factory's name changed (名称变更)"),
+    _text("former_name", "the name before the change; required when name_changed"),
+    Field("restructured", kind="bool", required=False, default=False,
+          doc="merger, split, transfer of the site ... (重组)"),
+    _text("description", "what changed; required when restructured"),
+), doc="Major changes in the reporting year (名称变更、重组等重大变化).")
+
+#: The ``[dynamic]`` table.
+DYNAMIC = Table("dynamic", (
+    _text("filled_by", "who filled in the table (填报人)"),
+    Field("filled_on", kind="date", required=False, doc="the day it was filled in (填报日期)"),
+    _texts("problems", "problems found (存在的问题); one string counts as a list of one"),
+    _texts("next_year_plan", "the next year's work plan (下一年度工作计划); one string counts "
+                             "as a list of one"),
+    Field("projects", kind="rows", table=PROJECT, required=False, default=[]),
+    Field("changes", kind="table", table=CHANGES, required=False),
+), rows=False, doc="The fields the factory fills in its year-end dynamic management table "
+                   "(动态管理表); read by nothing that computes a number.")
 
 
 @dataclass(frozen=True)
@@ -106,11 +180,13 @@ class Target:
     Attributes
     ----------
     year : int
+        The year the target is for.
     metric : str
         A metric name of the results (``intensity.tco2e_per_wan_cny``...).
     value : float
         The target value, in the metric's unit.
     note : str
+        Where the target is set (free text, may be empty).
     origin : str
         Where it was declared (``targets.annual[0]`` or ``evidence.plan.targets[1]``).
     """
@@ -124,7 +200,19 @@ class Target:
 
 @dataclass(frozen=True)
 class Targets:
-    """The base year, its declared figures, and the annual targets (sorted by year, metric)."""
+    """The base year, its declared figures, and the annual targets (sorted by year, metric).
+
+    Attributes
+    ----------
+    base_year : int or None
+        The base year (基准年), when declared.
+    base_values : mapping of str to float
+        The base year's figures by metric name, each in the metric's unit.
+    base_source : str
+        The source of the base-year figures.
+    annual : tuple of Target
+        Every annual target, from ``[targets]`` and the plan, sorted by (year, metric).
+    """
 
     base_year: int | None = None
     base_values: Mapping[str, float] = field(default_factory=dict)
@@ -132,7 +220,18 @@ class Targets:
     annual: tuple[Target, ...] = ()
 
     def for_year(self, year: int) -> list[Target]:
-        """The targets of one year."""
+        """The targets of one year.
+
+        Parameters
+        ----------
+        year : int
+            The target year.
+
+        Returns
+        -------
+        list of Target
+            In (year, metric) order; empty when the year has none.
+        """
         return [t for t in self.annual if t.year == year]
 
     def metrics(self) -> list[str]:
@@ -142,7 +241,27 @@ class Targets:
 
 @dataclass(frozen=True)
 class Project:
-    """An energy or carbon project carried out (节能降碳项目)."""
+    """An energy or carbon project carried out (节能降碳项目).
+
+    Attributes
+    ----------
+    name : str
+        The project's name.
+    kind : str
+        A key of :data:`PROJECT_KINDS`.
+    status : str
+        A key of :data:`PROJECT_STATUS`.
+    completed_on : str
+        ISO date it was completed, or ``""``.
+    investment_wan_cny : float or None
+        Investment [万元].
+    saving_tce : float or None
+        Expected energy saving per year [tce].
+    reduction_tco2e : float or None
+        Expected emission reduction per year [tCO2e].
+    description : str
+        What was done.
+    """
 
     name: str
     kind: str = "other"
@@ -156,7 +275,21 @@ class Project:
 
 @dataclass(frozen=True)
 class DynamicFields:
-    """What the factory fills in its dynamic management table."""
+    """What the factory fills in its dynamic management table.
+
+    Attributes
+    ----------
+    filled_by, filled_on : str
+        Who filled it in, and the ISO date (``""`` when not given).
+    projects : tuple of Project
+        The projects carried out in the reporting year.
+    name_changed, restructured : bool
+        Major changes in the year.
+    former_name, change_description : str
+        The former name, and what changed.
+    problems, next_year_plan : tuple of str
+        Problems found and the next year's plan, blank entries left out.
+    """
 
     filled_by: str = ""
     filled_on: str = ""
@@ -173,38 +306,19 @@ def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _unknown(p: ProblemCollector, table: Mapping, known: set, where: str) -> None:
-    for k in table:
-        if k not in known:
-            p.add("unknown key", row=where, field=str(k), expected=f"one of {sorted(known)}")
+def _table(p: ProblemCollector, raw: Mapping[str, Any], decl: Table) -> dict[str, Any]:
+    """``raw[decl.name]`` validated against ``decl`` into ``p`` ({} when not a table)."""
+    table = raw.get(decl.name, {})
+    if isinstance(table, Mapping):
+        # one string where a list of strings is declared counts as a list of one
+        lists = {f.name for f in decl.fields if f.kind == "list"}
+        table = {k: [v] if k in lists and isinstance(v, str) else v for k, v in table.items()}
+    out = validate_into(decl, table, p.problems, file=p.file, where=decl.name, rows=False)
+    return out if out is not None else {}
 
 
-def _year(p: ProblemCollector, v: Any, where: str, key: str) -> int | None:
-    if isinstance(v, bool) or not isinstance(v, int) or not 1990 <= v <= 2100:
-        p.add("not a year", row=where, field=key, found=v, expected="a year such as 2025")
-        return None
-    return v
-
-
-def _strings(p: ProblemCollector, v: Any, where: str, key: str) -> tuple[str, ...]:
-    if isinstance(v, str):
-        v = [v]
-    if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
-        p.add("wrong type", row=where, field=key, found=v, expected="a list of strings")
-        return ()
-    return tuple(s for s in v if s.strip())
-
-
-def _date(p: ProblemCollector, v: Any, where: str, key: str) -> str:
-    if isinstance(v, datetime.date):
-        return v.isoformat()
-    if isinstance(v, str):
-        try:
-            return datetime.date.fromisoformat(v).isoformat()
-        except ValueError:
-            pass
-    p.add("not a date", row=where, field=key, found=v, expected="a TOML date such as 2025-01-15")
-    return ""
+def _date_text(v: Any) -> str:
+    return v.isoformat() if isinstance(v, datetime.date) else ""
 
 
 def parse_targets(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> Targets:
@@ -217,19 +331,20 @@ def parse_targets(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> 
     p : ProblemCollector, optional
         Where problems go; when None, they are raised at once as an
         :class:`~carbon_core.errors.InputError`.
+
+    Returns
+    -------
+    Targets
+        The base year and values, and every well-formed annual target; a target declared in
+        both ``[targets]`` and ``[evidence.plan]`` for the same year and metric is taken once,
+        and with two different values it is a problem.
     """
     own = p is None
     p = ProblemCollector("inventory") if p is None else p
-    table = raw.get("targets", {})
-    if not isinstance(table, Mapping):
-        p.add("[targets] must be a table", field="targets", found=type(table).__name__)
-        table = {}
-    _unknown(p, table, _TARGET_KEYS, "targets")
-    base_year = None
-    if "base_year" in table:
-        base_year = _year(p, table["base_year"], "targets", "base_year")
+    table = _table(p, raw, TARGETS)
+    base_year = table.get("base_year")
     base_values: dict[str, float] = {}
-    bv = table.get("base_values", {})
+    bv = table.get("base_values") or {}
     if not isinstance(bv, Mapping):
         p.add("wrong type", row="targets", field="base_values", found=bv,
               expected="a table of metric name = number")
@@ -237,7 +352,7 @@ def parse_targets(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> 
     for k, v in bv.items():
         if not _METRIC.match(str(k)):
             p.add("not a metric name", row="targets.base_values", field=str(k),
-                  expected="a dotted metric name such as intensity.tco2e_per_wan_cny")
+                  expected=_METRIC_DOC)
         elif not _number(v):
             p.add("not a number", row="targets.base_values", field=str(k), found=v,
                   expected="a finite number")
@@ -246,11 +361,6 @@ def parse_targets(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> 
     if base_values and base_year is None:
         p.add("base values need their base year", row="targets", field="base_year",
               expected="base_year = YYYY beside base_values")
-    base_source = table.get("base_source", "")
-    if not isinstance(base_source, str):
-        p.add("wrong type", row="targets", field="base_source", found=base_source,
-              expected="a string naming the source of the base-year figures")
-        base_source = ""
 
     found: dict[tuple[int, str], Target] = {}
 
@@ -263,34 +373,10 @@ def parse_targets(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> 
                   field="value", found=t.value,
                   expected=f"{prior.value!r} as in {prior.origin}, or one declaration")
 
-    rows = table.get("annual", [])
-    if not isinstance(rows, list):
-        p.add("wrong type", row="targets", field="annual", found=type(rows).__name__,
-              expected="[[targets.annual]] rows")
-        rows = []
-    for i, row in enumerate(rows):
-        where = f"targets.annual[{i}]"
-        if not isinstance(row, Mapping):
-            p.add("wrong type", row=where, found=row, expected="a table")
-            continue
-        _unknown(p, row, _ANNUAL_KEYS, where)
-        year = _year(p, row.get("year"), where, "year")
-        metric = row.get("metric")
-        if not isinstance(metric, str) or not _METRIC.match(metric):
-            p.add("not a metric name", row=where, field="metric", found=metric,
-                  expected="a dotted metric name such as intensity.tco2e_per_wan_cny")
-            metric = None
-        value = row.get("value")
-        if not _number(value):
-            p.add("not a number", row=where, field="value", found=value,
-                  expected="the target value, a finite number in the metric's unit")
-            value = None
-        note = row.get("note", "")
-        if not isinstance(note, str):
-            p.add("wrong type", row=where, field="note", found=note, expected="a string")
-            note = ""
-        if year is not None and metric and value is not None:
-            add(Target(year, metric, float(value), note, where))
+    for i, row in enumerate(table.get("annual") or []):
+        if row is not None and None not in (row["year"], row["metric"], row["value"]):
+            add(Target(row["year"], row["metric"], row["value"], row["note"] or "",
+                       f"targets.annual[{i}]"))
 
     plan = raw.get("evidence", {}).get("plan", {}) if isinstance(raw.get("evidence"), Mapping) \
         else {}
@@ -304,7 +390,7 @@ def parse_targets(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> 
     if own:
         p.raise_if_any()
     annual = tuple(sorted(found.values(), key=lambda t: (t.year, t.metric)))
-    return Targets(base_year, base_values, base_source, annual)
+    return Targets(base_year, base_values, table.get("base_source") or "", annual)
 
 
 def parse_dynamic(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> DynamicFields:
@@ -316,99 +402,55 @@ def parse_dynamic(raw: Mapping[str, Any], p: ProblemCollector | None = None) -> 
         The whole parsed inventory.
     p : ProblemCollector, optional
         Where problems go; when None they are raised at once.
+
+    Returns
+    -------
+    DynamicFields
+        The declared fields; invalid values (already recorded as problems) take their defaults.
     """
     own = p is None
     p = ProblemCollector("inventory") if p is None else p
-    table = raw.get("dynamic", {})
-    if not isinstance(table, Mapping):
-        p.add("[dynamic] must be a table", field="dynamic", found=type(table).__name__)
-        table = {}
-    _unknown(p, table, _DYNAMIC_KEYS, "dynamic")
-    filled_by = table.get("filled_by", "")
-    if not isinstance(filled_by, str):
-        p.add("wrong type", row="dynamic", field="filled_by", found=filled_by, expected="a string")
-        filled_by = ""
-    filled_on = _date(p, table["filled_on"], "dynamic", "filled_on") if "filled_on" in table \
-        else ""
-    problems = _strings(p, table.get("problems", []), "dynamic", "problems")
-    plan = _strings(p, table.get("next_year_plan", []), "dynamic", "next_year_plan")
-
+    table = _table(p, raw, DYNAMIC)
     projects = []
-    rows = table.get("projects", [])
-    if not isinstance(rows, list):
-        p.add("wrong type", row="dynamic", field="projects", expected="[[dynamic.projects]] rows")
-        rows = []
-    for i, row in enumerate(rows):
-        where = f"dynamic.projects[{i}]"
-        if not isinstance(row, Mapping):
-            p.add("wrong type", row=where, found=row, expected="a table")
+    for row in table.get("projects") or []:
+        if row is None:
             continue
-        _unknown(p, row, _PROJECT_KEYS, where)
-        name = row.get("name")
-        if not isinstance(name, str) or not name.strip():
-            p.add("a project needs its name", row=where, field="name", found=name,
-                  expected="a non-empty string")
-            name = ""
-        kind = row.get("kind", "other")
-        if kind not in PROJECT_KINDS:
-            p.add("unknown project kind", row=where, field="kind", found=kind,
-                  expected=f"one of {list(PROJECT_KINDS)}")
-            kind = "other"
-        status = row.get("status", "completed")
-        if status not in PROJECT_STATUS:
-            p.add("unknown project status", row=where, field="status", found=status,
-                  expected=f"one of {list(PROJECT_STATUS)}")
-            status = "completed"
-        nums: dict[str, float | None] = {}
-        for k in ("investment_wan_cny", "saving_tce", "reduction_tco2e"):
-            v = row.get(k)
-            if v is not None and (not _number(v) or v < 0):
-                p.add("not a number >= 0", row=where, field=k, found=v,
-                      expected="a finite number >= 0")
-                v = None
-            nums[k] = None if v is None else float(v)
-        done = _date(p, row["completed_on"], where, "completed_on") if "completed_on" in row \
-            else ""
-        desc = row.get("description", "")
-        if not isinstance(desc, str):
-            p.add("wrong type", row=where, field="description", found=desc, expected="a string")
-            desc = ""
-        projects.append(Project(name, kind, status, done, nums["investment_wan_cny"],
-                                nums["saving_tce"], nums["reduction_tco2e"], desc))
-
-    ch = table.get("changes", {})
-    if not isinstance(ch, Mapping):
-        p.add("wrong type", row="dynamic", field="changes", expected="a [dynamic.changes] table")
-        ch = {}
-    _unknown(p, ch, _CHANGE_KEYS, "dynamic.changes")
-    flags = {}
-    for k in ("name_changed", "restructured"):
-        v = ch.get(k, False)
-        if not isinstance(v, bool):
-            p.add("wrong type", row="dynamic.changes", field=k, found=v, expected="true or false")
-            v = False
-        flags[k] = v
-    former = ch.get("former_name", "")
-    desc = ch.get("description", "")
-    for k, v in (("former_name", former), ("description", desc)):
-        if not isinstance(v, str):
-            p.add("wrong type", row="dynamic.changes", field=k, found=v, expected="a string")
-    former = former if isinstance(former, str) else ""
-    desc = desc if isinstance(desc, str) else ""
-    if flags["name_changed"] and not former.strip():
+        projects.append(Project(row["name"] or "", row["kind"] or "other",
+                                row["status"] or "completed", _date_text(row["completed_on"]),
+                                row["investment_wan_cny"], row["saving_tce"],
+                                row["reduction_tco2e"], row["description"] or ""))
+    ch = table.get("changes") or {}
+    name_changed = ch.get("name_changed") is True
+    restructured = ch.get("restructured") is True
+    former = ch.get("former_name") or ""
+    desc = ch.get("description") or ""
+    if name_changed and not former.strip():
         p.add("a name change needs the former name", row="dynamic.changes", field="former_name",
               expected="the factory's name before the change")
-    if flags["restructured"] and not desc.strip():
+    if restructured and not desc.strip():
         p.add("a restructuring needs its description", row="dynamic.changes", field="description",
               expected="what changed (merger, split, transfer of the site...)")
     if own:
         p.raise_if_any()
-    return DynamicFields(filled_by, filled_on, tuple(projects), flags["name_changed"], former,
-                         flags["restructured"], desc, problems, plan)
+
+    def texts(key: str) -> tuple[str, ...]:
+        return tuple(s for s in table.get(key) or () if s is not None and s.strip())
+
+    return DynamicFields(table.get("filled_by") or "", _date_text(table.get("filled_on")),
+                         tuple(projects), name_changed, former, restructured, desc,
+                         texts("problems"), texts("next_year_plan"))
 
 
 def check_tables(raw: Mapping[str, Any], p: ProblemCollector) -> None:
-    """Validate ``[targets]`` and ``[dynamic]`` into an inventory's problem collector."""
+    """Validate ``[targets]`` and ``[dynamic]`` into an inventory's problem collector.
+
+    Parameters
+    ----------
+    raw : mapping
+        The whole parsed inventory.
+    p : ProblemCollector
+        The inventory's collector; the problems of both tables are added to it, nothing raised.
+    """
     if "targets" in raw:
         parse_targets(raw, p)
     if "dynamic" in raw:

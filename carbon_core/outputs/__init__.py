@@ -43,7 +43,18 @@ DOCUMENT_WRITERS: dict[str, tuple[str, str]] = {
 
 
 def document_writer(fmt: str) -> Callable:
-    """The writer of format ``fmt`` (KeyError listing the formats otherwise)."""
+    """The writer of format ``fmt`` (KeyError listing the formats otherwise).
+
+    Parameters
+    ----------
+    fmt : str
+        A document format (``html``, ``pdf``, ``xlsx``, ``json``).
+
+    Returns
+    -------
+    callable
+        ``writer(doc, path) -> Path``, its module imported on this first use.
+    """
     try:
         module, name = DOCUMENT_WRITERS[fmt]
     except KeyError:

@@ -34,7 +34,27 @@ KINDS = {"self": "自评价报告 self-evaluation report",
 
 @dataclass
 class Prepared:
-    """Everything a factory's documents are built from."""
+    """Everything a factory's documents are built from.
+
+    Attributes
+    ----------
+    results_obj : Results
+        The computed result (the hourly series are only here).
+    results : dict
+        Its JSON document (``Results.to_dict()``).
+    score : dict
+        The score JSON (``Evaluation.to_dict()``).
+    history : History
+        The previous years given.
+    programme : Programme
+        The programme bundle.
+    targets : Targets
+        The inventory's base year and annual targets.
+    dynamic : DynamicFields
+        The inventory's dynamic-table fields.
+    generator : str
+        ``carbon_core <version>``.
+    """
 
     results_obj: Any
     results: dict
@@ -86,6 +106,8 @@ def prepare(inventory: str | Path, *, previous: Sequence[str | Path] = (),
         The day evidence is judged on (default 31 December of the reporting year).
     ledger : path, optional
         SQLite claims ledger to record and check the certificate claims in.
+    plugins : bool
+        Load the installed sector plugins.
     """
     from ..engine import compute
     from ..io.targets import parse_dynamic, parse_targets
@@ -119,6 +141,19 @@ def make_report(inputs: Sequence[str | Path], *, kind: str = "self",
 
     ``self`` and ``dynamic`` take one inventory; ``district`` takes the factories' dynamic
     tables (``.json`` or ``.xlsx`` written by ``--kind dynamic``).
+
+    Parameters
+    ----------
+    inputs : sequence of path
+        One inventory (``self``, ``dynamic``), or dynamic tables (``district``).
+    kind : str
+        ``self`` (自评价报告), ``dynamic`` (动态管理表) or ``district`` (动态管理汇总表).
+    previous, programme, system, as_of, ledger, plugins
+        As for :func:`prepare` (one inventory only).
+
+    Returns
+    -------
+    Document
 
     Raises
     ------

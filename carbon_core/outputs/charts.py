@@ -41,6 +41,13 @@ def _e(s: object) -> str:
 def standalone(svg: str) -> str:
     """A chart as a standalone SVG file's text (with the namespace declaration).
 
+    Parameters
+    ----------
+    svg : str
+        A chart's inline SVG text.
+
+    Examples
+    --------
     >>> standalone("<svg viewBox='0 0 1 1'></svg>")[:40]
     '<svg xmlns="http://www.w3.org/2000/svg" '
     """
@@ -50,6 +57,13 @@ def standalone(svg: str) -> str:
 def nice_max(v: float) -> float:
     """A round axis maximum >= ``v`` (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k).
 
+    Parameters
+    ----------
+    v : float
+        The largest value to show; not finite or <= 0 gives 1.0.
+
+    Examples
+    --------
     >>> nice_max(0.0), nice_max(7.3), nice_max(1234.0)
     (1.0, 8.0, 1500.0)
     """
@@ -126,6 +140,8 @@ def stacked_bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence
         One value per category for each series.
     unit : str
         Axis unit, e.g. ``"tCO2e"``.
+    title : str
+        The chart's title (also its accessible name).
     """
     width, height, left, right, top_m, bottom_m = 680, 320, 64, 12, 44, 40
     w, h = width - left - right, height - top_m - bottom_m
@@ -171,7 +187,19 @@ def stacked_bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence
 
 def grouped_hbars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *,
                   unit: str, title: str) -> str:
-    """Horizontal bars, one group per label, one bar per series (energy structure)."""
+    """Horizontal bars, one group per label, one bar per series (energy structure).
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One group per label (carriers).
+    series : sequence of (label, values)
+        One value per label for each series (当量值 and 等价值 ...).
+    unit : str
+        Axis unit, e.g. ``"tce"``.
+    title : str
+        The chart's title (also its accessible name).
+    """
     ns = max(len(series), 1)
     bar, gap = 14, 12
     left, right, top_m = 190, 70, 36
@@ -218,6 +246,10 @@ def waterfall(steps: Sequence[tuple[str, float, str]], *, unit: str, title: str)
     steps : sequence of (label, value, kind)
         ``kind`` is ``"total"`` (a bar from 0 to ``value``) or ``"delta"`` (a floating bar from
         the running total by ``value``, negative = a reduction).
+    unit : str
+        Axis unit, e.g. ``"tCO2e"``.
+    title : str
+        The chart's title (also its accessible name).
     """
     width, height, left, right, top_m, bottom_m = 680, 320, 64, 12, 24, 56
     w, h = width - left - right, height - top_m - bottom_m
@@ -283,7 +315,13 @@ def heatmap(share: np.ndarray, *, day_labels: Sequence[tuple[int, str]], title: 
         ``(24, days)`` values in [0, 1]; NaN where nothing was consumed.
     day_labels : sequence of (column index, label)
         Where to write day-axis labels (month starts).
+    title : str
+        The chart's title (also its accessible name).
+    legend_zh, legend_en : str
+        The legend's caption.
 
+    Notes
+    -----
     Runs of cells of one colour class along an hour's row are one sub-path, and each class is one
     ``<path>``, so a year of hours stays small.
     """
@@ -342,7 +380,21 @@ def heatmap(share: np.ndarray, *, day_labels: Sequence[tuple[int, str]], title: 
 
 def bars_vs_max(labels: Sequence[str], values: Sequence[float], maxima: Sequence[float], *,
                 unit: str, title: str = "") -> str:
-    """Horizontal bars of points earned against the maximum (the maximum as an outline)."""
+    """Horizontal bars of points earned against the maximum (the maximum as an outline).
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One bar per label (first-level indicators).
+    values : sequence of float
+        Points earned.
+    maxima : sequence of float
+        The maximum points of each.
+    unit : str
+        Axis unit (``"分 points"``); the title when none is given.
+    title : str
+        The chart's title.
+    """
     bar, gap, left, right, top_m = 16, 10, 200, 90, 30
     height = top_m + len(labels) * (bar + gap) + 24
     width = 680
@@ -369,7 +421,21 @@ def bars_vs_max(labels: Sequence[str], values: Sequence[float], maxima: Sequence
 def trend(years: Sequence[int], series: Sequence[tuple[str, Sequence[float | None]]],
           targets: Sequence[tuple[str, Sequence[float | None]]] = (), *, unit: str,
           title: str) -> str:
-    """Lines of actual values by year, with targets as hollow diamonds joined by a dashed line."""
+    """Lines of actual values by year, with targets as hollow diamonds joined by a dashed line.
+
+    Parameters
+    ----------
+    years : sequence of int
+        The x axis.
+    series : sequence of (label, values)
+        Actual values by year (None where unknown).
+    targets : sequence of (label, values)
+        Target values by year (None where none is set).
+    unit : str
+        Axis unit.
+    title : str
+        The chart's title (also its accessible name).
+    """
     width, height, left, right, top_m, bottom_m = 680, 300, 72, 24, 44, 36
     w, h = width - left - right, height - top_m - bottom_m
     every = [v for _, vs in list(series) + list(targets) for v in vs if v is not None]

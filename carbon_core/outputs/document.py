@@ -82,14 +82,34 @@ class Num:
 
 @dataclass(frozen=True)
 class Text:
-    """A text cell with an optional CSS class (``ok``, ``bad``, ``muted``, ``mono``)."""
+    """A text cell with an optional CSS class (``ok``, ``bad``, ``muted``, ``mono``).
+
+    Attributes
+    ----------
+    text : str
+        The printed text.
+    css : str
+        Its CSS class in the HTML document (ignored by the other writers).
+    """
 
     text: str
     css: str = ""
 
 
 def cell_text(cell: Any) -> str:
-    """The printed form of any cell (Num, Text, bool, None, str)."""
+    """The printed form of any cell (Num, Text, bool, None, str).
+
+    Parameters
+    ----------
+    cell : any
+        A table cell.
+
+    Returns
+    -------
+    str
+        The number as printed (:class:`Num`), the text, ``—`` for None, ``是 yes`` / ``否 no``
+        for booleans, else ``str(cell)``.
+    """
     if isinstance(cell, Num):
         return cell.text
     if isinstance(cell, Text):
@@ -103,7 +123,21 @@ def cell_text(cell: Any) -> str:
 
 @dataclass
 class Table:
-    """A table: a caption, column headers and rows of cells."""
+    """A table: a caption, column headers and rows of cells.
+
+    Attributes
+    ----------
+    caption : str
+        The table's caption, Chinese first.
+    columns : sequence of str
+        The column headers.
+    rows : list of list
+        The rows, one cell per column (:class:`Num`, :class:`Text`, str, bool or None).
+    id : str
+        An anchor id, or empty.
+    note : str
+        A note printed under the table.
+    """
 
     caption: str
     columns: Sequence[str]
@@ -114,7 +148,17 @@ class Table:
 
 @dataclass
 class KeyValues:
-    """Label / value pairs (a two-column table without a header)."""
+    """Label / value pairs (a two-column table without a header).
+
+    Attributes
+    ----------
+    caption : str
+        The caption.
+    rows : list of (str, any)
+        Label -> cell.
+    id : str
+        An anchor id, or empty.
+    """
 
     caption: str
     rows: list[tuple[str, Any]] = field(default_factory=list)
@@ -123,7 +167,21 @@ class KeyValues:
 
 @dataclass
 class Figure:
-    """A chart (inline SVG text) with the table of its numbers beside it."""
+    """A chart (inline SVG text) with the table of its numbers beside it.
+
+    Attributes
+    ----------
+    caption : str
+        The caption.
+    svg : str
+        The chart as inline SVG text (:mod:`carbon_core.outputs.charts`).
+    table : Table
+        The numbers the chart shows, printed beside it.
+    id : str
+        An anchor id, or empty.
+    wide : bool
+        Give the chart the full page width.
+    """
 
     caption: str
     svg: str
@@ -156,7 +214,15 @@ class Series:
 
 @dataclass
 class Note:
-    """A paragraph; ``level`` is ``info``, ``warning`` or ``template``."""
+    """A paragraph; ``level`` is ``info``, ``warning`` or ``template``.
+
+    Attributes
+    ----------
+    text : str
+        The paragraph.
+    level : str
+        ``info``, ``warning`` or ``template`` (a template notice, shown prominently).
+    """
 
     text: str
     level: str = "info"
@@ -164,7 +230,17 @@ class Note:
 
 @dataclass
 class Section:
-    """A numbered section: Chinese title first, English beside it."""
+    """A numbered section: Chinese title first, English beside it.
+
+    Attributes
+    ----------
+    id : str
+        The section's number or anchor.
+    title_zh, title_en : str
+        Its title.
+    blocks : list
+        Its content: tables, key-values, figures, notes, series.
+    """
 
     id: str
     title_zh: str
@@ -172,6 +248,13 @@ class Section:
     blocks: list[Any] = field(default_factory=list)
 
     def add(self, *blocks: Any) -> "Section":
+        """Append ``blocks`` (None is skipped) and return the section.
+
+        Parameters
+        ----------
+        *blocks : any
+            Blocks to append.
+        """
         self.blocks.extend(b for b in blocks if b is not None)
         return self
 
@@ -194,6 +277,8 @@ class Document:
     sections : list of Section
     data : dict
         A machine-readable record of the document (the dynamic table's JSON), if any.
+    generator : str
+        The program and version that built the document, printed in its footer.
     series : list of Series
         Long tables only the XLSX writer includes (the hourly series of a year).
     """
@@ -210,6 +295,15 @@ class Document:
     series: list = field(default_factory=list)
 
     def section(self, id: str, title_zh: str, title_en: str) -> Section:
+        """Add a new, empty section and return it.
+
+        Parameters
+        ----------
+        id : str
+            The section's number or anchor.
+        title_zh, title_en : str
+            Its title.
+        """
         s = Section(id, title_zh, title_en)
         self.sections.append(s)
         return s
@@ -218,6 +312,24 @@ class Document:
 def resolve_pointer(doc: Any, pointer: str) -> Any:
     """The value at a JSON pointer (RFC 6901: ``/a/b~1c/0``) in ``doc``.
 
+    Parameters
+    ----------
+    doc : any
+        A JSON document.
+    pointer : str
+        The pointer; ``""`` or ``"/"`` is the whole document.
+
+    Raises
+    ------
+    KeyError, IndexError
+        The pointer names nothing in ``doc``.
+
+    References
+    ----------
+    RFC 6901, *JavaScript Object Notation (JSON) Pointer*, IETF, 2013.
+
+    Examples
+    --------
     >>> resolve_pointer({"metrics": {"balance.net_tco2e": 5.0}}, "/metrics/balance.net_tco2e")
     5.0
     """
@@ -231,7 +343,18 @@ def resolve_pointer(doc: Any, pointer: str) -> Any:
 
 
 def pct(part: float | None, whole: float | None) -> float | None:
-    """``part / whole`` or None when either is missing or ``whole`` is 0."""
+    """``part / whole`` or None when either is missing or ``whole`` is 0.
+
+    Parameters
+    ----------
+    part, whole : float or None
+        The part and the whole, in one unit.
+
+    Returns
+    -------
+    float or None
+        The share [1] (not times 100).
+    """
     if part is None or whole is None or whole == 0:
         return None
     return part / whole
@@ -240,6 +363,22 @@ def pct(part: float | None, whole: float | None) -> float | None:
 def change(current: float | None, previous: float | None) -> tuple[float | None, float | None]:
     """(absolute change, relative change) from ``previous`` to ``current``.
 
+    Parameters
+    ----------
+    current : float or None
+        This year's value.
+    previous : float or None
+        The earlier value.
+
+    Returns
+    -------
+    absolute : float or None
+        ``current - previous`` (None when either is missing).
+    relative : float or None
+        ``(current - previous) / previous`` [1] (None when ``previous`` is 0 or missing).
+
+    Examples
+    --------
     >>> change(90.0, 100.0)
     (-10.0, -0.1)
     """

@@ -81,6 +81,12 @@ def dynamic_record(results: dict, score: dict, *, programme: Mapping[str, Any],
         Previous years; the year before the reporting year is "last year".
     targets : carbon_core.io.targets.Targets, optional
     dynamic : carbon_core.io.targets.DynamicFields, optional
+    programme : mapping
+        The programme bundle's ``[programme]`` table (titles, status).
+    programme_name : str
+        The programme's registry name.
+    generator : str
+        ``carbon_core <version>``, recorded in the table.
     """
     history = history or History()
     year = results["reporting_year"]
@@ -153,6 +159,11 @@ def build_dynamic(record: dict) -> Document:
     """The dynamic management table as a document (HTML, XLSX, PDF).
 
     Figures carry pointers into the record (``data-src="dynamic"``).
+
+    Parameters
+    ----------
+    record : dict
+        A record of :func:`dynamic_record` (or read back from JSON or XLSX).
     """
     from ..io.targets import PROJECT_KINDS, PROJECT_STATUS
 
@@ -292,6 +303,16 @@ def _read_xlsx_record(path: Path) -> Any:
 def load_dynamic_tables(paths: Sequence[str | Path]) -> list[tuple[dict, str]]:
     """Read factories' dynamic management tables (``.json`` records or ``.xlsx`` workbooks).
 
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        The files.
+
+    Returns
+    -------
+    list of (dict, str)
+        ``(record, label)`` per file.
+
     Raises
     ------
     InputError
@@ -357,7 +378,21 @@ def _sum(values: Iterable[float | None]) -> float | None:
 
 
 def district_record(records: Sequence[dict], *, generator: str = "") -> dict:
-    """The district summary of many factories' dynamic tables (one reporting year)."""
+    """The district summary of many factories' dynamic tables (one reporting year).
+
+    Parameters
+    ----------
+    records : sequence of dict
+        The factories' dynamic-table records (one reporting year).
+    generator : str
+        ``carbon_core <version>``, recorded in the summary.
+
+    Returns
+    -------
+    dict
+        Per factory the figures of :data:`DYNAMIC_FIGURES` (this year and last), targets missed,
+        and the district totals.
+    """
     year = records[0]["reporting_year"] if records else None
     districts = sorted({r["factory"].get("district") or "" for r in records} - {""})
     factories = []
@@ -394,7 +429,13 @@ def district_record(records: Sequence[dict], *, generator: str = "") -> dict:
 
 
 def build_district(rec: dict) -> Document:
-    """The district summary as a document (HTML, XLSX, PDF)."""
+    """The district summary as a document (HTML, XLSX, PDF).
+
+    Parameters
+    ----------
+    rec : dict
+        A record of :func:`district_record`.
+    """
     title_zh, title_en = report_title(rec.get("programme", {}), "district")
     where = "、".join(rec.get("districts") or []) or "—"
     doc = Document("district", title_zh, title_en,
@@ -487,7 +528,24 @@ def build_district(rec: dict) -> Document:
 
 
 def write_json(doc: Document, path: str | Path) -> Path:
-    """Write a document's machine-readable record (dynamic table or district summary)."""
+    """Write a document's machine-readable record (dynamic table or district summary).
+
+    Parameters
+    ----------
+    doc : Document
+        A dynamic-table or district-summary document (with its record in ``doc.data``).
+    path : str or Path
+        The file written (UTF-8).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    CarbonCoreError
+        The document has no record (the self-evaluation report).
+    """
     if not doc.data:
         from ..errors import CarbonCoreError
 

@@ -40,7 +40,13 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 def document_kind(doc: Any) -> str | None:
-    """``"results"``, ``"score"``, ``"dynamic"`` or None for anything else."""
+    """``"results"``, ``"score"``, ``"dynamic"`` or None for anything else.
+
+    Parameters
+    ----------
+    doc : any
+        A parsed JSON document.
+    """
     if not isinstance(doc, dict):
         return None
     if doc.get("schema") == SCORE_SCHEMA:
@@ -60,7 +66,17 @@ def _year_of(doc: dict, kind: str) -> Any:
 
 @dataclass
 class Year:
-    """What is known of one previous year."""
+    """What is known of one previous year.
+
+    Attributes
+    ----------
+    year : int
+        The reporting year.
+    results, score, dynamic : dict or None
+        That year's results JSON, score JSON and dynamic management table, those given.
+    files : list of (str, str, str)
+        ``(kind, path, sha256)`` of every file read for the year.
+    """
 
     year: int
     results: dict | None = None
@@ -71,7 +87,13 @@ class Year:
 
 @dataclass
 class History:
-    """Previous years by reporting year."""
+    """Previous years by reporting year.
+
+    Attributes
+    ----------
+    by_year : dict of int to Year
+        The previous years, by reporting year.
+    """
 
     by_year: dict[int, Year] = field(default_factory=dict)
 
@@ -79,6 +101,17 @@ class History:
     def load(cls, paths: Sequence[str | Path], *, reporting_year: int | None = None,
              credit_code: str | None = None) -> "History":
         """Read and classify previous-year files.
+
+        Parameters
+        ----------
+        paths : sequence of str or Path
+            Results, score and dynamic-table JSON files of previous years (each at most
+            :data:`MAX_BYTES` bytes).
+
+        reporting_year : int, optional
+            The report's year: every file must be of an earlier year.
+        credit_code : str, optional
+            The factory's credit code: a file of another factory is refused.
 
         Raises
         ------
@@ -120,7 +153,22 @@ class History:
     def from_documents(cls, docs: Iterable[tuple[Any, str, str]], *,
                        reporting_year: int | None = None,
                        credit_code: str | None = None) -> "History":
-        """Classify already parsed documents ``(doc, label, sha256)``."""
+        """Classify already parsed documents ``(doc, label, sha256)``.
+
+        Parameters
+        ----------
+        docs : iterable of (any, str, str)
+            ``(parsed document, label, sha256)``.
+
+        reporting_year, credit_code : optional
+            As for :meth:`load`.
+
+        Raises
+        ------
+        InputError
+            Every unrecognised, undated, misplaced (not earlier, another factory) or duplicated
+            document at once.
+        """
         out = cls()
         problems = []
         for doc, label, sha in docs:
@@ -164,7 +212,20 @@ class History:
         return sorted(self.by_year)
 
     def metric(self, year: int, name: str) -> float | None:
-        """A metric of a previous year: from its results, else its dynamic table."""
+        """A metric of a previous year: from its results, else its dynamic table.
+
+        Parameters
+        ----------
+        year : int
+            A previous reporting year.
+        name : str
+            A metric name.
+
+        Returns
+        -------
+        float or None
+            None when the year or the metric is not known.
+        """
         y = self.by_year.get(year)
         if y is None:
             return None
@@ -175,7 +236,18 @@ class History:
         return None
 
     def score(self, year: int) -> float | None:
-        """The total score of a previous year (score JSON, else dynamic table)."""
+        """The total score of a previous year (score JSON, else dynamic table).
+
+        Parameters
+        ----------
+        year : int
+            A previous reporting year.
+
+        Returns
+        -------
+        float or None
+            The total score [points], None when not known.
+        """
         y = self.by_year.get(year)
         if y is None:
             return None
@@ -186,7 +258,13 @@ class History:
         return None
 
     def previous_metrics(self, year: int) -> dict | None:
-        """``{"reporting_year", "metrics"}`` of one year, for year-on-year scoring."""
+        """``{"reporting_year", "metrics"}`` of one year, for year-on-year scoring.
+
+        Parameters
+        ----------
+        year : int
+            A previous reporting year.
+        """
         y = self.by_year.get(year)
         if y is None:
             return None

@@ -97,12 +97,26 @@ def _env():
 
 
 def render_html(doc: Document) -> str:
-    """The document as one HTML page (a string)."""
+    """The document as one HTML page (a string).
+
+    Parameters
+    ----------
+    doc : Document
+        The document.
+    """
     return _env().get_template("report.html.j2").render(doc=doc)
 
 
 def write_html(doc: Document, path: str | Path) -> Path:
-    """Write the document as a self-contained HTML file; returns the path."""
+    """Write the document as a self-contained HTML file; returns the path.
+
+    Parameters
+    ----------
+    doc : Document
+        The document.
+    path : str or Path
+        The file written (UTF-8; charts inline, no external resource).
+    """
     path = Path(path)
     path.write_text(render_html(doc), encoding="utf-8")
     return path

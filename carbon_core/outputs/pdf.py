@@ -53,7 +53,22 @@ def find_chromium() -> str:
 
 
 def chromium_command(browser: str, profile: str | Path, *extra: str) -> list[str]:
-    """The headless Chromium command line used for printing, screenshots and DOM dumps."""
+    """The headless Chromium command line used for printing, screenshots and DOM dumps.
+
+    Parameters
+    ----------
+    browser : str
+        The browser executable (:func:`find_chromium`).
+    profile : str or Path
+        A fresh, temporary user-data folder.
+    *extra : str
+        The task's own arguments (``--print-to-pdf=...`` and the page's URL ...).
+
+    Returns
+    -------
+    list of str
+        The command: headless, sandbox off (containers), no network services, no extensions.
+    """
     return [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--disable-extensions", "--mute-audio",
@@ -63,6 +78,20 @@ def chromium_command(browser: str, profile: str | Path, *extra: str) -> list[str
 def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = TIMEOUT_S
                 ) -> Path:
     """Print an HTML file to PDF with headless Chromium.
+
+    Parameters
+    ----------
+    html_path : str or Path
+        The HTML file.
+    pdf_path : str or Path
+        The PDF written.
+    timeout : float
+        Longest the browser may take [s].
+
+    Returns
+    -------
+    Path
+        ``pdf_path``, resolved.
 
     Raises
     ------
@@ -90,7 +119,15 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float =
 
 
 def write_pdf(doc: Document, path: str | Path) -> Path:
-    """Write the document as PDF (HTML rendered, then printed by Chromium); returns the path."""
+    """Write the document as PDF (HTML rendered, then printed by Chromium); returns the path.
+
+    Parameters
+    ----------
+    doc : Document
+        The document.
+    path : str or Path
+        The PDF written.
+    """
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="carbon-report-") as tmp:
         html = Path(tmp) / "report.html"

@@ -122,7 +122,19 @@ def _discover() -> None:
 
 
 def get_output(name: str, kind: str = "results") -> Output:
-    """The output ``name`` of ``kind``; KeyError listing the available ones otherwise."""
+    """The output ``name`` of ``kind``; KeyError listing the available ones otherwise.
+
+    Parameters
+    ----------
+    name : str
+        The format's name (``json``, ``terminal`` ...).
+    kind : str
+        What is written: ``results`` or ``score``.
+
+    Returns
+    -------
+    Output
+    """
     _discover()
     try:
         return _REGISTRY[(kind, name)]
@@ -132,7 +144,13 @@ def get_output(name: str, kind: str = "results") -> Output:
 
 
 def available_outputs(kind: str = "results") -> list[str]:
-    """Names of the registered formats of ``kind``, sorted."""
+    """Names of the registered formats of ``kind``, sorted.
+
+    Parameters
+    ----------
+    kind : str
+        ``results`` or ``score``.
+    """
     _discover()
     return sorted(n for k, n in _REGISTRY if k == kind)
 
@@ -158,7 +176,25 @@ def write(name: str, doc: Any, target: str | Path | IO | None = None, *, kind: s
 @contextlib.contextmanager
 def open_target(target: str | Path | IO | None, *, binary: bool = False) -> Iterator[IO]:
     """A writable stream for ``target``: the stream itself, a file opened (and closed) for a path,
-    or standard output for None. Text files are UTF-8."""
+    or standard output for None. Text files are UTF-8.
+
+    Parameters
+    ----------
+    target : str or Path or stream or None
+        A path (opened for writing and closed after), a writable stream, or None.
+    binary : bool
+        Bytes rather than text (standard output's binary buffer for None).
+
+    Yields
+    ------
+    stream
+        The writable stream.
+
+    Raises
+    ------
+    TypeError
+        ``target`` is none of these.
+    """
     if target is None:
         yield sys.stdout.buffer if binary else sys.stdout
     elif isinstance(target, (str, Path)):

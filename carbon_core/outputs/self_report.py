@@ -11,7 +11,7 @@ report can be checked against the JSON to the last printed digit.
 
 The title comes from the programme bundle: ``report_title_zh`` / ``report_title_en`` in its
 ``[programme]`` table when given, else ``<title_zh without its bracketed note>评价报告``
-(the Hefei template gives 《合肥市零碳示范工厂评价报告》).
+(a bundle titled 《示例市零碳示范工厂（模板）》 gives 《示例市零碳示范工厂评价报告》).
 
 References
 ----------
@@ -111,9 +111,9 @@ def report_title(meta: Mapping[str, Any], kind: str = "self") -> tuple[str, str]
 
     Examples
     --------
-    >>> report_title({"title_zh": "合肥市零碳示范工厂（模板）",
-    ...               "title_en": "Hefei zero-carbon demonstration factory programme (template)"})
-    ('合肥市零碳示范工厂评价报告', 'Hefei zero-carbon demonstration factory evaluation report')
+    >>> report_title({"title_zh": "示例市零碳示范工厂（模板）",
+    ...               "title_en": "Example City zero-carbon factory programme (template)"})
+    ('示例市零碳示范工厂评价报告', 'Example City zero-carbon factory evaluation report')
     """
     key = {"self": "report_title", "dynamic": "dynamic_title", "district": "district_title"}[kind]
     suffix_zh = {"self": "评价报告", "dynamic": "动态管理表", "district": "动态管理汇总表"}[kind]
@@ -135,13 +135,25 @@ def metric_infos() -> dict:
 
 
 def metric_direction(name: str) -> bool | None:
-    """True when higher is better, False when lower is, None without a direction."""
+    """True when higher is better, False when lower is, None without a direction.
+
+    Parameters
+    ----------
+    name : str
+        A metric name.
+    """
     info = metric_infos().get(name)
     return None if info is None else info.higher_is_better
 
 
 def metric_label(name: str) -> str:
-    """``中文 English [unit]`` of a metric (the name itself when unknown)."""
+    """``中文 English [unit]`` of a metric (the name itself when unknown).
+
+    Parameters
+    ----------
+    name : str
+        A metric name.
+    """
     info = METRIC_LABELS.get(name)
     if info is None:
         return name
@@ -150,7 +162,20 @@ def metric_label(name: str) -> str:
 
 def metric_num(name: str, value: float | None, *, source: str = "", path: str = "",
                signed: bool = False) -> Num:
-    """A :class:`Num` printed the way the reports print ``name``."""
+    """A :class:`Num` printed the way the reports print ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A metric name (its decimals, scale and unit come from :data:`METRIC_LABELS`).
+    value : float or None
+        The value, in the metric's unit.
+    source, path : str
+        The JSON document and pointer the value is read from (printed as ``data-src`` /
+        ``data-path`` so a reader can check it).
+    signed : bool
+        Print a + sign on positive values (changes).
+    """
     info = METRIC_LABELS.get(name)
     if info is None:
         return Num(value, 4, source=source, path=path, signed=signed)
@@ -200,6 +225,11 @@ def hourly_matching(results: Any) -> dict[str, Any] | None:
     mode (the hourly mode of :mod:`carbon_core.balance.market`); unmatched = grid electricity
     left to the residual factor. The sums are checked against the balance's hourly figures, so
     the heatmap can never disagree with the balance.
+
+    Parameters
+    ----------
+    results : Results
+        The computed result (not its JSON: the hourly series are not in the JSON).
 
     Returns
     -------
@@ -313,6 +343,10 @@ def build_self_report(results: dict, score: dict, *, programme: Mapping[str, Any
         :func:`hourly_matching` of the same results.
     generator : str
         ``carbon_core <version>``, printed in the appendix.
+    programme_name : str
+        The programme's registry name, printed in the appendix.
+    previous_files : list, optional
+        Not used: the previous years' files are listed from ``history`` (kept for the callers).
     """
     r = _R(results, score)
     history = history or History()

@@ -37,7 +37,13 @@ def _inputs(inputs) -> str:
 
 
 def render_evaluation(ev: Evaluation) -> Group:
-    """A rich renderable: header, eligibility, indicators, totals and verdict."""
+    """A rich renderable: header, eligibility, indicators, totals and verdict.
+
+    Parameters
+    ----------
+    ev : Evaluation
+        A scored result (:func:`carbon_core.scoring.evaluate.evaluate`).
+    """
     d = ev.to_dict()
     sysd = d["system"]
     head = Text()
@@ -105,7 +111,15 @@ def render_evaluation(ev: Evaluation) -> Group:
 
 
 def render_ranking(entries: Iterable[RankEntry], *, template: bool = False) -> Table:
-    """A rich table of a ranking (择优推荐)."""
+    """A rich table of a ranking (择优推荐).
+
+    Parameters
+    ----------
+    entries : iterable of RankEntry
+        The ranked factories.
+    template : bool
+        The indicator system is a template (said in the title).
+    """
     t = Table(title="择优推荐排序 Ranking for recommendation"
               + (" (TEMPLATE system 模板指标体系)" if template else ""), expand=True)
     t.add_column("名次 Rank", justify="right", no_wrap=True)
@@ -121,18 +135,44 @@ def render_ranking(entries: Iterable[RankEntry], *, template: bool = False) -> T
 
 
 def print_evaluation(ev: Evaluation, console: Console | None = None) -> None:
-    """Print :func:`render_evaluation` of ``ev`` (default console: standard output)."""
+    """Print :func:`render_evaluation` of ``ev`` (default console: standard output).
+
+    Parameters
+    ----------
+    ev : Evaluation
+        A scored result.
+    console : rich.console.Console, optional
+        Where to print.
+    """
     (console or Console()).print(render_evaluation(ev))
 
 
 def print_ranking(entries, console: Console | None = None, *, template: bool = False) -> None:
-    """Print :func:`render_ranking` of ``entries`` (default console: standard output)."""
+    """Print :func:`render_ranking` of ``entries`` (default console: standard output).
+
+    Parameters
+    ----------
+    entries : iterable of RankEntry
+        The ranked factories.
+    console : rich.console.Console, optional
+        Where to print.
+    template : bool
+        The indicator system is a template.
+    """
     (console or Console()).print(render_ranking(entries, template=template))
 
 
 @register_output("terminal", kind="score", description="evaluation as rich tables")
 def write_evaluation(ev: Evaluation, target=None, **_) -> None:
-    """Write the evaluation ``ev`` to ``target`` (stream, path, or None: standard output)."""
+    """Write the evaluation ``ev`` to ``target`` (stream, path, or None: standard output).
+
+    Parameters
+    ----------
+    ev : Evaluation
+        A scored result.
+    target : stream or str or Path, optional
+        Where to write (a path is written as UTF-8, 140 columns wide).
+    """
     if target is None:
         print_evaluation(ev)
         return

@@ -30,6 +30,15 @@ _CHUNK = 30000
 def sheet_name(title: str, taken: set[str]) -> str:
     """A valid, unique sheet name (<= 31 characters, none of ``[]:*?/\\``).
 
+    Parameters
+    ----------
+    title : str
+        The section's title.
+    taken : set of str
+        Names used already in the workbook; the new name is added to it.
+
+    Examples
+    --------
     >>> sheet_name("碳平衡 Balance: gross/net", set())
     '碳平衡 Balance gross net'
     """
@@ -122,7 +131,16 @@ def _styles() -> dict:
 
 
 def write_xlsx(doc: Document, path: str | Path) -> Path:
-    """Write the document as an XLSX workbook; returns the path."""
+    """Write the document as an XLSX workbook; returns the path.
+
+    Parameters
+    ----------
+    doc : Document
+        The document: a cover sheet, one sheet per section, its long series, and its record
+        (``_record``) when it has one.
+    path : str or Path
+        The workbook written.
+    """
     import openpyxl
 
     styles = _styles()
@@ -173,7 +191,7 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
             index = np.datetime_as_string(index, unit="m").tolist()
         for i, label in enumerate(index):
             ws.append([label] + [c[i] for c in columns])
-        ws.freeze_panes = "A3"
+        ws.freeze_panes = ws.cell(row=3, column=1)   # the two header rows stay in view
         ws.column_dimensions["A"].width = 20
     if doc.data:
         ws = wb.create_sheet("_record")

@@ -46,7 +46,16 @@ _ID = re.compile(r"^[\w\-.\u3400-\u9fff]{1,80}$")
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a role and an id (credit code, district id, expert id, city office id)."""
+    """Who acts: a role and an id (credit code, district id, expert id, city office id).
+
+    Attributes
+    ----------
+    role : str
+        One of the procedure's roles (``enterprise``, ``district``, ``city``, ``expert``) or
+        ``public``.
+    id : str
+        The credit code, district id, city office id or expert id (empty for ``public``).
+    """
 
     role: str
     id: str = ""
@@ -54,6 +63,15 @@ class Actor:
     @classmethod
     def parse(cls, text: str) -> "Actor":
         """``ROLE:ID`` (``public`` needs no id).
+
+        Parameters
+        ----------
+        text : str
+            ``ROLE:ID``, e.g. ``"district:经开区"``; ``"public"`` alone.
+
+        Returns
+        -------
+        Actor
 
         Raises
         ------
@@ -78,7 +96,15 @@ class Actor:
 
 @dataclass(frozen=True)
 class Decision:
-    """The answer of :func:`permission_allowed`: allowed or not, and why."""
+    """The answer of :func:`permission_allowed`: allowed or not, and why.
+
+    Attributes
+    ----------
+    allowed : bool
+        Whether the action is allowed (also the truth value of the decision).
+    reason : str
+        Why, in words: the rule that allows or refuses it.
+    """
 
     allowed: bool
     reason: str
@@ -153,7 +179,25 @@ def permission_allowed(actor: Actor, action: str, procedure: Procedure, *,
 
 
 def check_permission(actor: Actor, action: str, procedure: Procedure, **resource) -> None:
-    """:func:`permission_allowed`, raising :class:`PermissionDenied` with the reason."""
+    """:func:`permission_allowed`, raising :class:`PermissionDenied` with the reason.
+
+    Parameters
+    ----------
+    actor : Actor
+        Who acts.
+    action : str
+        The command (``"apply"``, ``"recommend"`` ...).
+    procedure : Procedure
+        The programme's procedure (its roles and who may do what).
+    **resource
+        ``credit_code``, ``district``, ``experts`` of the resource acted on, as for
+        :func:`permission_allowed`.
+
+    Raises
+    ------
+    PermissionDenied
+        The action is not allowed; the message names the actor, the action and the reason.
+    """
     d = permission_allowed(actor, action, procedure, **resource)
     if not d.allowed:
         raise PermissionDenied(f"permission denied: {actor} may not {action}: {d.reason}")

@@ -24,6 +24,7 @@ carbon_core.register.errors.ProcedureError: recommend refused for 91340100MA2N0K
 
 from __future__ import annotations
 
+import builtins
 import collections
 import datetime as dt
 import re
@@ -32,7 +33,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from .auth import Actor, permission_allowed
 from .errors import PermissionDenied, ProcedureError, RegisterError
 from .procedure import Procedure, load_procedure
-from .state import Enterprise, _Ctx, _filing_window, apply_event, replay, replay_into
+from .state import Enterprise, HandlerContext, filing_window, apply_event, replay, replay_into
 from .store import Draft, Event, EventStore, default_register_url
 from .submission import check_submission, hash_documents
 from .workdays import add_working_days
@@ -77,6 +78,30 @@ class Register:
         event; an existing one must be opened with the same programme (or None).
     clock : callable, optional
         Returns the current time (aware datetime); "today" is its date in China (UTC+8).
+    plugin_manager : pluggy.PluginManager, optional
+        Also look for the programme among those plugins ship.
+
+    Notes
+    -----
+    The commands and views share these parameters:
+
+    - ``actor`` (:class:`~carbon_core.register.auth.Actor` or ``"ROLE:ID"``): who acts; the one
+      authorization function decides whether it may;
+    - ``credit_code`` (str): the enterprise's 统一社会信用代码 (GB 32100-2015); ``credit_codes``
+      (sequence of str): several, recorded in one transaction (all or none);
+    - ``year`` (int, optional): the application year (default: the year of ``on``);
+    - ``on`` (date or ISO str, optional): the date of the action (default: today in China,
+      UTC+8);
+    - ``documents`` (mapping, optional): ``{role: path}`` of documents, stored as SHA-256
+      hashes, never as files;
+    - ``as_of`` (date or ISO str, optional): a view is of the log up to this day, inclusive
+      (default: today).
+
+    Every command (``apply`` ... ``revoke``) is one transaction and returns the events it
+    recorded. It raises :class:`PermissionDenied` when the actor may not take the step for
+    that enterprise, :class:`ProcedureError` when the step is out of turn (the message names
+    the rule, the stage and the date), and :class:`RegisterError` for a malformed argument (a
+    credit code, a text too long); then nothing is recorded.
     """
 
     def __init__(self, db: Any = None, *, programme: str | None = None,
@@ -106,12 +131,13 @@ class Register:
                 f"opened on {genesis.on} (sha256 {genesis.payload['procedure_sha256'][:12]}… "
                 f"then, {self.procedure.sha256[:12]}… now): the log would replay under other "
                 "rules; restore the file the register was opened with")
-        self._ctx = _Ctx(self.procedure)
+        self._ctx = HandlerContext(self.procedure)
         #: The last authorization checks made (actor, action, resource, allowed, reason).
         self.checks: collections.deque = collections.deque(maxlen=500)
         self._cache: tuple[int, str, dict[str, Enterprise]] = (0, "", {})
 
     def close(self) -> None:
+        """Release the register's database connections."""
         self.store.close()
 
     def __enter__(self) -> "Register":
@@ -208,9 +234,9 @@ class Register:
 
     def _indicator_system(self):
         if getattr(self, "_system", None) is None:
-            from .submission import _programme_system
+            from .submission import programme_system
 
-            self._system = _programme_system(self.programme)
+            self._system = programme_system(self.programme)
         return self._system
 
     def _docs(self, documents) -> dict:
@@ -224,6 +250,24 @@ class Register:
 
         Refused inside a ban (with the date the ban ends), twice in a year, while listed, while
         another application is in progress, or for an unknown district.
+
+        Parameters
+        ----------
+        actor, on
+            As for every command or view (:class:`Register`, Notes).
+        name : str
+            The enterprise's name.
+        district : str
+            The district applied to (one of the procedure's districts).
+        credit_code : str, optional
+            The enterprise's credit code (default: the actor's id).
+        sector : str
+            The enterprise's sector, for the district's ranking.
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
         """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
@@ -234,7 +278,22 @@ class Register:
 
     def approve(self, actor, credit_code: str, *, year: int | None = None, refuse: bool = False,
                 reason: str = "", on=None) -> list[dict]:
-        """The district admits the application into its cultivation plan (or refuses it)."""
+        """The district admits the application into its cultivation plan (or refuses it).
+
+        Parameters
+        ----------
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
+        refuse : bool
+            Refuse the application instead of admitting it.
+        reason : str
+            Why it is refused (required when ``refuse``).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         payload = {"decision": "refuse" if refuse else "approve",
                    "reason": _text(reason, "reason", required=refuse)}
         return self._command(actor, "approve", [(_check_code(credit_code), self._year(year, on),
@@ -249,6 +308,8 @@ class Register:
 
         Parameters
         ----------
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
         score, results : mapping or path
             The score JSON and (optionally) the results JSON.
         inventory : path, optional
@@ -278,7 +339,22 @@ class Register:
 
     def district_review(self, actor, credit_code: str, *, passed: bool, opinion: str = "",
                         year: int | None = None, on=None) -> list[dict]:
-        """初审: the district's initial review of a submitted application."""
+        """初审: the district's initial review of a submitted application.
+
+        Parameters
+        ----------
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
+        passed : bool
+            Whether the application passed the initial review (初审).
+        opinion : str
+            The written opinion (optional).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         payload = {"passed": bool(passed), "opinion": _text(opinion, "opinion", max_len=2000,
                                                             required=False)}
         return self._command(actor, "district_review",
@@ -289,13 +365,24 @@ class Register:
         """推荐: the district recommends reviewed applications to the city (one transaction).
 
         Each event records the enterprise's place in the district's ranking
-        (:meth:`ranking`)."""
+        (:meth:`ranking`).
+
+        Parameters
+        ----------
+        actor, credit_codes, year, on
+            As for every command or view (:class:`Register`, Notes).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         a = _actor(actor)
         y = self._year(year, on)
-        places = {}
+        places: dict[str, dict] = {}
         if a.role == "district":
             places = {r["credit_code"]: r for r in self._ranking(a.id, y)}
-        targets = []
+        targets: list[tuple[str, int, dict, dict]] = []
         for code in credit_codes:
             r = places.get(_check_code(code), {})
             targets.append((code, y, {"rank": r.get("rank"), "reason": r.get("reason", "")}, {}))
@@ -305,7 +392,20 @@ class Register:
 
     def assign(self, actor, credit_code: str, experts: Sequence[str], *,
                year: int | None = None, on=None) -> list[dict]:
-        """The city assigns experts to a recommended application."""
+        """The city assigns experts to a recommended application.
+
+        Parameters
+        ----------
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
+        experts : sequence of str
+            Distinct expert ids.
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         ids = [Actor.parse(f"expert:{x}").id for x in experts]
         if not ids or len(set(ids)) != len(ids):
             raise RegisterError(f"experts: expected distinct expert ids, got {list(experts)}")
@@ -314,7 +414,22 @@ class Register:
 
     def expert_review(self, actor, credit_code: str, *, score: float, opinion: str = "",
                       year: int | None = None, on=None) -> list[dict]:
-        """An assigned expert records a review score [0-100 points] and opinion."""
+        """An assigned expert records a review score [0-100 points] and opinion.
+
+        Parameters
+        ----------
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
+        score : float
+            The expert's score [points, 0 to 100].
+        opinion : str
+            The written opinion (optional).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         if isinstance(score, bool) or not isinstance(score, (int, float)) or \
                 not 0 <= float(score) <= 100:
             raise RegisterError(f"score: expected 0 to 100 points, got {score!r}")
@@ -325,14 +440,42 @@ class Register:
 
     def site_check(self, actor, credit_code: str, *, findings: str, documents=None,
                    year: int | None = None, on=None) -> list[dict]:
-        """现场核查: the city records a site check."""
+        """现场核查: the city records a site check.
+
+        Parameters
+        ----------
+        actor, credit_code, documents, year, on
+            As for every command or view (:class:`Register`, Notes).
+        findings : str
+            What the site check found.
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         return self._command(actor, "site_check", [
             (_check_code(credit_code), self._year(year, on),
              {"findings": _text(findings, "findings", max_len=4000)}, self._docs(documents))], on)
 
     def city_review(self, actor, credit_code: str, *, passed: bool, opinion: str = "",
                     year: int | None = None, on=None) -> list[dict]:
-        """The city's review decision (after every assigned expert has reviewed)."""
+        """The city's review decision (after every assigned expert has reviewed).
+
+        Parameters
+        ----------
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
+        passed : bool
+            Whether the application passed the city's review.
+        opinion : str
+            The written opinion (optional).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         payload = {"passed": bool(passed), "opinion": _text(opinion, "opinion", max_len=4000,
                                                             required=False)}
         return self._command(actor, "city_review",
@@ -340,7 +483,18 @@ class Register:
 
     def notice(self, actor, credit_codes: Sequence[str], *, year: int | None = None,
                on=None) -> list[dict]:
-        """公示: open the public notice; it ends after the procedure's working days."""
+        """公示: open the public notice; it ends after the procedure's working days.
+
+        Parameters
+        ----------
+        actor, credit_codes, year, on
+            As for every command or view (:class:`Register`, Notes).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         day = self._on(on)
         n = self.procedure.notice_working_days
         ends = add_working_days(day, n, count_opening_day=self.procedure.count_opening_day)
@@ -352,14 +506,45 @@ class Register:
 
     def object(self, actor, credit_code: str, *, text: str, documents=None,
                year: int | None = None, on=None) -> list[dict]:
-        """公示异议: record an objection received during the notice (holds the application)."""
+        """公示异议: record an objection received during the notice (holds the application).
+
+        Parameters
+        ----------
+        actor, credit_code, documents, year, on
+            As for every command or view (:class:`Register`, Notes).
+        text : str
+            The objection as received.
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         return self._command(actor, "object", [
             (_check_code(credit_code), self._year(year, on),
              {"text": _text(text, "objection", max_len=4000)}, self._docs(documents))], on)
 
     def resolve(self, actor, credit_code: str, *, objection: int, upheld: bool,
                 reason: str = "", year: int | None = None, on=None) -> list[dict]:
-        """异议处理: dismiss (the hold is released) or uphold (not listed) an objection."""
+        """异议处理: dismiss (the hold is released) or uphold (not listed) an objection.
+
+        Parameters
+        ----------
+        actor, credit_code, year, on
+            As for every command or view (:class:`Register`, Notes).
+        objection : int
+            The objection's number (1, 2 ...) in the application.
+        upheld : bool
+            Uphold the objection (the application is not listed) or dismiss it (the hold is
+        released).
+        reason : str
+            Why (optional).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         if isinstance(objection, bool) or not isinstance(objection, int) or objection < 1:
             raise RegisterError(f"objection: expected its number (1, 2...), got {objection!r}")
         payload = {"objection": objection, "outcome": "upheld" if upheld else "dismissed",
@@ -369,18 +554,48 @@ class Register:
 
     def list(self, actor, credit_codes: Sequence[str], *, year: int | None = None,
              on=None) -> list[dict]:
-        """评审公布: publish in the list after the notice ended without an open objection."""
+        """评审公布: publish in the list after the notice ended without an open objection.
+
+        Parameters
+        ----------
+        actor, credit_codes, year, on
+            As for every command or view (:class:`Register`, Notes).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         return self._command(actor, "list", [(_check_code(c), self._year(year, on), {}, {})
                                              for c in credit_codes], on)
 
     # -- 5-8. dynamic management --------------------------------------------------------------
 
     def file(self, actor, *, year: int, documents=None, rename_to: str | None = None,
-             credit_code: str | None = None, on=None, **declared: Any) -> list[dict]:
+             credit_code: str | None = None, on=None, **declared: Any) -> builtins.list[dict]:
         """动态管理: a listed factory files its 动态管理表 for ``year`` (late after the due day).
 
         ``rename_to`` declares a name change at this filing (a second event, same
-        transaction)."""
+        transaction).
+
+        Parameters
+        ----------
+        actor, documents, on
+            As for every command or view (:class:`Register`, Notes).
+        year : int
+            The reporting year the filing is for.
+        rename_to : str, optional
+            A new name declared with this filing.
+        credit_code : str, optional
+            The factory's credit code (default: the actor's id).
+        **declared
+            The 动态管理表's figures and texts (strings, numbers, booleans; other values are left out).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
         y = self._year(year, on)
@@ -392,8 +607,25 @@ class Register:
         return self._command(a, "file", targets, on)
 
     def rename(self, actor, *, name: str, year: int, credit_code: str | None = None,
-               on=None) -> list[dict]:
-        """名称变更: declare a new name at the ``year`` filing (published on the list)."""
+               on=None) -> builtins.list[dict]:
+        """名称变更: declare a new name at the ``year`` filing (published on the list).
+
+        Parameters
+        ----------
+        actor, on
+            As for every command or view (:class:`Register`, Notes).
+        name : str
+            The new name.
+        year : int
+            The filing year the change is declared at.
+        credit_code : str, optional
+            The factory's credit code (default: the actor's id).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
         return self._command(a, "rename", [(code, self._year(year, on),
@@ -401,9 +633,24 @@ class Register:
                              on)
 
     def restructure(self, actor, credit_code: str | None = None, *, description: str,
-                    documents=None, on=None) -> list[dict]:
+                    documents=None, on=None) -> builtins.list[dict]:
         """重组: a restructuring is declared (by the enterprise or the city); it triggers a
-        re-review."""
+        re-review.
+
+        Parameters
+        ----------
+        actor, documents, on
+            As for every command or view (:class:`Register`, Notes).
+        credit_code : str, optional
+            The factory's credit code (default: the actor's id).
+        description : str
+            What changed (merger, split, transfer ...).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         a = _actor(actor)
         code = _check_code(credit_code or a.id)
         return self._command(a, "restructure", [
@@ -411,8 +658,23 @@ class Register:
              self._docs(documents))], on)
 
     def schedule_rereview(self, actor, credit_code: str, *, date: dt.date | str,
-                          reason: str = "scheduled", on=None) -> list[dict]:
-        """复核: the city schedules a re-review of a listed factory for ``date``."""
+                          reason: str = "scheduled", on=None) -> builtins.list[dict]:
+        """复核: the city schedules a re-review of a listed factory for ``date``.
+
+        Parameters
+        ----------
+        actor, credit_code, on
+            As for every command or view (:class:`Register`, Notes).
+        date : datetime.date or str
+            The day of the re-review.
+        reason : str
+            Why it is scheduled.
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         when = dt.date.fromisoformat(date) if isinstance(date, str) else date
         return self._command(actor, "rereview_schedule", [
             (_check_code(credit_code), None, {"date": when.isoformat(),
@@ -420,8 +682,23 @@ class Register:
              {})], on)
 
     def rereview(self, actor, credit_code: str, *, result: str, opinion: str = "",
-                 on=None) -> list[dict]:
-        """复核结果: ``passed``, ``failed`` or ``absent`` (the enterprise did not attend)."""
+                 on=None) -> builtins.list[dict]:
+        """复核结果: ``passed``, ``failed`` or ``absent`` (the enterprise did not attend).
+
+        Parameters
+        ----------
+        actor, credit_code, on
+            As for every command or view (:class:`Register`, Notes).
+        result : str
+            ``passed``, ``failed`` or ``absent``.
+        opinion : str
+            The written opinion (optional).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         if result not in ("passed", "failed", "absent"):
             raise RegisterError(f"result: expected passed, failed or absent, got {result!r}")
         return self._command(actor, "rereview", [
@@ -430,8 +707,23 @@ class Register:
                                                  required=False)}, {})], on)
 
     def revoke(self, actor, credit_code: str, *, ground: str, evidence: str = "",
-               documents=None, on=None) -> list[dict]:
-        """撤销资格 on one of the procedure's grounds; bans applying for the ban years."""
+               documents=None, on=None) -> builtins.list[dict]:
+        """撤销资格 on one of the procedure's grounds; bans applying for the ban years.
+
+        Parameters
+        ----------
+        actor, credit_code, documents, on
+            As for every command or view (:class:`Register`, Notes).
+        ground : str
+            One of the procedure's revocation grounds.
+        evidence : str
+            The evidence of the ground (its reference).
+
+        Returns
+        -------
+        list of dict
+            The events recorded (:meth:`Event.to_dict <carbon_core.register.store.Event.to_dict>`).
+        """
         self.procedure.ground(ground)
         return self._command(actor, "revoke", [
             (_check_code(credit_code), None,
@@ -439,7 +731,7 @@ class Register:
                                                   required=False)},
              self._docs(documents))], on)
 
-    def _command_multi(self, actor: Actor, items, on) -> list[dict]:
+    def _command_multi(self, actor: Actor, items, on) -> builtins.list[dict]:
         """Several actions (each ``(action, code, year, payload, docs)``) in one transaction."""
         day = self._on(on)
 
@@ -475,7 +767,13 @@ class Register:
         return as_of
 
     def state(self, as_of=None) -> dict[str, Enterprise]:
-        """Every enterprise's state from a replay of the log up to ``as_of`` (inclusive)."""
+        """Every enterprise's state from a replay of the log up to ``as_of`` (inclusive).
+
+        Parameters
+        ----------
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         until = None if as_of is None else self._as_of(as_of)
         return replay(self.store.events(until=until), self.procedure)
 
@@ -503,15 +801,27 @@ class Register:
         return states
 
     def status(self, actor, credit_code: str, *, as_of=None) -> dict[str, Any]:
-        """One enterprise's state (as of a date): stage, applications, title, ban, filings."""
+        """One enterprise's state (as of a date): stage, applications, title, ban, filings.
+
+        Parameters
+        ----------
+        actor, credit_code, as_of
+            As for every command or view (:class:`Register`, Notes).
+        """
         a = _actor(actor)
         day = self._as_of(as_of)
         e = self._enterprise(_check_code(credit_code), until=day)
         self._permit(a, "status", e, credit_code)
         return e.to_dict(day) | {"as_of": day.isoformat()}
 
-    def history(self, actor, credit_code: str, *, as_of=None) -> list[dict]:
-        """Every event of one enterprise (up to ``as_of``)."""
+    def history(self, actor, credit_code: str, *, as_of=None) -> builtins.list[dict]:
+        """Every event of one enterprise (up to ``as_of``).
+
+        Parameters
+        ----------
+        actor, credit_code, as_of
+            As for every command or view (:class:`Register`, Notes).
+        """
         a = _actor(actor)
         day = None if as_of is None else self._as_of(as_of)
         events = self.store.events(subject=_check_code(credit_code), until=day)
@@ -519,7 +829,7 @@ class Register:
         self._permit(a, "history", e, credit_code)
         return [ev.to_dict() for ev in events]
 
-    def _ranking(self, district: str, year: int) -> list[dict]:
+    def _ranking(self, district: str, year: int) -> builtins.list[dict]:
         """The district's ranking for ``year``: sector representatives first, then by score."""
         rows = self.store.events(actions=("apply", "submit", "district_review"), year=year)
         info: dict[str, dict] = {}
@@ -538,7 +848,9 @@ class Register:
         cands = [r for r in info.values() if r["district"] == district and r["passed"]
                  and r["score"] is not None]
         cands.sort(key=lambda r: (-r["score"], r["credit_code"]))
-        firsts, rest, seen = [], [], set()
+        firsts: builtins.list[dict] = []
+        rest: builtins.list[dict] = []
+        seen: set[str] = set()
         for r in cands:
             (rest if r["sector"] in seen else firsts).append(r)
             seen.add(r["sector"])
@@ -549,15 +861,35 @@ class Register:
             out.append(dict(r, rank=i, reason=f"{why}: {r['score']:.2f} points"))
         return out
 
-    def ranking(self, actor, district: str, *, year: int) -> list[dict]:
-        """The district's ranking for its recommendation (never mixing districts)."""
+    def ranking(self, actor, district: str, *, year: int) -> builtins.list[dict]:
+        """The district's ranking for its recommendation (never mixing districts).
+
+        Parameters
+        ----------
+        actor : Actor or str
+            Who acts (``ROLE:ID``); the one authorization function decides whether it may.
+        district : str
+            The district.
+        year : int
+            The application year.
+        """
         a = _actor(actor)
         self.procedure.district(district)
         self._permit(a, "ranking", None, None, district=district)
         return self._ranking(district, year)
 
     def district_summary(self, actor, district: str, *, year: int, as_of=None) -> dict:
-        """The district's summary for the city: applications by stage and the year's filings."""
+        """The district's summary for the city: applications by stage and the year's filings.
+
+        Parameters
+        ----------
+        actor, as_of
+            As for every command or view (:class:`Register`, Notes).
+        district : str
+            The district.
+        year : int
+            The application year.
+        """
         a = _actor(actor)
         self.procedure.district(district)
         self._permit(a, "district_summary", None, None, district=district)
@@ -578,7 +910,13 @@ class Register:
 
     def city_view(self, actor, *, as_of=None) -> dict[str, Any]:
         """市级总览: applicants, recommended, listed, revoked and banned by district and year;
-        progress toward the programme goal; late filings."""
+        progress toward the programme goal; late filings.
+
+        Parameters
+        ----------
+        actor, as_of
+            As for every command or view (:class:`Register`, Notes).
+        """
         a = _actor(actor)
         self._permit(a, "city_view", None, None)
         day = self._as_of(as_of)
@@ -587,8 +925,13 @@ class Register:
     def verify(self, actor=None, *, expected_head: str | None = None) -> dict[str, Any]:
         """Walk the hash chain and replay the whole log.
 
-        ``expected_head``: a head hash published earlier (``log_head`` of an export); the log
-        must still contain it (detects a log cut short).
+        Parameters
+        ----------
+        actor : Actor or str, optional
+            Who asks; when given, the authorization function must allow it ``verify``.
+        expected_head : str, optional
+            A head hash published earlier (``log_head`` of an export): the log must still
+            contain that event (detects a log cut short).
 
         Raises
         ------
@@ -605,21 +948,39 @@ class Register:
     # -- public documents ---------------------------------------------------------------------
 
     def public_notice(self, *, as_of=None) -> dict[str, Any]:
-        """The notices open on ``as_of`` (公示), with their end dates."""
+        """The notices open on ``as_of`` (公示), with their end dates.
+
+        Parameters
+        ----------
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         day = self._as_of(as_of)
         from .export import notice_document
 
         return notice_document(self._states(day), self.procedure, day)
 
     def published_list(self, *, as_of=None) -> dict[str, Any]:
-        """The published list (名单) on ``as_of``, by year and district, with former names."""
+        """The published list (名单) on ``as_of``, by year and district, with former names.
+
+        Parameters
+        ----------
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         day = self._as_of(as_of)
         from .export import list_document
 
         return list_document(self._states(day), self.procedure, day)
 
     def revocations(self, *, as_of=None) -> dict[str, Any]:
-        """Every revocation (撤销) up to ``as_of`` with its ground and ban end."""
+        """Every revocation (撤销) up to ``as_of`` with its ground and ban end.
+
+        Parameters
+        ----------
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         day = self._as_of(as_of)
         from .export import revocations_document
 
@@ -628,7 +989,17 @@ class Register:
     def export(self, kind: str, fmt: str = "json", *, as_of=None) -> str:
         """A public document as JSON or self-contained HTML (Chinese first, English beside).
 
-        ``kind`` is ``notice``, ``list`` or ``revocations``; ``fmt`` ``json`` or ``html``."""
+        ``kind`` is ``notice``, ``list`` or ``revocations``; ``fmt`` ``json`` or ``html``.
+
+        Parameters
+        ----------
+        kind : str
+            ``notice``, ``list`` or ``revocations``.
+        fmt : str
+            ``json`` or ``html``.
+        as_of : datetime.date or str, optional
+            The view is of the log up to this day, inclusive (default: today).
+        """
         from .export import render
 
         docs = {"notice": self.public_notice, "list": self.published_list,
@@ -654,7 +1025,7 @@ def _listed_during(e: Enterprise, year: int) -> bool:
 
 
 def _filing_row(p: Procedure, e: Enterprise, year: int, day: dt.date) -> dict:
-    opens, due = _filing_window(p, year)
+    opens, due = filing_window(p, year)
     f = e.filings.get(year)
     if f is not None:
         state = "late" if f["late"] else "on_time"
@@ -692,7 +1063,7 @@ def city_summary(states: Mapping[str, Enterprise], p: Procedure, day: dt.date) -
                 table[(e.district, y)]["banned"] += 1
         if e.listed is not None:
             listed_now += 1
-        years = set()
+        years: set[int] = set()
         for lst in e.listings:
             years.update(range(dt.date.fromisoformat(lst["on"]).year, day.year + 1))
         for y in sorted(years):

@@ -25,14 +25,20 @@ class PermissionDenied(RegisterError, PermissionError):
 class ProcedureError(RegisterError):
     """An action out of turn: the message names the rule, the stage and the date.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        What is wrong, in words.
     rule : str
         The rule's id (a stage id of the procedure, or a register rule such as ``ban``).
     stage : str
         The stage the enterprise or application is in.
-    date : datetime.date
+    date : datetime.date or None
         The date of the refused action.
+    source : str
+        Where the rule comes from (the programme document and its confidence), if known.
+
+    The four keywords are kept as attributes of the same names.
     """
 
     def __init__(self, message: str, *, rule: str, stage: str, date: dt.date | None,

@@ -27,7 +27,23 @@ def _head(p: Procedure, kind: str, zh: str, en: str, day: dt.date) -> dict[str, 
 
 
 def notice_document(states: Mapping[str, Enterprise], p: Procedure, day: dt.date) -> dict:
-    """Applications whose public notice is open on ``day`` (opened <= day <= ends)."""
+    """Applications whose public notice is open on ``day`` (opened <= day <= ends).
+
+    Parameters
+    ----------
+    states : mapping of str to Enterprise
+        Every enterprise's state as of ``day`` (credit code -> state).
+    p : Procedure
+        The procedure: document titles, authority, ban years.
+    day : datetime.date
+        The day the document is taken as of.
+
+    Returns
+    -------
+    dict
+        The header (document kind, titles, as-of day, procedure id, authority, whether it is a
+        template) and the ``entries`` of the public notice (公示), in a stable order.
+    """
     rows = []
     for e in states.values():
         for a in e.applications.values():
@@ -53,7 +69,19 @@ def notice_document(states: Mapping[str, Enterprise], p: Procedure, day: dt.date
 
 
 def list_document(states: Mapping[str, Enterprise], p: Procedure, day: dt.date) -> dict:
-    """The factories holding the title on ``day``, with the year listed and former names."""
+    """The factories holding the title on ``day``, with the year listed and former names.
+
+    Parameters
+    ----------
+    states, p, day
+        As for :func:`notice_document`.
+
+    Returns
+    -------
+    dict
+        The header (document kind, titles, as-of day, procedure id, authority, whether it is a
+        template) and the ``entries`` of the published list (名单), in a stable order.
+    """
     rows = []
     for e in states.values():
         if e.listed is None:
@@ -70,7 +98,19 @@ def list_document(states: Mapping[str, Enterprise], p: Procedure, day: dt.date) 
 
 
 def revocations_document(states: Mapping[str, Enterprise], p: Procedure, day: dt.date) -> dict:
-    """Every revocation up to ``day``: ground (中文/English) and the day the ban ends."""
+    """Every revocation up to ``day``: ground (中文/English) and the day the ban ends.
+
+    Parameters
+    ----------
+    states, p, day
+        As for :func:`notice_document`.
+
+    Returns
+    -------
+    dict
+        The header (document kind, titles, as-of day, procedure id, authority, whether it is a
+        template) and the ``entries`` of the revocations (撤销资格公告), in a stable order.
+    """
     rows = []
     for e in states.values():
         for r in e.revocations:
@@ -157,7 +197,26 @@ def _html(doc: Mapping[str, Any]) -> str:
 
 
 def render(doc: Mapping[str, Any], fmt: str) -> str:
-    """``json`` (sorted, UTF-8 kept) or ``html`` (self-contained)."""
+    """``json`` (sorted, UTF-8 kept) or ``html`` (self-contained).
+
+    Parameters
+    ----------
+    doc : mapping
+        A document of :func:`notice_document`, :func:`list_document` or
+        :func:`revocations_document`.
+    fmt : str
+        ``"json"`` or ``"html"``.
+
+    Returns
+    -------
+    str
+        The document's text.
+
+    Raises
+    ------
+    RegisterError
+        Any other format.
+    """
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if fmt == "html":

@@ -45,7 +45,19 @@ _GROUND_REQUIRES = ("rereview:absent", "rereview:failed", "evidence")
 
 @dataclass(frozen=True)
 class Stage:
-    """One step: its id, names and who may take it."""
+    """One step: its id, names and who may take it.
+
+    Attributes
+    ----------
+    id : str
+        The stage id (``apply``, ``recommend``, ``notice`` ...), also the command name.
+    name_zh, name_en : str
+        The stage's names.
+    roles : tuple of str
+        The roles that may take the step.
+    source : str
+        Where the step comes from in the programme's documents, with its confidence.
+    """
 
     id: str
     name_zh: str
@@ -55,12 +67,26 @@ class Stage:
 
     @property
     def label(self) -> str:
+        """``name_zh name_en``, as refusals show it."""
         return f"{self.name_zh} {self.name_en}"
 
 
 @dataclass(frozen=True)
 class Ground:
-    """A revocation ground (撤销资格情形)."""
+    """A revocation ground (撤销资格情形).
+
+    Attributes
+    ----------
+    id : str
+        The ground's id, as given to ``carbon programme revoke --ground``.
+    name_zh, name_en : str
+        The ground's names.
+    requires : str
+        What a revocation on this ground needs: ``rereview:absent``, ``rereview:failed`` (a
+        re-review with that result) or ``evidence``.
+    disqualifies_application : bool
+        The ground also closes an open application.
+    """
 
     id: str
     name_zh: str
@@ -71,7 +97,17 @@ class Ground:
 
 @dataclass(frozen=True)
 class District:
-    """A district office's jurisdiction (县(市)区/开发区)."""
+    """A district office's jurisdiction (县(市)区/开发区).
+
+    Attributes
+    ----------
+    id : str
+        The district's id (its Chinese name), also the district office's actor id.
+    name_en : str
+        The English name.
+    code : str
+        Its administrative division code, if given.
+    """
 
     id: str
     name_en: str
@@ -80,7 +116,45 @@ class District:
 
 @dataclass(frozen=True)
 class Procedure:
-    """A parsed procedure file. Build it with :func:`load_procedure`."""
+    """A parsed procedure file. Build it with :func:`load_procedure`.
+
+    Attributes
+    ----------
+    id : str
+        The procedure's id.
+    meta : mapping
+        The ``[procedure]`` table (titles, authority, status, source).
+    stages : tuple of Stage
+        The steps, in order.
+    grounds : tuple of Ground
+        The revocation grounds.
+    districts : tuple of District
+        The district offices.
+    notice_working_days : int
+        Length of the public notice [working days].
+    count_opening_day : bool
+        The notice's first day counts as one of them.
+    ban_years : int
+        How long a revoked factory may not apply again [years].
+    filing_opens, filing_due : tuple of int
+        ``(month, day)`` the annual filing opens in the reporting year and is due in the next.
+    reporting_year_offsets : tuple of int
+        The reporting years a submission may cover, relative to the application year.
+    require_eligible, require_mandatory : bool
+        A submission must pass the eligibility gate / meet every mandatory item.
+    require_verdict : str or None
+        The verdict a submission's score must have, if any.
+    max_document_bytes : int
+        Largest document accepted [bytes].
+    goal : mapping
+        The programme's goal (count of factories by a year), for the city view.
+    sha256 : str
+        SHA-256 of the procedure file.
+    label : str
+        The file's name in problems.
+    raw : mapping
+        The parsed file.
+    """
 
     id: str
     meta: Mapping[str, Any]
@@ -103,12 +177,36 @@ class Procedure:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def stage(self, stage_id: str) -> Stage:
+        """The stage ``stage_id``.
+
+        Parameters
+        ----------
+        stage_id : str
+            A stage id.
+
+        Raises
+        ------
+        KeyError
+            No such stage (the callers name the rule as it is).
+        """
         for s in self.stages:
             if s.id == stage_id:
                 return s
         raise KeyError(stage_id)
 
     def ground(self, ground_id: str) -> Ground:
+        """The revocation ground ``ground_id``.
+
+        Parameters
+        ----------
+        ground_id : str
+            A ground id.
+
+        Raises
+        ------
+        RegisterError
+            No such ground; the message lists the procedure's grounds.
+        """
         for g in self.grounds:
             if g.id == ground_id:
                 return g
@@ -116,6 +214,18 @@ class Procedure:
                                  f"grounds are {[g.id for g in self.grounds]}")
 
     def district(self, district_id: str) -> District:
+        """The district ``district_id``.
+
+        Parameters
+        ----------
+        district_id : str
+            A district id.
+
+        Raises
+        ------
+        RegisterError
+            No such district; the message lists the procedure's districts.
+        """
         for d in self.districts:
             if d.id == district_id:
                 return d
@@ -123,6 +233,13 @@ class Procedure:
                                  f"are {[d.id for d in self.districts]}")
 
     def source_of(self, stage_id: str) -> str:
+        """The source of stage ``stage_id``, ``""`` for an unknown stage.
+
+        Parameters
+        ----------
+        stage_id : str
+            A stage id.
+        """
         try:
             return self.stage(stage_id).source
         except KeyError:
@@ -151,6 +268,17 @@ _DISTRICT_KEYS = {"id", "name_en", "code"}
 
 def loads_procedure(text: str, *, label: str = "<procedure>") -> Procedure:
     """Parse and validate a procedure file's text; every problem is reported at once.
+
+    Parameters
+    ----------
+    text : str
+        The procedure file's TOML text.
+    label : str
+        The file's name in problems.
+
+    Returns
+    -------
+    Procedure
 
     Raises
     ------
@@ -263,7 +391,7 @@ def loads_procedure(text: str, *, label: str = "<procedure>") -> Procedure:
     pid = tables["procedure"].get("id")
     if not isinstance(pid, str) or not pid:
         bad("the procedure has no id", field="procedure.id")
-    if problems:
+    if problems or not isinstance(pid, str):
         raise InputError(problems, title=f"{len(problems)} problems in the procedure {label}")
     return Procedure(
         id=pid, meta=dict(tables["procedure"]), stages=tuple(stages), grounds=tuple(grounds),
@@ -283,6 +411,8 @@ def load_procedure(programme: str | None = None, *, plugin_manager=None) -> Proc
     ----------
     programme : str, optional
         A programme name known to :func:`carbon_core.programmes.get_programme`.
+    plugin_manager : pluggy.PluginManager, optional
+        Also look among the programmes plugins ship.
 
     Raises
     ------

@@ -19,7 +19,7 @@ from .store import Event
 from .workdays import add_years
 
 __all__ = ["Application", "Enterprise", "HANDLERS", "STATUS", "replay", "replay_into",
-           "apply_event",
+           "apply_event", "HandlerContext", "filing_window",
            "ACTIVE_STAGES"]
 
 #: Status of an application: id -> (中文, English).
@@ -60,7 +60,36 @@ _FAILED_STAGES = frozenset({"refused", "review_failed", "city_failed", "rejected
 
 @dataclass
 class Application:
-    """One year's application of one enterprise."""
+    """One year's application of one enterprise.
+
+    Attributes
+    ----------
+    year : int
+        The application year.
+    district : str
+        The district it was made in.
+    stage : str
+        Its stage, a key of :data:`STATUS`.
+    applied_on : datetime.date
+        The day it was made.
+    dates : dict of str to datetime.date
+        The day of each step taken (action -> date).
+    submission : dict or None
+        The checked self-evaluation summary
+        (:func:`~carbon_core.register.submission.check_submission`).
+    district_review, recommendation, city_review : dict or None
+        The district's review, its recommendation (rank and reason) and the city's review.
+    experts : dict
+        Expert id -> that expert's opinion (None until given).
+    site_checks : list of dict
+        The site checks recorded.
+    notice : dict or None
+        The public notice: opened, ends, working days.
+    objections : list of dict
+        Objections raised during the notice, each resolved or open.
+    outcome : str
+        How the application ended (refused, failed, listed ...), ``""`` while open.
+    """
 
     year: int
     district: str
@@ -79,15 +108,18 @@ class Application:
 
     @property
     def open_objections(self) -> list[dict]:
+        """The objections not yet resolved."""
         return [o for o in self.objections if o.get("resolved") is None]
 
     @property
     def status(self) -> str:
+        """The stage, or ``held`` while an objection to the notice is open."""
         if self.stage == "in_notice" and self.open_objections:
             return "held"
         return self.stage
 
     def to_dict(self) -> dict[str, Any]:
+        """The application as a JSON-ready dict, with its status in Chinese and English."""
         zh, en = STATUS[self.status]
         return {"year": self.year, "district": self.district, "stage": self.status,
                 "stage_zh": zh, "stage_en": en, "applied_on": self.applied_on.isoformat(),
@@ -101,7 +133,37 @@ class Application:
 
 @dataclass
 class Enterprise:
-    """An enterprise (identity: its 统一社会信用代码) as the log makes it."""
+    """An enterprise (identity: its 统一社会信用代码) as the log makes it.
+
+    Attributes
+    ----------
+    credit_code : str
+        The 统一社会信用代码 (GB 32100-2015), the enterprise's identity in the log.
+    name, district, sector : str
+        Its current name, district and sector.
+    names : list of dict
+        Its names over time (renames and restructurings, with the day and why).
+    applications : dict of int to Application
+        Its applications by year.
+    listed : dict or None
+        The current listing (year and day), None when it holds no title.
+    listings : list of dict
+        Every listing it had.
+    revocations : list of dict
+        Every revocation: day, ground, what was revoked, the day the ban ends.
+    banned_until : datetime.date or None
+        The last day of its ban on applying, inclusive.
+    filings : dict of int to dict
+        Its annual filings (动态管理表) by reporting year.
+    rereview : dict or None
+        The scheduled re-review (复核), if any.
+    rereviews : list of dict
+        The re-reviews held and their results.
+    restructurings : list of dict
+        Restructurings recorded.
+    last_event : datetime.date or None
+        The day of its last event.
+    """
 
     credit_code: str
     name: str = ""
@@ -120,16 +182,35 @@ class Enterprise:
     last_event: dt.date | None = None
 
     def banned_on(self, day: dt.date) -> bool:
+        """Whether the enterprise is banned from applying on ``day``.
+
+        Parameters
+        ----------
+        day : datetime.date
+            The day.
+        """
         return self.banned_until is not None and day <= self.banned_until
 
     def active_application(self) -> Application | None:
+        """The application still under way (one of :data:`ACTIVE_STAGES`), or None."""
         for app in self.applications.values():
             if app.stage in ACTIVE_STAGES:
                 return app
         return None
 
     def status(self, day: dt.date | None = None) -> str:
-        """A one-word status of the enterprise on ``day`` (listed, banned, revoked...)."""
+        """A one-word status of the enterprise on ``day`` (listed, banned, revoked...).
+
+        Parameters
+        ----------
+        day : datetime.date, optional
+            The day; without it a ban is not considered.
+
+        Returns
+        -------
+        str
+            ``listed``, ``banned``, ``revoked``, the status of its latest application, or ``none``.
+        """
         if self.listed is not None:
             return "listed"
         if day is not None and self.banned_on(day):
@@ -141,6 +222,13 @@ class Enterprise:
         return "none"
 
     def to_dict(self, day: dt.date | None = None) -> dict[str, Any]:
+        """The enterprise's state as a JSON-ready dict (``carbon programme status --json``).
+
+        Parameters
+        ----------
+        day : datetime.date, optional
+            The day the status and the ban are taken on.
+        """
         return {
             "credit_code": self.credit_code, "name": self.name, "district": self.district,
             "sector": self.sector, "status": self.status(day), "names": list(self.names),
@@ -157,13 +245,41 @@ class Enterprise:
 
 # ------------------------------------------------------------------------------------ helpers
 
-class _Ctx:
-    """What a handler needs besides the state: the procedure."""
+class HandlerContext:
+    """What a handler needs besides the state: the procedure it checks against.
+
+    One context serves every handler of a replay or of a live command (:func:`apply_event`),
+    so a refusal names the procedure's own stage names and source.
+
+    Parameters
+    ----------
+    procedure : Procedure
+        The programme's procedure (stages, notice period, revocation grounds, ban lengths).
+    """
 
     def __init__(self, procedure: Procedure):
         self.p = procedure
 
     def refuse(self, ev: Event, rule: str, stage: str, message: str) -> ProcedureError:
+        """The error refusing ``ev``, labelled with the procedure's stage and its source.
+
+        Parameters
+        ----------
+        ev : Event
+            The event (or the command's draft event) that is refused.
+        rule : str
+            The procedure stage id whose rule refuses it (``"apply"``, ``"recommend"`` ...); an
+            id the procedure does not know is shown as it is, with no source.
+        stage : str
+            The enterprise's status id at the time (a key of :data:`STATUS`).
+        message : str
+            What is wrong, in English, naming the enterprise and the year.
+
+        Returns
+        -------
+        ProcedureError
+            The error to raise (the caller raises it, so the handler reads as one statement).
+        """
         try:
             st = self.p.stage(rule)
             label = f"{rule} ({st.name_zh} {st.name_en})"
@@ -181,7 +297,7 @@ def _stage_label(stage: str) -> str:
     return stage
 
 
-def _app(ctx: _Ctx, e: Enterprise, ev: Event, rule: str) -> Application:
+def _app(ctx: HandlerContext, e: Enterprise, ev: Event, rule: str) -> Application:
     year = ev.year
     app = e.applications.get(year) if year is not None else None
     if app is None:
@@ -204,12 +320,12 @@ def _iso(d: dt.date | None) -> str | None:
 
 # ------------------------------------------------------------------------------------ handlers
 
-def _apply(ctx: _Ctx, e: Enterprise, ev: Event) -> None:
+def _apply(ctx: HandlerContext, e: Enterprise, ev: Event) -> None:
     p = ev.payload
     if ev.year != ev.on.year:
         raise ctx.refuse(ev, "apply", "none", f"an application is for the year it is made in: "
                          f"{ev.year} applied for on {ev.on}")
-    if e.banned_on(ev.on):
+    if e.banned_until is not None and e.banned_on(ev.on):
         last = e.revocations[-1] if e.revocations else {}
         raise ctx.refuse(ev, "apply", "banned", f"{e.credit_code} may not apply: banned from "
                          f"applying until {e.banned_until} inclusive (revoked on "
@@ -308,9 +424,10 @@ def _expert_review(ctx, e, ev):
     if ev.actor not in app.experts:
         raise ctx.refuse(ev, "expert_review", app.status, f"expert {ev.actor!r} is not assigned "
                          f"to the {app.year} application of {e.credit_code}")
-    if app.experts[ev.actor] is not None:
+    done = app.experts[ev.actor]
+    if done is not None:
         raise ctx.refuse(ev, "expert_review", app.status, f"expert {ev.actor!r} already reviewed "
-                         f"it on {app.experts[ev.actor]['on']}")
+                         f"it on {done['on']}")
     app.experts[ev.actor] = {"on": ev.on.isoformat(), **ev.payload}
 
 
@@ -344,13 +461,22 @@ def _notice(ctx, e, ev):
     app.dates["notice"] = ev.on
 
 
+def _notice_of(app: Application) -> dict[str, Any]:
+    """The notice record of an application in notice (the notice handler sets both at once)."""
+    if app.notice is None:
+        raise RegisterError(f"the {app.year} application is in notice but has no notice record: "
+                            "the log is inconsistent")
+    return app.notice
+
+
 def _object(ctx, e, ev):
     app = _app(ctx, e, ev, "object")
     if app.stage != "in_notice":
         raise ctx.refuse(ev, "object", app.status, f"no public notice of {e.credit_code} "
                          f"({app.year}) is open: objections are raised during the notice")
-    opened = dt.date.fromisoformat(app.notice["opened"])
-    ends = dt.date.fromisoformat(app.notice["ends"])
+    notice = _notice_of(app)
+    opened = dt.date.fromisoformat(notice["opened"])
+    ends = dt.date.fromisoformat(notice["ends"])
     if not opened <= ev.on <= ends:
         raise ctx.refuse(ev, "object", app.status, f"the notice ran from {opened} to {ends}: an "
                          f"objection on {ev.on} is outside it")
@@ -383,11 +509,12 @@ def _resolve(ctx, e, ev):
 def _list(ctx, e, ev):
     app = _app(ctx, e, ev, "list")
     if app.stage == "in_notice":
-        ends = dt.date.fromisoformat(app.notice["ends"])
+        notice = _notice_of(app)
+        ends = dt.date.fromisoformat(notice["ends"])
         if ev.on <= ends:
             raise ctx.refuse(ev, "list", app.status, f"the public notice of {e.credit_code} is "
-                             f"open until {ends} ({app.notice['working_days']} working days from "
-                             f"{app.notice['opened']}): it can be listed from the next day")
+                             f"open until {ends} ({notice['working_days']} working days from "
+                             f"{notice['opened']}): it can be listed from the next day")
         if app.open_objections:
             ids = ", ".join(f"#{o['id']}" for o in app.open_objections)
             raise ctx.refuse(ev, "list", "held", f"objection {ids} to {e.credit_code} is not "
@@ -404,7 +531,24 @@ def _list(ctx, e, ev):
     e.listings.append(dict(e.listed))
 
 
-def _filing_window(p: Procedure, year: int) -> tuple[dt.date, dt.date]:
+def filing_window(p: Procedure, year: int) -> tuple[dt.date, dt.date]:
+    """The days the 动态管理表 for ``year`` may be filed: opening day and due day.
+
+    The window opens in the reporting year itself and is due in the year after, on the month
+    and day the procedure declares (``[filing] opens`` / ``due``).
+
+    Parameters
+    ----------
+    p : Procedure
+        The programme's procedure.
+    year : int
+        The reporting year the filing is for.
+
+    Returns
+    -------
+    tuple of datetime.date
+        ``(opens, due)``, both inclusive; a filing after ``due`` is late.
+    """
     return (dt.date(year, *p.filing_opens), dt.date(year + 1, *p.filing_due))
 
 
@@ -420,7 +564,7 @@ def _file(ctx, e, ev):
     if y < listed_year:
         raise ctx.refuse(ev, "file", "listed", f"{e.credit_code} was listed in {listed_year}; "
                          f"there is no filing for {y}")
-    opens, due = _filing_window(ctx.p, y)
+    opens, due = filing_window(ctx.p, y)
     if ev.on < opens:
         raise ctx.refuse(ev, "file", "listed", f"the filing for {y} opens on {opens}")
     e.filings[y] = {"on": ev.on.isoformat(), "due": due.isoformat(), "late": ev.on > due,
@@ -531,7 +675,7 @@ def _open(ctx, e, ev):  # the genesis event: nothing to change on an enterprise
 
 
 #: action -> handler(ctx, enterprise, event). One entry per action; no if/elif ladder.
-HANDLERS: dict[str, Callable[[_Ctx, Enterprise, Event], None]] = {
+HANDLERS: dict[str, Callable[[HandlerContext, Enterprise, Event], None]] = {
     "apply": _apply, "approve": _approve, "submit": _submit,
     "district_review": _district_review, "recommend": _recommend, "assign": _assign,
     "expert_review": _expert_review, "site_check": _site_check, "city_review": _city_review,
@@ -541,8 +685,25 @@ HANDLERS: dict[str, Callable[[_Ctx, Enterprise, Event], None]] = {
 }
 
 
-def apply_event(ctx: _Ctx, e: Enterprise, ev: Event) -> None:
-    """Check ``ev`` against ``e`` and apply it (raises :class:`ProcedureError` if out of turn)."""
+def apply_event(ctx: HandlerContext, e: Enterprise, ev: Event) -> None:
+    """Check ``ev`` against ``e`` and apply it (raises :class:`ProcedureError` if out of turn).
+
+    Parameters
+    ----------
+    ctx : HandlerContext
+        The procedure the handlers check against.
+    e : Enterprise
+        The state of the event's enterprise, changed in place.
+    ev : Event
+        The event (stored or drafted).
+
+    Raises
+    ------
+    ProcedureError
+        The action is out of turn for the state on the event's date (the state is unchanged).
+    RegisterError
+        An action no handler knows.
+    """
     try:
         handler = HANDLERS[ev.action]
     except KeyError:
@@ -554,6 +715,18 @@ def apply_event(ctx: _Ctx, e: Enterprise, ev: Event) -> None:
 def replay(events: Iterable[Event], procedure: Procedure) -> dict[str, Enterprise]:
     """The state of every enterprise after ``events`` (in sequence order).
 
+    Parameters
+    ----------
+    events : iterable of Event
+        Stored events in sequence order (a prefix for a state "as of" a day).
+    procedure : Procedure
+        The register's procedure.
+
+    Returns
+    -------
+    dict of str to Enterprise
+        Credit code -> state.
+
     Raises
     ------
     RegisterError
@@ -564,8 +737,28 @@ def replay(events: Iterable[Event], procedure: Procedure) -> dict[str, Enterpris
 
 def replay_into(out: dict[str, Enterprise], events: Iterable[Event],
                 procedure: Procedure) -> dict[str, Enterprise]:
-    """Apply ``events`` to the states ``out`` (changed in place and returned)."""
-    ctx = _Ctx(procedure)
+    """Apply ``events`` to the states ``out`` (changed in place and returned).
+
+    Parameters
+    ----------
+    out : dict of str to Enterprise
+        States to go on from (credit code -> state).
+    events : iterable of Event
+        Further events in sequence order.
+    procedure : Procedure
+        The register's procedure.
+
+    Returns
+    -------
+    dict of str to Enterprise
+        ``out`` itself.
+
+    Raises
+    ------
+    RegisterError
+        A stored event that does not replay.
+    """
+    ctx = HandlerContext(procedure)
     for ev in events:
         if ev.action == "open":
             continue

@@ -30,6 +30,7 @@ from typing import Any, Callable, Sequence
 
 from sqlalchemy import (Column, Index, Integer, MetaData, String, Table, Text, create_engine,
                         event, func, select)
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
@@ -66,14 +67,52 @@ _COLS = [c for c in events_table.c]
 
 
 def canonical_json(obj: Any) -> str:
-    """Sorted keys, no whitespace, UTF-8 kept: the text that is stored and hashed."""
+    """Sorted keys, no whitespace, UTF-8 kept: the text that is stored and hashed.
+
+    Parameters
+    ----------
+    obj : any
+        A JSON-serialisable value (an event's payload or documents).
+
+    Returns
+    -------
+    str
+        The canonical text: the same value always gives the same text, hence the same hash.
+    """
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def event_hash(prev_hash: str, seq: int, on_date: str, recorded_at: str, role: str, actor: str,
                action: str, subject: str, year: int | None, payload: str,
                documents: str) -> str:
-    """SHA-256 [hex] of one event: the previous hash and every stored field, as stored."""
+    """SHA-256 [hex] of one event: the previous hash and every stored field, as stored.
+
+    Parameters
+    ----------
+    prev_hash : str
+        Hash of the event before (:data:`GENESIS_HASH` for the first).
+    seq : int
+        The event's sequence number (1, 2, ...).
+    on_date : str
+        ISO date of the action.
+    recorded_at : str
+        ISO timestamp (UTC) the event was written.
+    role, actor : str
+        Who acted.
+    action : str
+        The command (``apply``, ``recommend`` ...).
+    subject : str
+        The enterprise's credit code.
+    year : int or None
+        The application year, if any.
+    payload, documents : str
+        The event's payload and document hashes as canonical JSON (:func:`canonical_json`).
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
     text = json.dumps([prev_hash, seq, on_date, recorded_at, role, actor, action, subject, year,
                        payload, documents], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -81,7 +120,25 @@ def event_hash(prev_hash: str, seq: int, on_date: str, recorded_at: str, role: s
 
 @dataclass(frozen=True)
 class Draft:
-    """An event before it is appended (no sequence number or hash yet)."""
+    """An event before it is appended (no sequence number or hash yet).
+
+    Attributes
+    ----------
+    on : datetime.date
+        The date of the action.
+    role, actor : str
+        Who acts.
+    action : str
+        The command.
+    subject : str
+        The enterprise's credit code.
+    year : int or None
+        The application year, if any.
+    payload : dict
+        What the command records (names, scores, opinions ...).
+    documents : dict
+        Role -> hash record of each document submitted.
+    """
 
     on: dt.date
     role: str
@@ -95,7 +152,31 @@ class Draft:
 
 @dataclass(frozen=True)
 class Event:
-    """One stored event."""
+    """One stored event.
+
+    Attributes
+    ----------
+    seq : int
+        Sequence number, 1 for the first event.
+    prev_hash, hash : str
+        Hash of the event before, and of this event (:func:`event_hash`).
+    on : datetime.date
+        The date of the action.
+    recorded_at : str
+        ISO timestamp (UTC) the event was written.
+    role, actor : str
+        Who acted.
+    action : str
+        The command.
+    subject : str
+        The enterprise's credit code.
+    year : int or None
+        The application year, if any.
+    payload : dict
+        What the command recorded.
+    documents : dict
+        Role -> hash record of each document.
+    """
 
     seq: int
     prev_hash: str
@@ -111,6 +192,7 @@ class Event:
     documents: dict
 
     def to_dict(self) -> dict[str, Any]:
+        """The event as a JSON-ready dict (dates as ISO text), as ``history --json`` prints it."""
         return {"seq": self.seq, "on": self.on.isoformat(), "recorded_at": self.recorded_at,
                 "role": self.role, "actor": self.actor, "action": self.action,
                 "subject": self.subject, "year": self.year, "payload": self.payload,
@@ -172,6 +254,7 @@ class EventStore:
             raise RegisterError(f"cannot open the register {db}: {exc.orig}") from None
 
     def close(self) -> None:
+        """Release the database connections."""
         self.engine.dispose()
         if self._writer is not self.engine:
             self._writer.dispose()
@@ -179,7 +262,13 @@ class EventStore:
     # -- reading ------------------------------------------------------------------------------
 
     def head(self, conn=None) -> tuple[int, str, str | None]:
-        """``(seq, hash, on_date)`` of the last event; ``(0, GENESIS_HASH, None)`` when empty."""
+        """``(seq, hash, on_date)`` of the last event; ``(0, GENESIS_HASH, None)`` when empty.
+
+        Parameters
+        ----------
+        conn : sqlalchemy.engine.Connection, optional
+            Read through this connection (inside a write transaction); default a new one.
+        """
         q = select(events_table.c.seq, events_table.c.hash, events_table.c.on_date).order_by(
             events_table.c.seq.desc()).limit(1)
         if conn is None:
@@ -190,13 +279,35 @@ class EventStore:
         return (0, GENESIS_HASH, None) if row is None else (row[0], row[1], row[2])
 
     def count(self) -> int:
+        """The number of stored events."""
         with self.engine.connect() as c:
             return int(c.execute(select(func.count()).select_from(events_table)).scalar_one())
 
     def rows(self, *, subject: str | None = None, until: dt.date | None = None,
              actions: Sequence[str] | None = None, year: int | None = None,
-             after: int | None = None, conn=None) -> list[tuple]:
-        """Raw rows in sequence order (the floor the benchmark compares against)."""
+             after: int | None = None, conn=None) -> Sequence[Row[*tuple[Any, ...]]]:
+        """Raw rows in sequence order (the floor the benchmark compares against).
+
+        Parameters
+        ----------
+        subject : str, optional
+            Only this enterprise's events.
+        until : datetime.date, optional
+            Only events dated on or before this day.
+        actions : sequence of str, optional
+            Only these actions.
+        year : int, optional
+            Only events of this application year.
+        after : int, optional
+            Only events after this sequence number.
+        conn : sqlalchemy.engine.Connection, optional
+            Read through this connection; default a new one.
+
+        Returns
+        -------
+        sequence of Row
+            The stored columns of each event, unparsed.
+        """
         q = select(*_COLS).order_by(events_table.c.seq)
         if subject is not None:
             q = q.where(events_table.c.subject == subject)
@@ -214,10 +325,22 @@ class EventStore:
         return conn.execute(q).all()
 
     def events(self, **kw) -> list[Event]:
-        """Stored events in sequence order (filters: ``subject``, ``until``, ``actions``)."""
+        """Stored events in sequence order (filters: ``subject``, ``until``, ``actions``).
+
+        Parameters
+        ----------
+        **kw
+            The filters of :meth:`rows` (``subject``, ``until``, ``actions``, ``year``, ``after``,
+            ``conn``).
+
+        Returns
+        -------
+        list of Event
+        """
         return [_row_to_event(r) for r in self.rows(**kw)]
 
     def first(self) -> Event | None:
+        """The first stored event, or None when the log is empty."""
         with self.engine.connect() as c:
             row = c.execute(select(*_COLS).order_by(events_table.c.seq).limit(1)).first()
         return None if row is None else _row_to_event(row)
@@ -232,6 +355,19 @@ class EventStore:
         through ``conn`` (``self.rows(subject=..., conn=conn)``) and raise to refuse. A
         concurrent append makes the insert fail; the whole transaction is then retried from the
         new head (``build`` runs again), up to ``attempts`` times.
+
+        Parameters
+        ----------
+        build : callable
+            ``build(conn, head) -> drafts``: called in the write transaction with the connection and
+            the chain's head ``(seq, hash, on_date)``.
+        attempts : int
+            How many times the transaction is tried.
+
+        Returns
+        -------
+        list of Event
+            The events appended, with their sequence numbers and hashes.
 
         Raises
         ------
@@ -286,6 +422,12 @@ class EventStore:
 
         A chain alone cannot show that its newest events were cut off; pass the head hash of a
         published document (``log_head`` of every export) as ``expected_head`` to check that.
+
+        Parameters
+        ----------
+        expected_head : str, optional
+            The head hash a published document recorded: an event with this hash must be in the
+        chain (the log may have grown since).
 
         Returns
         -------

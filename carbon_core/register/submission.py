@@ -39,13 +39,25 @@ from .errors import RegisterError
 from .procedure import Procedure
 from .store import canonical_json
 
-__all__ = ["check_submission", "hash_document", "hash_documents"]
+__all__ = ["check_submission", "hash_document", "hash_documents", "programme_system"]
 
 _HEX = set("0123456789abcdef")
 
 
 def hash_document(path: str | os.PathLike, *, max_bytes: int) -> dict[str, Any]:
     """SHA-256 [hex], size [bytes] and base name of a document file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The document file.
+    max_bytes : int
+        Largest size accepted [bytes] (the procedure's ``max_document_bytes``).
+
+    Returns
+    -------
+    dict
+        ``sha256`` (hex), ``bytes`` (size) and ``name`` (the base name).
 
     Raises
     ------
@@ -70,7 +82,26 @@ def hash_document(path: str | os.PathLike, *, max_bytes: int) -> dict[str, Any]:
 
 
 def hash_documents(documents: Mapping[str, Any] | None, *, max_bytes: int) -> dict[str, dict]:
-    """``{role: path or {"sha256": ...}}`` -> ``{role: {"sha256", "bytes", "name"}}``."""
+    """``{role: path or {"sha256": ...}}`` -> ``{role: {"sha256", "bytes", "name"}}``.
+
+    Parameters
+    ----------
+    documents : mapping or None
+        Role -> a file path, or an already hashed ``{"sha256": ..., "bytes": ..., "name": ...}``.
+    max_bytes : int
+        Largest size of a file [bytes].
+
+    Returns
+    -------
+    dict
+        Role -> ``{"sha256", "bytes", "name"}``.
+
+    Raises
+    ------
+    RegisterError
+        A role that is not a short name, a malformed SHA-256, or a file :func:`hash_document`
+        refuses.
+    """
     out: dict[str, dict] = {}
     for role, ref in (documents or {}).items():
         if not isinstance(role, str) or not role or len(role) > 40:
@@ -119,8 +150,21 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _programme_system(programme):
-    """The programme bundle's indicator system (metric names: core, balance and plugins')."""
+def programme_system(programme):
+    """The programme bundle's indicator system, checked against the metrics this install knows.
+
+    Parameters
+    ----------
+    programme : carbon_core.programmes.Programme
+        The programme bundle whose ``indicator_system`` file is read.
+
+    Returns
+    -------
+    carbon_core.scoring.system.IndicatorSystem
+        The parsed system. Its metric names are checked against the core, balance and plugin
+        metrics; when a plugin fails to load (a :class:`CarbonCoreError`), against the core and
+        balance metrics only, so a broken plugin does not close the register.
+    """
     from ..scoring.system import loads_system
 
     text = programme.file("indicator_system").read_text(encoding="utf-8")
@@ -188,6 +232,9 @@ def check_submission(*, procedure: Procedure, programme, credit_code: str, year:
         The inventory TOML: recomputed by the engine.
     revocations : list of dict
         The register's revocations of this enterprise.
+    on : datetime.date, optional
+        The day of the submission. Not used by the checks: the window of past revocations is
+        counted back from the score's own as-of day.
     system : IndicatorSystem, optional
         The programme's indicator system, when the caller has it loaded already.
 
@@ -231,7 +278,7 @@ def check_submission(*, procedure: Procedure, programme, credit_code: str, year:
                                 + "; ".join(errs))
         checked.append("results schema")
 
-    system = system if system is not None else _programme_system(programme)
+    system = system if system is not None else programme_system(programme)
     if inventory is not None:
         from ..engine import compute
         from ..scoring.evaluate import evaluate

@@ -53,6 +53,17 @@ def calendar_years() -> tuple[int, int]:
 def is_working_day(day: dt.date) -> bool:
     """Whether ``day`` is a working day (weekdays and 调休 Saturdays/Sundays, not holidays).
 
+    Parameters
+    ----------
+    day : datetime.date
+        The day.
+
+    Returns
+    -------
+    bool
+        True on a working day of the State Council's holiday arrangement (国务院办公厅 节假日安排
+        notices, as the ``chinesecalendar`` package records them).
+
     Raises
     ------
     CalendarError
@@ -90,6 +101,12 @@ def add_working_days(start: dt.date, n: int, *, count_opening_day: bool = False)
     ------
     CalendarError
         Any day needed lies outside the calendar's years.
+
+    References
+    ----------
+    中华人民共和国民法典 (Civil Code of the People's Republic of China, 2020), 第二百零一条 (the
+    opening day of a period is not counted); the State Council's holiday notices (国务院办公厅
+    节假日安排) listed in the module docstring.
     """
     if n < 1:
         raise ValueError("a period of working days needs n >= 1")
@@ -109,6 +126,23 @@ def add_years(day: dt.date, years: int) -> dt.date:
     民法典 第二百零二条: 按照年、月计算期间的，到期月的对应日为期间的最后一日；没有对应日的，
     月末日为期间的最后一日.
 
+    Parameters
+    ----------
+    day : datetime.date
+        The first day of the period.
+    years : int
+        Length of the period [years].
+
+    Returns
+    -------
+    datetime.date
+
+    References
+    ----------
+    中华人民共和国民法典 (Civil Code of the People's Republic of China, 2020), 第二百零二条.
+
+    Examples
+    --------
     >>> add_years(dt.date(2024, 2, 29), 3)
     datetime.date(2027, 2, 28)
     """

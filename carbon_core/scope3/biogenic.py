@@ -33,7 +33,8 @@ import numpy as np
 
 from ..errors import Problem, UnitError
 from ..units import conversion_factor
-from .lines import LineSpec, unknown_keys
+from .checks import unknown_keys
+from .lines import LineSpec
 
 __all__ = ["BiogenicRecord", "biomass_lines", "parse_biogenic", "biogenic_section"]
 
@@ -42,7 +43,31 @@ _GAS_KEYS = (("CH4", "ch4"), ("N2O", "n2o"))
 
 @dataclass
 class BiogenicRecord:
-    """Biogenic CO2 of one source [t CO2]."""
+    """Biogenic CO2 of one source [t CO2].
+
+    Attributes
+    ----------
+    id : str
+        The meter, activity or feedstock id.
+    kind : str
+        ``"biomass_fuel"`` (a biomass carrier burnt) or ``"feedstock"`` (declared biogenic CO2).
+    carrier : str
+        The carrier, or the feedstock's description.
+    co2_t : float
+        Biogenic CO2 [tCO2], reported outside the scopes.
+    activity : float or None
+        The fuel's activity in ``activity_unit`` (None for a declared feedstock).
+    activity_unit : str
+        Unit of ``activity``.
+    formula : str
+        How ``co2_t`` was obtained, in words.
+    factors : tuple of Factor
+        The library factors used (NCV, CO2 factor).
+    evidence : str
+        The evidence document of a declared feedstock.
+    details : dict
+        Further fields copied into the results JSON.
+    """
 
     id: str
     kind: str            # "biomass_fuel" | "feedstock"
@@ -56,6 +81,7 @@ class BiogenicRecord:
     details: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as the results JSON's ``biogenic.sources`` entry (factors as dicts)."""
         return {"id": self.id, "kind": self.kind, "carrier": self.carrier,
                 "co2_t": self.co2_t, "activity": self.activity,
                 "activity_unit": self.activity_unit, "formula": self.formula,
@@ -110,7 +136,26 @@ def biomass_lines(resolve: Callable, src, months: np.ndarray, unallocated: float
 
 def parse_biogenic(raw: Mapping | None, file: str, problems: list[Problem]
                    ) -> tuple[list[BiogenicRecord], list[dict]]:
-    """Validate ``[biogenic]``: ``[[biogenic.feedstocks]]`` and ``[[biogenic.removals]]``."""
+    """Validate ``[biogenic]``: ``[[biogenic.feedstocks]]`` and ``[[biogenic.removals]]``.
+
+    Parameters
+    ----------
+    raw : mapping or None
+        The inventory's ``[biogenic]`` table (None: not declared).
+    file : str
+        The inventory file, for problems.
+    problems : list of Problem
+        Appended to: unknown and missing keys, amounts that are not a mass of CO2 >= 0, units
+        not convertible to tCO2.
+
+    Returns
+    -------
+    feedstocks : list of BiogenicRecord
+        The declared biogenic feedstocks [tCO2].
+    removals : list of dict
+        The declared removals (``removal_tco2`` [tCO2], method, permanence, evidence), reported
+        beside the inventory and never netted against it.
+    """
     feedstocks: list[BiogenicRecord] = []
     removals: list[dict] = []
     if raw is None:
@@ -170,7 +215,21 @@ def parse_biogenic(raw: Mapping | None, file: str, problems: list[Problem]
 
 
 def biogenic_section(records: list[BiogenicRecord], removals: list[dict]) -> dict[str, Any]:
-    """The ``biogenic`` section of the results JSON."""
+    """The ``biogenic`` section of the results JSON.
+
+    Parameters
+    ----------
+    records : list of BiogenicRecord
+        Biomass fuel and feedstock records of the run.
+    removals : list of dict
+        The declared removals (:func:`parse_biogenic`).
+
+    Returns
+    -------
+    dict
+        Totals [tCO2] of biomass fuel and feedstock CO2, the basis of the separate reporting, every
+        source, and the removals with their total [tCO2].
+    """
     fuel = math.fsum(r.co2_t for r in records if r.kind == "biomass_fuel")
     feed = math.fsum(r.co2_t for r in records if r.kind == "feedstock")
     removed = math.fsum(r["removal_tco2"] for r in removals)

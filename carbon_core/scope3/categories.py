@@ -43,10 +43,12 @@ class Scope3Category:
     slug : str
         Identifier used in inventories and results (``"purchased_goods_and_services"``).
     name_zh, name_en : str
+        The category's name in Chinese and English.
     stream : str
         ``"upstream"`` or ``"downstream"``.
     methods : tuple of str
-        Methods of :mod:`carbon_core.scope3.methods` the Technical Guidance describes for it.
+        Methods (keys of :data:`carbon_core.scope3.lines.METHODS`) the Technical Guidance
+        describes for it.
     iso14064 : int
         ISO 14064-1:2018 category (5.2.4 c to f) the category is reported under.
     """
@@ -109,6 +111,16 @@ _BY_SLUG = {c.slug: c.number for c in SCOPE3_CATEGORIES.values()}
 
 def category_number(value) -> int | None:
     """The category number of ``value`` (``4``, ``"4"``, ``"cat4"`` or a slug); None if unknown.
+
+    Parameters
+    ----------
+    value : int or str
+        A category number, its text (``"4"``, ``"cat4"``, ``"category 4"``) or its slug.
+
+    Returns
+    -------
+    int or None
+        The number 1 to 15, or None for anything else (booleans included).
 
     Examples
     --------

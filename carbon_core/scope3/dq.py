@@ -67,6 +67,9 @@ class LineQuality:
     not_assessed : tuple of str
         Indicators neither declared nor derivable, scored poor (Table 7.6 "unknown").
     warnings : tuple of str
+        What the user should know about the scoring (e.g. a declared level the data contradict).
+    notes : tuple of str
+        Free notes carried into the results JSON.
     """
 
     levels: dict[str, str]
@@ -81,6 +84,7 @@ class LineQuality:
         return sum(LEVELS[v] for v in self.levels.values()) / len(self.levels)
 
     def to_dict(self) -> dict:
+        """The line's ``data_quality`` entry of the results JSON: score, levels and their scores."""
         return {"score": self.score, "levels": dict(self.levels),
                 "scores": {k: LEVELS[v] for k, v in self.levels.items()},
                 "derived": list(self.derived), "not_assessed": list(self.not_assessed),
@@ -188,6 +192,18 @@ def aggregate(scores, weights) -> float | None:
     """|emissions|-weighted mean of line scores; plain mean if all weights are 0; None if empty.
 
     The result lies within the scale of the scores (a convex combination).
+
+    Parameters
+    ----------
+    scores : iterable of float
+        Line scores in [1, 4] (1 very good).
+    weights : iterable of float
+        The lines' emissions [tCO2e]; their absolute values weight the mean.
+
+    Returns
+    -------
+    float or None
+        The weighted mean score, or None when there are no lines.
 
     Examples
     --------

@@ -45,10 +45,25 @@ __all__ = ["iso_category", "iso14064_view"]
 def iso_category(item) -> int:
     """The ISO 14064-1:2018 category (1-6) of a line item.
 
+    Parameters
+    ----------
+    item : LineItem
+        A line item of the results (``scope`` and ``details``).
+
+    Returns
+    -------
+    int
+        1 for Scope 1, 2 for Scope 2, and for Scope 3 the ISO category of its GHG Protocol
+        category (:data:`ISO14064_CATEGORIES`).
+
     Raises
     ------
     ValueError
         For a Scope 3 item without a valid ``details["scope3_category"]`` (never guessed).
+
+    References
+    ----------
+    ISO 14064-1:2018 *Greenhouse gases — Part 1*, clause 5.2.4 (categories 1 to 6) and Annex B.
     """
     if item.scope == 1:
         return 1
@@ -68,6 +83,21 @@ def iso14064_view(items: Iterable) -> dict:
 
     The total equals Scope 1 + location-based Scope 2 + Scope 3 of the same line items (both are
     exact sums, :func:`math.fsum`, of the same values).
+
+    Parameters
+    ----------
+    items : iterable of LineItem
+        Every line item of the run.
+
+    Returns
+    -------
+    dict
+        Per ISO 14064-1:2018 category: the total [tCO2e] and the line ids; the overall total
+        [tCO2e]; and ``unmapped_scope3``.
+
+    References
+    ----------
+    ISO 14064-1:2018 *Greenhouse gases — Part 1*, clause 5.2.4 (categories 1 to 6) and Annex B.
     """
     by: dict[int, list] = {k: [] for k in ISO14064_CATEGORIES}
     unmapped = []

@@ -46,6 +46,23 @@ def spend_activity(amount, currency_multiplier, price_ratio):
 def distance_activity(mass_t, distance_km):
     """Freight activity [t·km] = mass [t] x distance [km] (Technical Guidance eq. 4.2).
 
+    Parameters
+    ----------
+    mass_t : array_like
+        Mass carried [t].
+    distance_km : array_like
+        Distance carried [km].
+
+    Returns
+    -------
+    numpy.ndarray
+        Freight activity [t·km], float64.
+
+    References
+    ----------
+    WRI/WBCSD and Carbon Trust, *Technical Guidance for Calculating Scope 3 Emissions*, v1.0,
+    2013, category 4, distance-based method, eq. 4.2.
+
     Examples
     --------
     >>> float(distance_activity(10.0, 240.0)[()])
@@ -55,10 +72,38 @@ def distance_activity(mass_t, distance_km):
 
 
 def line_emissions(activity, factor):
-    """Emissions [tCO2e] = activity x factor [tCO2e per activity unit]."""
+    """Emissions [tCO2e] = activity x factor [tCO2e per activity unit].
+
+    Parameters
+    ----------
+    activity : array_like
+        Activity of each line, in the unit its factor is per.
+    factor : array_like
+        Emission factor of each line [tCO2e per activity unit].
+
+    Returns
+    -------
+    numpy.ndarray
+        Emissions of each line [tCO2e], float64.
+    """
     return np.multiply(activity, factor, dtype=np.float64)
 
 
 def totals_by_code(values, codes, n: int):
-    """Sums of ``values`` per integer code 0..n-1 (category totals; one pass, no sort)."""
+    """Sums of ``values`` per integer code 0..n-1 (category totals; one pass, no sort).
+
+    Parameters
+    ----------
+    values : array_like
+        One value per line (emissions [tCO2e]).
+    codes : array_like of int
+        The line's code in 0..n-1 (its category index).
+    n : int
+        Number of codes; the result has this length even when a code has no line.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` sums, float64 (0.0 for a code without lines).
+    """
     return np.bincount(np.asarray(codes, dtype=np.intp), weights=values, minlength=n)

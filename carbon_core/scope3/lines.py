@@ -10,7 +10,7 @@ Inventory form (``docs/scope3.md``)::
     7 = { status = "not_relevant", reason = "..." }
 
     [[scope3.lines]]
-    id = "steel"
+    id = "coil"
     category = 1                            # 1..15 or its slug
     method = "average_data"                 # see METHODS
     amount = 1200
@@ -48,9 +48,11 @@ import numpy as np
 
 from ..errors import FactorNotFoundError, Problem, UnitError
 from ..factors import Factor, FactorLibrary, SelectionRule, Source
+from ..lineitems import ActivityLine
 from ..units import conversion_factor as _conversion_factor
 from ..units import parse_unit
 from .categories import SCOPE3_CATEGORIES, category_number
+from .checks import unknown_keys
 from .dq import INDICATORS, LEVELS, LineQuality, score_line
 from .kernels import distance_activity, spend_activity
 from .money import MoneyTables, currency_of, parse_money_tables
@@ -70,32 +72,30 @@ WASTE_TREATMENTS = ("landfill", "incineration_energy_recovery", "incineration", 
                     "open_loop", "composting", "anaerobic_digestion", "reuse")
 
 
-@dataclass
-class LineSpec:
-    """An activity line before multiplication (the engine's line record, field for field).
-
-    ``monthly`` is all zero for Scope 3: value-chain activity is annual (``unallocated``).
-    """
-
-    id: str
-    category: str
-    source: str
-    carrier: str
-    monthly: np.ndarray
-    unallocated: float
-    activity_unit: str
-    factor: float
-    factor_unit: str
-    factors: tuple[Factor, ...]
-    gas: str = "CO2"
-    sign: float = 1.0
-    formula: str = ""
-    details: dict = field(default_factory=dict)
+#: The engine's activity line record (:class:`carbon_core.lineitems.ActivityLine`), the name
+#: Scope 3 has always used for it.
+LineSpec = ActivityLine
 
 
 @dataclass
 class Scope3Build:
-    """What :func:`build_scope3` found: lines, the screening, warnings."""
+    """What :func:`build_scope3` found: lines, the screening, warnings.
+
+    Attributes
+    ----------
+    lines : list of LineSpec
+        The line specs, multiplied by the engine with every other line.
+    quality : dict of str to LineQuality
+        Data quality per line id.
+    screening : dict of int to dict
+        The declared status of each of the fifteen categories (with reason and evidence).
+    warnings : list of str
+        What the user should know (foreign factors, categories not assessed ...).
+    legacy_form : bool
+        The inventory used the older form, ``[[scope3]]`` lines with their own factors.
+    factors_used : dict
+        Every factor used, by (key, region, data year, source id).
+    """
 
     lines: list[LineSpec] = field(default_factory=list)
     quality: dict[str, LineQuality] = field(default_factory=dict)
@@ -116,16 +116,6 @@ def _rule(text) -> SelectionRule:
 def conversion_factor(from_unit: str, to_unit: str) -> float:
     """carbon_core.units.conversion_factor, memoized (100,000 lines use a handful of units)."""
     return _conversion_factor(from_unit, to_unit)
-
-
-def unknown_keys(row: Mapping, known, file: str, where: str, problems: list[Problem]) -> None:
-    """Refuse keys not in ``known``, suggesting the nearest known key."""
-    for k in row:
-        if k not in known:
-            near = difflib.get_close_matches(str(k), sorted(known), n=1)
-            problems.append(Problem(file=file, row=where, field=str(k), message="unknown key",
-                                    expected=(f"did you mean {near[0]!r}? " if near else "")
-                                    + f"one of {sorted(known)}"))
 
 
 class _Ctx:

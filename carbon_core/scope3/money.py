@@ -29,6 +29,7 @@ from typing import Any
 
 from ..errors import Problem, UnitError
 from ..units import conversion_factor, parse_unit
+from .checks import unknown_keys
 
 __all__ = ["CURRENCIES", "currency_of", "MoneyTables", "parse_money_tables"]
 
@@ -40,6 +41,17 @@ CURRENCIES: dict[str, str] = {"[currency]": "CNY", "[currency_usd]": "USD",
 @lru_cache(maxsize=256)
 def currency_of(unit: str) -> tuple[str, float] | None:
     """(currency code, multiplier to that code) of a money unit; None if ``unit`` is not money.
+
+    Parameters
+    ----------
+    unit : str
+        A unit in carbon_core's registry (``"万元"``, ``"USD"``, ``"kEUR"``, ``"t"`` ...).
+
+    Returns
+    -------
+    tuple of (str, float) or None
+        The registry currency code (``CNY``, ``USD``, ``EUR``, ``GBP``) and how many of that
+        currency one ``unit`` is [1]; None when ``unit`` is not a pure money unit.
 
     Examples
     --------
@@ -64,7 +76,21 @@ def currency_of(unit: str) -> tuple[str, float] | None:
 
 @dataclass
 class MoneyTables:
-    """Declared exchange rates and price indices."""
+    """Declared exchange rates and price indices.
+
+    Attributes
+    ----------
+    rates : dict
+        ``(currency, per, year) -> (rate, source)``: units of ``currency`` per one unit of ``per``
+        in ``year`` [currency/per].
+    indices : dict
+        ``currency -> (series, {year: index}, source)``: a price index series [1].
+
+    References
+    ----------
+    WRI/WBCSD and Carbon Trust, *Technical Guidance for Calculating Scope 3 Emissions*, v1.0,
+    2013, section 1.4 (spend-based data adjusted for currency and inflation).
+    """
 
     #: (currency, per, year) -> (rate, source)
     rates: dict[tuple[str, str, int], tuple[float, str]] = field(default_factory=dict)
@@ -74,6 +100,22 @@ class MoneyTables:
     def convert(self, from_ccy: str, from_year: int, to_ccy: str, to_year: int
                 ) -> tuple[float | None, list[dict], list[str]]:
         """Multiplier from money in (from_ccy, from_year) to (to_ccy, to_year).
+
+        The exchange rate of the spend's year is applied first (either direction of a
+        declared rate), then the price index ratio index[to_year] / index[from_year] of the
+        factor's currency. Nothing is guessed: a missing rate or index value is returned in
+        ``missing``.
+
+        Parameters
+        ----------
+        from_ccy : str
+            Currency code of the spend (``CNY``...).
+        from_year : int
+            Price year of the spend (the year the money was spent).
+        to_ccy : str
+            Currency code of the factor's denominator.
+        to_year : int
+            Price year of the factor.
 
         Returns
         -------
@@ -125,13 +167,29 @@ def _need(p: list[Problem], file, row, where, key, kind, expected):
 
 
 def parse_money_tables(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> MoneyTables:
-    """Validate ``[[scope3.exchange_rates]]`` and ``[[scope3.price_indices]]``."""
+    """Validate ``[[scope3.exchange_rates]]`` and ``[[scope3.price_indices]]``.
+
+    Parameters
+    ----------
+    raw : mapping
+        The inventory's ``[scope3]`` table.
+    file : str
+        The inventory file, for problems.
+    problems : list of Problem
+        Appended to: unknown keys, missing keys, unknown currencies, rates <= 0, a rate declared
+        twice for one currency pair and year, index values that are not positive numbers.
+
+    Returns
+    -------
+    MoneyTables
+        The well-formed rates and indices (a row with a problem is left out).
+    """
     out = MoneyTables()
     codes = sorted(CURRENCIES.values())
     for i, row in enumerate(raw.get("exchange_rates", []) or []):
         where = f"scope3.exchange_rates[{i}]"
-        _unknown(row, {"currency", "per", "year", "rate", "source", "note"}, file, where,
-                 problems)
+        unknown_keys(row, {"currency", "per", "year", "rate", "source", "note"}, file, where,
+                     problems)
         cur = _need(problems, file, row, where, "currency", str, f"one of {codes}")
         per = _need(problems, file, row, where, "per", str, f"one of {codes}")
         year = _need(problems, file, row, where, "year", int, "the year the rate is for")
@@ -154,7 +212,7 @@ def parse_money_tables(raw: Mapping[str, Any], file: str, problems: list[Problem
             out.rates[(cur, per, year)] = (float(rate), src)
     for i, row in enumerate(raw.get("price_indices", []) or []):
         where = f"scope3.price_indices[{i}]"
-        _unknown(row, {"currency", "series", "values", "source", "note"}, file, where, problems)
+        unknown_keys(row, {"currency", "series", "values", "source", "note"}, file, where, problems)
         cur = _need(problems, file, row, where, "currency", str, f"one of {codes}")
         series = _need(problems, file, row, where, "series", str,
                        "the index series, e.g. 'US GDP implicit price deflator'")
@@ -181,9 +239,3 @@ def parse_money_tables(raw: Mapping[str, Any], file: str, problems: list[Problem
         elif None not in (cur, series, src) and parsed:
             out.indices[cur] = (series, parsed, src)
     return out
-
-
-def _unknown(row, known, file, where, problems):
-    from .lines import unknown_keys
-
-    unknown_keys(row, known, file, where, problems)

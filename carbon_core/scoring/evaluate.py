@@ -25,8 +25,10 @@ Examples
 >>> import datetime
 >>> ev = evaluate({"balance.net_tco2e": -5.0, "balance.renewable_electricity_share": 0.8},
 ...               evidence={}, as_of=datetime.date(2024, 12, 31))
->>> ev.verdict, ev.eligibility.eligible, "F1" in ev.mandatory_unmet
-('ineligible', False, False)
+>>> ev.verdict, ev.eligibility.eligible
+('ineligible', False)
+>>> set(ev.mandatory_unmet) <= {i.id for i in ev.system.indicators if i.mandatory}
+True
 >>> 0.0 <= ev.total_score <= 100.0
 True
 """

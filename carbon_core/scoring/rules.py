@@ -81,22 +81,66 @@ class Rule:
     higher_is_better: bool | None = None
 
     def fraction(self, value: Any) -> float:  # pragma: no cover - abstract
+        """The share of the indicator's points ``value`` earns.
+
+        Parameters
+        ----------
+        value : float or bool
+            The indicator's value (never None or NaN: the evaluator handles those), in the unit of
+            its metric; a boolean for ``value_kind = "bool"`` rules.
+
+        Returns
+        -------
+        float
+            In [0, 1].
+        """
         raise NotImplementedError
 
     def met(self, value: Any) -> bool:  # pragma: no cover - abstract
+        """Whether ``value`` meets the indicator's requirement (what a mandatory item needs).
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`fraction`.
+
+        Returns
+        -------
+        bool
+            Full marks for threshold and met rules; at or better than the entry level (baseline,
+            lowest tier, target) for graded rules.
+        """
         raise NotImplementedError
 
     def describe(self) -> str:  # pragma: no cover - abstract
+        """The rule in words, for reports and ``carbon score`` (Chinese terms beside English)."""
         raise NotImplementedError
 
     def params(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        """The rule's parameters as written in the indicator-system file (without ``type``)."""
         raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
+        """``type``, the parameters and the text: the rule as the score JSON records it."""
         return {"type": self.type, **self.params(), "text": self.describe()}
 
     @classmethod
     def parse(cls, table: Mapping[str, Any], ctx: RuleContext) -> "Rule | None":  # pragma: no cover
+        """The rule of a ``rule = {...}`` table, or None after reporting its problems.
+
+        Parameters
+        ----------
+        table : mapping
+            The ``rule`` table of one indicator, without its ``type`` key checked again.
+        ctx : RuleContext
+            Where problems are reported, and the indicator's points.
+
+        Returns
+        -------
+        Rule or None
+            None when any problem was reported (every problem of the table is reported, not only the
+            first).
+        """
         raise NotImplementedError
 
 
@@ -235,6 +279,15 @@ class ThresholdRule(Rule):
 
     ``rule = { type = "threshold", op = "<=", value = 0 }``; ``op`` is one of >=, >, <=, <, ==.
 
+    Attributes
+    ----------
+    op : str
+        The comparison: ``>=``, ``>``, ``<=``, ``<`` or ``==``.
+    threshold : float
+        The threshold, in the metric's unit (``value`` in the file).
+
+    Examples
+    --------
     >>> r = ThresholdRule(op="<=", threshold=0.0)
     >>> r.fraction(0.0), r.fraction(1e-9), r.higher_is_better
     (1.0, 0.0, False)
@@ -246,6 +299,7 @@ class ThresholdRule(Rule):
 
     @property
     def higher_is_better(self):  # type: ignore[override]
+        """True for ``>=`` and ``>``, False for ``<=`` and ``<``, None for ``==``."""
         return _OPS[self.op][1]
 
     def fraction(self, value):
@@ -282,6 +336,16 @@ class StepsRule(Rule):
     { at = 0.05, fraction = 1.0 }] }``. A tier may give ``points`` instead of ``fraction`` (converted
     with the indicator's points). A value is "met" once it reaches the lowest tier.
 
+    Attributes
+    ----------
+    steps : tuple of (float, float)
+        ``(threshold, fraction)`` tiers, any order; thresholds in the metric's unit, fractions in
+        (0, 1], the best tier 1.
+    higher_is_better : bool
+        A tier is reached at or above its threshold (else at or below).
+
+    Examples
+    --------
     >>> r = StepsRule(steps=((0.2, 1.0), (0.3, 0.5)), higher_is_better=False)
     >>> r.fraction(0.25), r.fraction(0.2), r.fraction(0.31), r.met(0.3)
     (0.5, 1.0, 0.0, True)
@@ -363,7 +427,7 @@ class StepsRule(Rule):
                     ok = False
                     continue
                 frac = pts / ctx.points
-            if ok:
+            if ok and isinstance(at, (int, float)):  # ok: ``at`` was checked above
                 steps.append((float(at), float(frac)))
         if not ok or hib is None or bad:
             return None
@@ -397,6 +461,17 @@ class LinearRule(Rule):
     at the baseline: ``at_baseline`` (default 0); linear up to 1 at the leading value; full beyond.
     Met = at or better than the baseline.
 
+    Attributes
+    ----------
+    baseline : float
+        The baseline value 基准值, in the metric's unit.
+    leading : float
+        The leading value 引领值 (full points), in the metric's unit.
+    at_baseline : float
+        The share of the points at the baseline, in [0, 1).
+
+    Examples
+    --------
     >>> r = LinearRule(baseline=1.0, leading=0.2, at_baseline=0.2)
     >>> r.fraction(1.0), round(r.fraction(0.6), 12), r.fraction(0.1), r.fraction(1.01)
     (0.2, 0.6, 1.0, 0.0)
@@ -409,6 +484,7 @@ class LinearRule(Rule):
 
     @property
     def higher_is_better(self):  # type: ignore[override]
+        """True when the leading value is above the baseline."""
         return self.leading > self.baseline
 
     def fraction(self, value):
@@ -459,6 +535,15 @@ class RatioRule(Rule):
     ``lower_is_better`` the share is target/value (a value <= 0 beats any positive target). Met =
     target reached.
 
+    Attributes
+    ----------
+    target : float
+        The target, > 0, in the metric's unit.
+    higher_is_better : bool
+        Share = value/target (else target/value).
+
+    Examples
+    --------
     >>> r = RatioRule(target=0.8, higher_is_better=True)
     >>> r.fraction(0.4), r.fraction(0.9), r.met(0.79)
     (0.5, 1.0, False)

@@ -12,8 +12,9 @@ Examples
 >>> system = load_system()            # the default programme's indicator system (a template)
 >>> system.is_template, round(sum(level.weight for level in system.levels), 9)
 (True, 100.0)
->>> system.indicator("F1").mandatory
-True
+>>> first = system.indicators[0]
+>>> system.indicator(first.id) is first, first.kind in ("mandatory", "optional")
+(True, True)
 """
 
 from __future__ import annotations

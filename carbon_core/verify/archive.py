@@ -76,7 +76,20 @@ class SignatureError(BundleError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits applied when a bundle is read."""
+    """Resource limits applied when a bundle is read.
+
+    Attributes
+    ----------
+    max_members : int
+        Most members a bundle may hold (default :data:`MAX_MEMBERS`).
+    max_member_bytes : int
+        Largest uncompressed member [bytes] (default :data:`MAX_MEMBER_BYTES`).
+    max_total_bytes : int
+        Largest total uncompressed size [bytes] (default :data:`MAX_TOTAL_BYTES`).
+    max_ratio : float
+        Largest compression ratio of one member, uncompressed / compressed [1] (default
+        :data:`MAX_RATIO`): a ZIP bomb is refused before it is inflated.
+    """
 
     max_members: int = MAX_MEMBERS
     max_member_bytes: int = MAX_MEMBER_BYTES
@@ -89,6 +102,18 @@ DEFAULT_LIMITS = Limits()
 
 def check_member_name(name: str) -> str | None:
     """Why ``name`` is not an acceptable member name, or None when it is.
+
+    Parameters
+    ----------
+    name : str
+        A member name as stored in the ZIP file.
+
+    Returns
+    -------
+    str or None
+        Why the name is refused (empty, NUL byte, backslash, absolute or with a drive letter,
+        a ``..``, ``.`` or empty segment, control or reserved characters, longer than 400
+        characters), or None for a normalised relative POSIX path inside the bundle.
 
     Examples
     --------
@@ -119,6 +144,14 @@ def check_member_name(name: str) -> str | None:
 
 def write_archive(path: str | Path, members: Mapping[str, bytes]) -> None:
     """Write ``members`` (name -> bytes) to a ZIP file, deterministically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ZIP file written (replaced if it exists).
+    members : mapping of str to bytes
+        Member name -> content. Members are written sorted, with a fixed date and permissions,
+        so the same members give the same bytes.
 
     Raises
     ------

@@ -60,7 +60,21 @@ _FACTOR_SCHEMA_LINE = b'schema = "carbon_core.factors/1"'
 
 @dataclass
 class BundleInfo:
-    """What :func:`make_bundle` wrote."""
+    """What :func:`make_bundle` wrote.
+
+    Attributes
+    ----------
+    path : Path
+        The bundle file written.
+    root : str
+        The root hash of the manifest (SHA-256, hex).
+    members : list of dict
+        The manifest's listing: ``path``, ``sha256``, ``bytes``, ``role`` of every member.
+    signed_by : str or None
+        The key id that signed the root, when a key was given.
+    results : dict
+        The results document bundled (``Results.to_dict()``).
+    """
 
     path: Path
     root: str
@@ -91,12 +105,40 @@ def canonical_text(header: dict[str, str], members: list[dict]) -> str:
 
 
 def root_hash(header: dict[str, str], members: list[dict]) -> str:
-    """SHA-256 (hex) of :func:`canonical_text`."""
+    """SHA-256 (hex) of :func:`canonical_text`.
+
+    Parameters
+    ----------
+    header : dict of str to str
+        The manifest header.
+    members : list of dict
+        The listing of every member (``path``, ``sha256``, ``bytes``, ``role``).
+
+    Returns
+    -------
+    str
+        SHA-256 (64 hex digits) over the UTF-8 of :func:`canonical_text`: any change to a
+        member's bytes, role or path, or to the header, changes it.
+    """
     return _sha(canonical_text(header, members).encode("utf-8"))
 
 
 def build_manifest(files: dict[str, tuple[bytes, str]], header: dict[str, str]) -> dict:
-    """The manifest document of ``files`` (path -> (bytes, role))."""
+    """The manifest document of ``files`` (path -> (bytes, role)).
+
+    Parameters
+    ----------
+    files : dict of str to (bytes, str)
+        Member path -> (content, role).
+    header : dict of str to str
+        The manifest header (inventory, policy, programme ... member paths).
+
+    Returns
+    -------
+    dict
+        ``format``, the sorted ``header``, the ``members`` listing (sorted by path, with each
+        member's SHA-256 and size [bytes]) and the ``root`` hash (:func:`root_hash`).
+    """
     members = [{"path": p, "sha256": _sha(b), "bytes": len(b), "role": r}
                for p, (b, r) in sorted(files.items())]
     return {"format": FORMAT, "header": dict(sorted(header.items())), "members": members,
@@ -105,7 +147,7 @@ def build_manifest(files: dict[str, tuple[bytes, str]], header: dict[str, str]) 
 
 @lru_cache(maxsize=1)
 def _package_versions() -> tuple[tuple[str, str | None], ...]:
-    out = []
+    out: list[tuple[str, str | None]] = []
     for name in PACKAGES:
         try:
             out.append((name, metadata.version(name)))
@@ -119,6 +161,18 @@ def environment(plugin_manager=None) -> dict[str, Any]:
 
     Package versions are read once per process (installing a package does not change the
     modules a running process has imported).
+
+    Parameters
+    ----------
+    plugin_manager : pluggy.PluginManager, optional
+        When given, the loaded plugins and their versions are recorded too.
+
+    Returns
+    -------
+    dict
+        ``engine`` (name and carbon_core version), ``plugins`` (name -> version, distribution,
+        sectors), ``packages`` (:data:`PACKAGES` -> version, None when not installed),
+        ``python`` and ``implementation``.
     """
     from .._version import __version__
 
@@ -217,6 +271,17 @@ def _programme_name(inv) -> str:
 def collect_members(inventory_path: str | Path, *, as_of=None, plugins: bool = True,
                     results=None) -> tuple[dict[str, tuple[bytes, str]], dict[str, str], Any]:
     """Compute and score an inventory and gather every member of its bundle.
+
+    Parameters
+    ----------
+    inventory_path : str or Path
+        The inventory; its meter files and its policy file must lie inside its folder.
+    as_of : date or str, optional
+        The day whose factor editions are used (see :func:`carbon_core.factors.resolve_as_of`).
+    plugins : bool
+        Load the installed sector plugins (their factor files are bundled).
+    results : Results, optional
+        Results already computed for this inventory (not computed again).
 
     Returns
     -------

@@ -47,12 +47,29 @@ CONTEXT_FIELDS = (
 
 @dataclass(frozen=True)
 class Tolerance:
-    """How close two numbers must be: ``|a - b| <= atol + rtol * |a|``."""
+    """How close two numbers must be: ``|a - b| <= atol + rtol * |a|``.
+
+    Attributes
+    ----------
+    rtol : float
+        Relative tolerance [1].
+    atol : float
+        Absolute tolerance, in the unit of the compared number.
+    """
 
     rtol: float = 1e-9
     atol: float = 1e-9
 
     def close(self, a: float, b: float) -> bool:
+        """Whether ``b`` is within the tolerance of ``a`` (two NaN are close, one NaN is not).
+
+        Parameters
+        ----------
+        a : float
+            The bundled value (the reference of the relative part).
+        b : float
+            The recomputed value.
+        """
         if math.isnan(a) or math.isnan(b):
             return math.isnan(a) and math.isnan(b)
         return abs(a - b) <= self.atol + self.rtol * abs(a)
@@ -63,7 +80,19 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class Difference:
-    """One field that did not reproduce."""
+    """One field that did not reproduce.
+
+    Attributes
+    ----------
+    document : str
+        ``"results"`` or ``"score"``.
+    item : str
+        The line item id, or the section of the document.
+    field : str
+        The field's path inside the item.
+    bundled, recomputed : any
+        The two values (``"<absent>"`` where one document lacks the field).
+    """
 
     document: str  # "results" or "score"
     item: str      # line item id, or the section
@@ -82,6 +111,31 @@ class VerifyReport:
 
     ``ok`` is True only when the bundle is intact, its signature (when keys are trusted) checks,
     and every field reproduces within the tolerance.
+
+    Attributes
+    ----------
+    path : Path
+        The bundle verified.
+    root : str or None
+        The manifest's root hash.
+    integrity : list of str
+        Integrity problems: missing, unlisted or changed members, a root that does not match.
+    signature : str
+        What the signature check found, in words.
+    signature_ok : bool
+        False when trusted keys were given and the signature does not check.
+    differences : list of Difference
+        Fields that did not reproduce within ``tolerance``.
+    version_notes : list of str
+        Engine, plugin and package versions that differ from the bundle's (not failures).
+    tolerance : Tolerance
+        The tolerance of the comparison.
+    as_of : str or None
+        The as-of day the bundle was computed for, used again.
+    recomputed, bundled : dict or None
+        The recomputed and the bundled results documents (None when nothing was recomputed).
+    compared : int
+        How many fields were compared.
     """
 
     path: Path
@@ -99,6 +153,7 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
+        """True when the bundle is intact, its signature checks and every field reproduced."""
         return not self.integrity and self.signature_ok and not self.differences \
             and self.recomputed is not None
 
@@ -161,7 +216,27 @@ def _split(path: str) -> tuple[str, str]:
 
 def compare_documents(bundled: dict, recomputed: dict, *, document: str = "results",
                       tolerance: Tolerance = Tolerance()) -> tuple[list[Difference], int]:
-    """Every leaf of two documents that differs beyond ``tolerance``; and the count compared."""
+    """Every leaf of two documents that differs beyond ``tolerance``; and the count compared.
+
+    Parameters
+    ----------
+    bundled : dict
+        The document in the bundle.
+    recomputed : dict
+        The document recomputed from the bundle's members.
+    document : str
+        Name of the document, for the differences (``"results"`` or ``"score"``).
+    tolerance : Tolerance
+        How close two numbers must be; other leaves must be equal.
+
+    Returns
+    -------
+    differences : list of Difference
+        Every leaf that differs or is present in one document only (the run context of
+        :data:`CONTEXT_FIELDS` is not compared).
+    compared : int
+        The number of leaves compared.
+    """
     a, b = _flatten(bundled), _flatten(recomputed)
     diffs: list[Difference] = []
     n = 0
@@ -188,6 +263,13 @@ def compare_documents(bundled: dict, recomputed: dict, *, document: str = "resul
 def open_bundle(path: str | Path, *, limits: Limits = DEFAULT_LIMITS
                 ) -> tuple[dict[str, bytes], dict, list[str]]:
     """Read a bundle and check it against its manifest.
+
+    Parameters
+    ----------
+    path : str or Path
+        The bundle file.
+    limits : Limits
+        Resource limits of the read (member count, sizes [bytes], compression ratio).
 
     Returns
     -------
@@ -236,9 +318,9 @@ def open_bundle(path: str | Path, *, limits: Limits = DEFAULT_LIMITS
         if roles.get(ref) not in role:
             problems.append(f"member 'manifest.json': header {key} names {ref!r}, which is not "
                             f"a listed member of role {' or '.join(role)}")
-    for ref, role in (("results/results.json", "results"), ("environment.json", "environment")):
-        if roles.get(ref) != role:
-            problems.append(f"member {ref!r} ({role}) is not in the manifest")
+    for ref, want in (("results/results.json", "results"), ("environment.json", "environment")):
+        if roles.get(ref) != want:
+            problems.append(f"member {ref!r} ({want}) is not in the manifest")
     root = root_hash({str(k): str(v) for k, v in header.items() if k != "format"}, listed)
     if root != manifest.get("root"):
         problems.append(f"member 'manifest.json' changed: its listing hashes to root {root}, "
@@ -314,8 +396,8 @@ def verify_bundle(path: str | Path, *, trusted: Iterable = (), tolerance: Tolera
             except SignatureError as exc:
                 report.signature, report.signature_ok = str(exc), False
         else:
-            kid = sig.get("key_id") if isinstance(sig, dict) else "?"
-            report.signature = (f"signed by key {kid}, not checked (no --trusted key given)")
+            claimed = sig.get("key_id") if isinstance(sig, dict) else "?"
+            report.signature = (f"signed by key {claimed}, not checked (no --trusted key given)")
     elif keys:
         report.signature, report.signature_ok = ("the bundle is not signed, but trusted keys "
                                                  "were given"), False

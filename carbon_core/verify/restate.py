@@ -31,7 +31,23 @@ __all__ = ["Restatement", "explain_difference", "load_results"]
 
 @dataclass
 class Restatement:
-    """The causes of the difference between two results."""
+    """The causes of the difference between two results.
+
+    Attributes
+    ----------
+    inputs : list of str
+        Input files whose SHA-256 changed (the inventory, meter files).
+    factor_editions : list of str
+        Factor editions added or removed between the two runs.
+    factors : list of str
+        Factors whose value changed.
+    engine : list of str
+        A change of engine version.
+    line_items : list of dict
+        Per changed line item: old and new emissions [tCO2e], the change [tCO2e] and its causes.
+    totals : list of dict
+        Totals that changed (Scope 1, Scope 2 both ways, total, balance net) [tCO2e].
+    """
 
     inputs: list[str] = field(default_factory=list)
     factor_editions: list[str] = field(default_factory=list)
@@ -42,17 +58,36 @@ class Restatement:
 
     @property
     def unchanged(self) -> bool:
+        """True when nothing differs between the two results."""
         return not (self.inputs or self.factor_editions or self.factors or self.engine
                     or self.line_items or self.totals)
 
     def to_dict(self) -> dict[str, Any]:
+        """The restatement as a JSON-ready dict (``carbon verify --restate --json``)."""
         return {"inputs": self.inputs, "factor_editions": self.factor_editions,
                 "factors": self.factors, "engine": self.engine, "line_items": self.line_items,
                 "totals": self.totals}
 
 
 def load_results(path: str | Path) -> dict:
-    """A results JSON document from a file (``carbon compute -o``) or a bundle's results."""
+    """A results JSON document from a file (``carbon compute -o``) or a bundle's results.
+
+    Parameters
+    ----------
+    path : str or Path
+        A results JSON file (``carbon compute --json -o``).
+
+    Returns
+    -------
+    dict
+        The results document.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, not JSON, or not a results document (no ``line_items``
+        or ``provenance``).
+    """
     p = Path(path)
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
@@ -67,7 +102,7 @@ def load_results(path: str | Path) -> dict:
     return doc
 
 
-def _files(doc: dict) -> dict[str, str]:
+def _files(doc: dict) -> dict[str, str | None]:
     prov = doc.get("provenance", {})
     out = {"inventory": (prov.get("inventory") or {}).get("sha256")}
     for f in prov.get("input_files", []):
@@ -78,6 +113,21 @@ def _files(doc: dict) -> dict[str, str]:
 def explain_difference(old: dict, new: dict, *, tolerance: Tolerance = Tolerance()
                        ) -> Restatement:
     """Explain by cause how ``new`` differs from ``old`` (two results documents).
+
+    Parameters
+    ----------
+    old : dict
+        The earlier results document.
+    new : dict
+        The later results document of the same factory and year.
+    tolerance : Tolerance
+        Numbers within it are the same.
+
+    Returns
+    -------
+    Restatement
+        Each difference by cause: inputs, factor editions, factor values, engine, per line item
+        and in the totals.
 
     Raises
     ------
@@ -171,7 +221,8 @@ def explain_difference(old: dict, new: dict, *, tolerance: Tolerance = Tolerance
                         ("Scope 2 location-based", ("scope2", "location_based_tco2e")),
                         ("Scope 2 market-based", ("scope2", "market_based_tco2e")),
                         ("total", ("total_tco2e",)), ("balance net", ("balance", "net_tco2e"))):
-        x, y = old, new
+        x: Any = old
+        y: Any = new
         for p in path:
             x = x.get(p) if isinstance(x, dict) else None
             y = y.get(p) if isinstance(y, dict) else None

@@ -21,7 +21,7 @@ import base64
 import hashlib
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from .archive import SignatureError
 
@@ -44,12 +44,35 @@ def _raw_public(public_key) -> bytes:
 
 
 def key_id(public_key) -> str:
-    """First 16 hex digits of SHA-256 over the raw public key."""
+    """First 16 hex digits of SHA-256 over the raw public key.
+
+    Parameters
+    ----------
+    public_key : Ed25519PublicKey
+        The key.
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of SHA-256 over the 32 raw bytes of the key.
+    """
     return hashlib.sha256(_raw_public(public_key)).hexdigest()[:16]
 
 
 def new_keypair(name: str | Path, *, overwrite: bool = False) -> tuple[Path, Path]:
     """Write a new Ed25519 key pair: ``NAME`` (private, mode 0600) and ``NAME.pub``.
+
+    Parameters
+    ----------
+    name : str or Path
+        Path of the private key file; the public key is written beside it as ``NAME.pub``.
+    overwrite : bool
+        Replace existing files (never by default: a key is not lost by accident).
+
+    Returns
+    -------
+    tuple of Path
+        ``(private key file, public key file)``, PEM.
 
     Raises
     ------
@@ -81,7 +104,22 @@ def new_keypair(name: str | Path, *, overwrite: bool = False) -> tuple[Path, Pat
 
 
 def load_private_key(path: str | Path):
-    """An Ed25519 private key from a PEM file."""
+    """An Ed25519 private key from a PEM file.
+
+    Parameters
+    ----------
+    path : str or Path
+        An unencrypted PEM file (as :func:`new_keypair` writes).
+
+    Returns
+    -------
+    Ed25519PrivateKey
+
+    Raises
+    ------
+    SignatureError
+        Not readable, not PEM, encrypted, or not an Ed25519 key.
+    """
     serialization, ed25519 = _crypto()
     try:
         key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
@@ -93,7 +131,22 @@ def load_private_key(path: str | Path):
 
 
 def load_public_key(path: str | Path):
-    """An Ed25519 public key from a PEM file."""
+    """An Ed25519 public key from a PEM file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A PEM public key file.
+
+    Returns
+    -------
+    Ed25519PublicKey
+
+    Raises
+    ------
+    SignatureError
+        Not readable, not PEM, or not an Ed25519 key.
+    """
     serialization, ed25519 = _crypto()
     try:
         key = serialization.load_pem_public_key(Path(path).read_bytes())
@@ -105,7 +158,25 @@ def load_public_key(path: str | Path):
 
 
 def sign_root(private_key, root: str) -> dict:
-    """The ``signature.json`` document for a root hash."""
+    """The ``signature.json`` document for a root hash.
+
+    Parameters
+    ----------
+    private_key : Ed25519PrivateKey
+        The signing key.
+    root : str
+        The manifest's root hash (hex).
+
+    Returns
+    -------
+    dict
+        The ``signature.json`` document: algorithm, root, key id, raw public key and signature
+        (base64) and the signed message (:data:`SIGNED_PREFIX` + root).
+
+    References
+    ----------
+    RFC 8032, *Edwards-Curve Digital Signature Algorithm (EdDSA)*, IETF, 2017 (Ed25519).
+    """
     sig = private_key.sign(SIGNED_PREFIX + root.encode("ascii"))
     pub = private_key.public_key()
     return {"algorithm": "Ed25519", "root": root, "key_id": key_id(pub),
@@ -114,15 +185,16 @@ def sign_root(private_key, root: str) -> dict:
             "message": (SIGNED_PREFIX + root.encode("ascii")).decode("ascii")}
 
 
-def check_signature(doc: dict, root: str, trusted: Iterable) -> str:
+def check_signature(doc: Any, root: str | None, trusted: Iterable) -> str:
     """Check a ``signature.json`` document against the root hash and the trusted keys.
 
     Parameters
     ----------
-    doc : dict
-        The parsed ``signature.json``.
-    root : str
-        The root hash recomputed from the manifest.
+    doc : dict or any
+        The parsed ``signature.json``; anything but a signature document is refused.
+    root : str or None
+        The root hash recomputed from the manifest (``None`` when the manifest has none, which
+        no signature matches).
     trusted : iterable of public keys
         Keys whose signatures are accepted.
 
@@ -142,7 +214,7 @@ def check_signature(doc: dict, root: str, trusted: Iterable) -> str:
     _, ed25519 = _crypto()
     if not isinstance(doc, dict) or doc.get("algorithm") != "Ed25519":
         raise SignatureError("signature.json: not an Ed25519 signature document")
-    if doc.get("root") != root:
+    if not isinstance(root, str) or doc.get("root") != root:
         raise SignatureError(f"signature.json signs root {doc.get('root')!r}, but the manifest's "
                              f"root is {root!r}")
     try:

@@ -16,7 +16,7 @@ from carbon_core.errors import FactorNotFoundError, InputError
 from carbon_core.factors import FactorLibrary, resolve_as_of
 from carbon_core.verify import explain_difference
 
-from verify_helpers import EXAMPLE, example_without_scope3
+from verify_helpers import EXAMPLE, example_without_scope3, factor_edition
 
 
 # Publication dates (factors/*.toml [source] published): MEE/NBS 2021 factors 公告2024年第12号
@@ -75,22 +75,9 @@ def test_a_later_library_does_not_change_a_recorded_result(tmp_path, monkeypatch
     """Add a newer edition to a temporary library: as-of the recorded day still picks the old
     one, so the recorded numbers come out again; without the as-of day the new one is used."""
     recorded = carbon_core.compute(EXAMPLE, as_of="2026-01-15").to_dict()
-    newer = tmp_path / "newer.toml"
-    newer.write_text('''schema = "carbon_core.factors/1"
-
-[source]
-id = "test-newer-heat"
-title = "a newer purchased-heat default (test)"
-publisher = "test"
-published = "2026-06-01"
-
-[[factor]]
-key = "heat.purchased.co2"
-value = 0.095
-unit = "tCO2/GJ"
-region = "CN"
-confidence = "C"
-''', encoding="utf-8")
+    newer = factor_edition(tmp_path / "newer.toml", source_id="test-newer-heat",
+                           title="a newer purchased-heat default (test)", published="2026-06-01",
+                           key="heat.purchased.co2", value=0.095, unit="tCO2/GJ")
     later = FactorLibrary.default().merged(FactorLibrary.from_files([newer]))
     monkeypatch.setattr("carbon_core.factors._DEFAULT", later)
     again = carbon_core.compute(EXAMPLE, as_of=recorded["provenance"]["as_of"]["date"]).to_dict()

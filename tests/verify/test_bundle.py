@@ -19,13 +19,20 @@ from carbon_core.cli import main
 from carbon_core.factors import FactorLibrary
 from carbon_core.verify import (BundleError, make_bundle, new_keypair, verify_bundle)
 from carbon_core.verify.archive import read_archive, write_archive
-from carbon_core.verify.bundle import build_manifest, canonical_text
+from carbon_core.verify.bundle import canonical_text
 
-from verify_helpers import EXAMPLE
+from verify_helpers import EXAMPLE, factor_edition
 
 
 def _members(path: Path) -> dict[str, bytes]:
     return read_archive(path)
+
+
+def _revised_diesel(path: Path) -> Path:
+    """A newer confirmed edition that moves the example's diesel line (NCV 45.0 GJ/t)."""
+    return factor_edition(path, source_id="test-revised-fuel-defaults",
+                          title="a revised fuel table (test)", published="2026-11-30",
+                          key="fuel.diesel.ncv", value=45.0, unit="GJ/t")
 
 
 def _manifest(path: Path) -> dict:
@@ -134,20 +141,14 @@ def test_a_flipped_byte_in_the_archive_file_names_the_member(example_bundle, tmp
         verify_bundle(out)
 
 
-def test_consistent_but_wrong_results_are_reported_line_by_line(example_bundle, tmp_path):
+def test_consistent_but_wrong_results_are_reported_line_by_line(example_bundle, rebundle):
     """A bundle whose manifest was redone over edited results: the recomputation catches it."""
     members = _members(example_bundle)
-    man = json.loads(members["manifest.json"])
     doc = json.loads(members["results/results.json"])
     target = doc["line_items"][0]
     target["emissions_tco2e"] += 1.0
     members["results/results.json"] = json.dumps(doc, ensure_ascii=False).encode()
-    roles = {m["path"]: m["role"] for m in man["members"]}
-    files = {p: (members[p], roles[p]) for p in roles}
-    members["manifest.json"] = json.dumps(build_manifest(files, man["header"])).encode()
-    out = tmp_path / "wrong.bundle"
-    write_archive(out, members)
-    rep = verify_bundle(out)
+    rep = verify_bundle(rebundle(members, "wrong.bundle"))
     assert rep.integrity == []
     assert not rep.ok
     d = [d for d in rep.differences if d.item == target["id"]]
@@ -159,22 +160,7 @@ def test_verifies_with_a_newer_edition_in_the_installed_library(example_bundle, 
                                                                   tmp_path):
     """Replace the installed library by one with an extra, newer, confirmed edition that changes
     the example's diesel line: a fresh compute moves, the bundle still reproduces."""
-    extra = tmp_path / "revised.toml"
-    extra.write_text('''schema = "carbon_core.factors/1"
-
-[source]
-id = "test-revised-fuel-defaults"
-title = "a revised fuel table (test)"
-publisher = "test"
-published = "2026-11-30"
-
-[[factor]]
-key = "fuel.diesel.ncv"
-value = 45.0
-unit = "GJ/t"
-region = "CN"
-confidence = "C"
-''', encoding="utf-8")
+    extra = _revised_diesel(tmp_path / "revised.toml")
     newer = FactorLibrary.default().merged(FactorLibrary.from_files([extra]))
     monkeypatch.setattr("carbon_core.factors._DEFAULT", newer)
     assert FactorLibrary.default() is newer
@@ -214,6 +200,13 @@ def test_signatures_trusted_untrusted_and_broken(tmp_path, example_bundle):
     # an unsigned bundle fails when a trusted key is required
     rep = verify_bundle(example_bundle, trusted=[a_pub])
     assert not rep.ok and "not signed" in rep.signature
+    # a manifest without a root: a signature document that claims none is refused, not a crash
+    from carbon_core.verify.signing import check_signature, load_public_key
+    from carbon_core.verify import SignatureError
+
+    rootless = dict(json.loads(_members(signed)["signature.json"]), root=None)
+    with pytest.raises(SignatureError, match="signs root None, but the manifest's root is None"):
+        check_signature(rootless, None, [load_public_key(a_pub)])
 
 
 def test_keys_are_never_overwritten(tmp_path):
@@ -303,18 +296,13 @@ def test_bundle_carries_the_policy_it_used(example_copy, tmp_path, how):
     assert rep.ok, [str(d) for d in rep.differences[:5]]
 
 
-def test_other_installed_versions_are_reported_not_failed(example_bundle, tmp_path):
+def test_other_installed_versions_are_reported_not_failed(example_bundle, rebundle):
     members = _members(example_bundle)
-    man = json.loads(members["manifest.json"])
     env = json.loads(members["environment.json"])
     env["engine"]["version"] = "0.0.1"
     env["plugins"]["appliances"]["version"] = "0.0.2"
     members["environment.json"] = json.dumps(env).encode()
-    roles = {m["path"]: m["role"] for m in man["members"]}
-    members["manifest.json"] = json.dumps(build_manifest(
-        {p: (members[p], roles[p]) for p in roles}, man["header"])).encode()
-    out = tmp_path / "old-engine.bundle"
-    write_archive(out, members)
+    out = rebundle(members, "old-engine.bundle")
     rep = verify_bundle(out)
     assert rep.ok  # the numbers reproduce; the versions are a note for the verifier
     assert f"engine version differs: bundle 0.0.1, installed {carbon_core.__version__}" in \
@@ -352,21 +340,7 @@ def test_verifies_in_a_fresh_process_whose_factor_package_is_replaced(example_bu
     src = Path(carbon_core.__file__).parents[1] / "factors"
     pkg = tmp_path / "shadow" / "carbon_core_factors"
     shutil.copytree(src, pkg)
-    (pkg / "zz-revised-fuels.toml").write_text('''schema = "carbon_core.factors/1"
-
-[source]
-id = "test-revised-fuel-defaults"
-title = "a revised fuel table (test)"
-publisher = "test"
-published = "2026-11-30"
-
-[[factor]]
-key = "fuel.diesel.ncv"
-value = 45.0
-unit = "GJ/t"
-region = "CN"
-confidence = "C"
-''', encoding="utf-8")
+    _revised_diesel(pkg / "zz-revised-fuels.toml")
     gwp = pkg / "ipcc-gwp.toml"
     before = gwp.read_text(encoding="utf-8")
     after = re.sub(r'(key = "gwp\.AR5\.HFC-32"\nvalue = )[0-9.]+', r"\g<1>1", before)

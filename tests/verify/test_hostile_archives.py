@@ -132,37 +132,19 @@ def test_unlisted_member_is_named(tmp_path, example_bundle):
     assert any("'factors/core/smuggled.toml' is not listed" in p for p in rep.integrity)
 
 
-def test_a_manifest_header_pointing_outside_is_refused(tmp_path, example_bundle):
+def test_a_manifest_header_pointing_outside_is_refused(example_bundle, rebundle):
     """A consistent manifest (root recomputed) whose header names a path that is no member."""
     import json
 
-    from carbon_core.verify.bundle import build_manifest
-
     members = read_archive(example_bundle)
-    man = json.loads(members["manifest.json"])
-    roles = {m["path"]: m["role"] for m in man["members"]}
-    header = dict(man["header"], inventory="../../../etc/passwd")
-    members["manifest.json"] = json.dumps(build_manifest(
-        {p: (members[p], roles[p]) for p in roles}, header)).encode()
-    out = tmp_path / "header.bundle"
-    write_archive(out, members)
-    rep = verify_bundle(out)
+    header = dict(json.loads(members["manifest.json"])["header"], inventory="../../../etc/passwd")
+    rep = verify_bundle(rebundle(members, "header.bundle", header=header))
     assert not rep.ok and rep.recomputed is None
     assert any("header inventory names '../../../etc/passwd'" in p for p in rep.integrity)
 
 
-def test_a_bundle_without_results_is_refused(tmp_path, example_bundle):
-    import json
-
-    from carbon_core.verify.bundle import build_manifest
-
+def test_a_bundle_without_results_is_refused(example_bundle, rebundle):
     members = read_archive(example_bundle)
-    man = json.loads(members["manifest.json"])
-    roles = {m["path"]: m["role"] for m in man["members"] if m["role"] != "results"}
     del members["results/results.json"]
-    members["manifest.json"] = json.dumps(build_manifest(
-        {p: (members[p], roles[p]) for p in roles}, man["header"])).encode()
-    out = tmp_path / "nores.bundle"
-    write_archive(out, members)
-    rep = verify_bundle(out)
+    rep = verify_bundle(rebundle(members, "nores.bundle", drop_role="results"))
     assert not rep.ok and any("results/results.json" in p for p in rep.integrity)

@@ -21,3 +21,25 @@ def example_without_scope3(folder: Path) -> Path:
     (folder / "inventory.toml").write_text(text[:start] + text[end:], encoding="utf-8")
     shutil.copy(EXAMPLE_DIR / "meters.parquet", folder / "meters.parquet")
     return folder / "inventory.toml"
+
+
+def factor_edition(path: Path, *, source_id: str, title: str, published: str, key: str,
+                   value: float, unit: str) -> Path:
+    """Write a one-factor edition file (``carbon_core.factors/1``, region CN, confidence C) to
+    ``path``: a newer edition a test adds to the library."""
+    path.write_text(f'''schema = "carbon_core.factors/1"
+
+[source]
+id = "{source_id}"
+title = "{title}"
+publisher = "test"
+published = "{published}"
+
+[[factor]]
+key = "{key}"
+value = {value!r}
+unit = "{unit}"
+region = "CN"
+confidence = "C"
+''', encoding="utf-8")
+    return path
