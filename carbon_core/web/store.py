@@ -113,6 +113,9 @@ class WebStore:
         Shared with the register.
     session_ttl : datetime.timedelta
         How long a session or API token lives without use.
+    hasher : argon2.PasswordHasher, optional
+        The Argon2id password hasher (default: RFC 9106's second recommended parameters;
+        tests pass a cheaper one).
     """
 
     def __init__(self, engine: sa.Engine, *, session_ttl: dt.timedelta = dt.timedelta(hours=8),
