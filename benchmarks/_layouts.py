@@ -38,7 +38,7 @@ def inventory_text(n: int, files: list[str], *, name: str = "bench", district: s
              "", "[factory]", f'name = "{name}"', f'credit_code = "{code}"',
              f'district = "{district}"', 'grid_province = "CN-AH"',
              'grid_region = "CN-GRID-EAST"', "", "[production]", "output = 1000.0",
-             'output_unit = "t"', "value_added_wan_cny = 5000.0", "",
+             'output_unit = "t"', "value_added = 5000.0", 'value_added_unit = "万元"', "",
              "[electricity]", 'factor = "average"', 'region = "CN-AH"',
              'selection = "latest:Y-1"', "", "[data]",
              "files = [" + ", ".join(f'"{f}"' for f in files) + "]"]

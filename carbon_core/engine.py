@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import xarray as xr
+
+if TYPE_CHECKING:  # xarray is imported where a Dataset is built
+    import xarray as xr
 
 from ._version import __version__
 from .backends import INTERVALS, MeterBackend, as_backend
@@ -663,6 +665,8 @@ def core_metric_values(inv: Inventory, *, scope1: float, scope2_location: float,
 
 def _dataset(inv, line_items, monthly, unallocated, meter_ids, activity) -> xr.Dataset:
     ids = [li.id for li in line_items]
+    import xarray as xr
+
     units = [metered_unit(inv.meter(m).carrier, inv.meter(m).unit) for m in meter_ids]
     return xr.Dataset(
         {
@@ -769,6 +773,8 @@ def electricity_series(inv: Inventory, data: MeterBackend) -> xr.Dataset:
         out[_ROLES[a.role]][k] += a.amount * a.to_canonical
     out["consumed_kwh"] = out["grid_purchase_kwh"] + out["onsite_generation_kwh"] - \
         out["export_kwh"]
+    import xarray as xr
+
     return xr.Dataset({k: ("time", v, {"units": "kWh"}) for k, v in out.items()},
                       coords={"time": interval_grid(inv.reporting_year, coarsest)},
                       attrs={"interval": coarsest})

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
+
+if TYPE_CHECKING:  # annotations only: xarray is imported where a Dataset is built
+    import xarray as xr
 
 from .lineitems import CATEGORIES, LineItem
 

@@ -150,14 +150,6 @@ def test_no_import_cycles():
 #: Private names still imported across modules, each with why it is allowed for now; the lead
 #: removes an entry when the owner makes the name public (an entry no longer needed fails).
 ALLOWED_PRIVATE = {
-    # perf (issue 15), merged as the last branch of this landing: the chunked backend reuses the
-    # meter reader's batch kernels; to become a small public reader API of carbon_core.io.meters
-    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_BATCH_ROWS"),
-    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_CHINA_OFFSET_NS"),
-    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_NS"),
-    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_NotFast"),
-    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_consumption"),
-    ("carbon_core.backends.chunked", "carbon_core.io.meters", "_csv_batches"),
     # the portfolio command shares the CLI's error handler; to become public with harden's
     # single error layer (carbon_core.cli._errors)
     ("carbon_core.cli.portfolio", "carbon_core.cli", "_errors_to_exit"),

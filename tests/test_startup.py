@@ -32,7 +32,9 @@ def test_cli_help_loads_no_heavy_library():
 
 def test_lazy_names_resolve():
     code = "import carbon_core\nassert carbon_core.compute and carbon_core.Inventory"
-    assert "xarray" in _loaded(code)  # loaded when used, not before
+    # loaded when used, not before: the engine reads meter files with pyarrow; xarray and pandas
+    # wait for the first Dataset, pint for the first unit
+    assert _loaded(code) == ["pyarrow"]
     import carbon_core
 
     assert set(carbon_core.__all__) <= set(dir(carbon_core))
@@ -83,3 +85,32 @@ def test_unit_registry_without_a_writable_cache(tmp_path):
     off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={"CARBON_CORE_CACHE": "off", "PATH": "/usr/bin:/bin"})
     assert off.stdout.split()[0] == "None"
+
+
+#: What ``carbon compute --json`` of the example must not load: it neither scores, validates
+#: its own result (``--validate`` does), propagates uncertainty nor touches the register.
+OFF_THE_COMPUTE_PATH = ("jsonschema", "sqlalchemy", "cryptography", "openpyxl",
+                        "carbon_core.scoring", "carbon_core.uncertainty", "carbon_core.register",
+                        "carbon_core.verify", "carbon_core.portfolio", "carbon_core.web")
+
+
+def _compute_loads(*options: str) -> list[str]:
+    from pathlib import Path
+
+    example = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
+    code = ("import contextlib, io\nfrom carbon_core.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n"
+            f"        main(['compute', {str(example)!r}, '--json', *{list(options)!r}])\n"
+            "    except SystemExit as exc:\n"
+            "        assert not exc.code, exc.code\n"
+            "import sys, json\n"
+            f"print(json.dumps([m for m in {list(OFF_THE_COMPUTE_PATH)!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_compute_path_loads_only_what_it_computes_with():
+    assert _compute_loads() == []
+    assert "jsonschema" in _compute_loads("--validate")  # the probe sees what is loaded

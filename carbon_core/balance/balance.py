@@ -22,10 +22,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
-import xarray as xr
+
+if TYPE_CHECKING:  # annotations only
+    import xarray as xr
 
 from ..errors import FactorNotFoundError, InputError, ProblemCollector
 from ..factors import FactorLibrary

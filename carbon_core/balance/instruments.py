@@ -28,10 +28,12 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported by the profile reader, when a profile is given
+    import pandas as pd
 
 from ..errors import ProblemCollector
 from ..schema import Field, Table, validate_into
@@ -311,6 +313,8 @@ def _claimant_matches(beneficiary: str, factory_id: str, factory_name: str) -> b
 
 def _read_profile(p: ProblemCollector, path: Path, where: str, year: int) -> pd.Series | None:
     """A CSV of ``timestamp`` and ``kwh`` (or ``mwh``) per interval start, China time."""
+    import pandas as pd
+
     try:
         df = pd.read_csv(path)
     except (OSError, ValueError) as exc:

@@ -24,11 +24,13 @@ be matched in that mode and is reported as ``not_time_stamped_mwh``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import pandas as pd
-import xarray as xr
+
+if TYPE_CHECKING:  # annotations only
+    import pandas as pd
+    import xarray as xr
 
 from ..errors import InputError, Problem
 from .instruments import Instrument

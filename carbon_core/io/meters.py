@@ -36,11 +36,16 @@ from .inventory import Inventory, Meter
 from ..scopes import month_starts, monthly_totals
 
 __all__ = ["SeriesGroup", "MeterData", "read_meter_data", "year_grid", "COLUMNS", "ROLE_SERIES",
-           "role_rows", "sum_rows", "resample_sum", "file_sha256", "locate_reading"]
+           "role_rows", "sum_rows", "resample_sum", "file_sha256", "locate_reading",
+           # the batch reader's pieces, shared with the chunked backend (carbon_core.backends)
+           "INTERVAL_NS", "CHINA_OFFSET_NS", "BATCH_ROWS", "NotFast", "readings_to_consumption",
+           "csv_batches"]
 
 COLUMNS = ("timestamp", "meter", "value")
-_NS = {"15min": 15 * 60 * 10**9, "1h": 3600 * 10**9, "1D": 86400 * 10**9}
-_CHINA_OFFSET_NS = 8 * 3600 * 10**9
+#: Length of each fixed interval [ns] (monthly meters use calendar arithmetic instead).
+INTERVAL_NS = {"15min": 15 * 60 * 10**9, "1h": 3600 * 10**9, "1D": 86400 * 10**9}
+#: China Standard Time is UTC+8 all year (no daylight saving) [ns].
+CHINA_OFFSET_NS = 8 * 3600 * 10**9
 #: Problems listed per kind before summarising, so a broken file does not print a million lines.
 _MAX_ROWS_PER_KIND = 20
 
@@ -61,7 +66,7 @@ def year_grid(year: int, interval: str) -> np.ndarray:
     if interval == "1MS":
         return np.arange(np.datetime64(f"{year}-01", "M"), np.datetime64(f"{year + 1}-01", "M"),
                          dtype="datetime64[M]").astype("datetime64[ns]")
-    return np.arange(start, end, np.timedelta64(_NS[interval], "ns"))
+    return np.arange(start, end, np.timedelta64(INTERVAL_NS[interval], "ns"))
 
 
 @dataclass
@@ -260,7 +265,7 @@ def _timestamps(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np
         arr = pc.cast(col, pa.timestamp("ns", tz=t.tz)) if t.unit != "ns" else col
         ns = arr.to_numpy().astype("datetime64[ns]").view("int64")
         if t.tz is not None:  # stored as UTC instants
-            ns = ns + _CHINA_OFFSET_NS
+            ns = ns + CHINA_OFFSET_NS
         nulls = np.asarray(pc.is_null(col))
     elif pa.types.is_string(t) or pa.types.is_large_string(t):
         import pandas as pd
@@ -277,7 +282,7 @@ def _timestamps(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np
         if has_tz.any():
             parsed = pd.to_datetime(text[has_tz], format="ISO8601", errors="coerce", utc=True)
             ns[has_tz] = parsed.dt.tz_localize(None).to_numpy().astype(
-                "datetime64[ns]").view("int64") + _CHINA_OFFSET_NS
+                "datetime64[ns]").view("int64") + CHINA_OFFSET_NS
         bad = (ns == np.iinfo(np.int64).min) & ~nulls
         _bad_rows(problems, path, bad, "timestamp is not an ISO 8601 date-time",
                   field="timestamp", found=lambda i: text.iloc[i],
@@ -428,7 +433,7 @@ def _slots(ts: np.ndarray, year: int, interval: str) -> tuple[np.ndarray, np.nda
         slot = (months - np.datetime64(f"{year}-01", "M")).astype(np.int64)
         aligned = months.astype("datetime64[ns]") == t
         return slot, aligned
-    step = _NS[interval]
+    step = INTERVAL_NS[interval]
     rel = ts - start
     return np.floor_divide(rel, step), (rel % step) == 0
 
@@ -471,9 +476,9 @@ def locate_reading(files: Sequence[Path], meter_id: str, ts_ns: int) -> tuple[st
     return None
 
 
-def _consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray, block: np.ndarray,
-                 cumulative: np.ndarray, problems: list[Problem], rollovers: list[dict]
-                 ) -> np.ndarray:
+def readings_to_consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray,
+                            block: np.ndarray, cumulative: np.ndarray, problems: list[Problem],
+                            rollovers: list[dict]) -> np.ndarray:
     """Consumption per interval in canonical units from a (meters, n + 1) block of readings.
 
     Interval meters: the first n columns. Cumulative registers: differences of consecutive
@@ -517,10 +522,10 @@ def _consumption(inv: Inventory, members: Sequence[int], grid: np.ndarray, block
 
 #: Rows per batch on the fast path: small enough that the batch and its index temporaries stay a
 #: few percent of the (meters x intervals) array, large enough that numpy runs at memory speed.
-_BATCH_ROWS = 1 << 18
+BATCH_ROWS = 1 << 18
 
 
-class _NotFast(Exception):
+class NotFast(Exception):
     """Raised inside the fast path when a file has something to name: the general path takes over."""
 
 
@@ -542,26 +547,40 @@ def _parquet_batches(path: Path, progress: Callable | None) -> Iterator[pa.Recor
     try:  # page CRCs checked where the file has them (a flipped bit never passes unnoticed)
         pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise _NotFast from exc
+        raise NotFast from exc
     schema = pf.schema_arrow
     if any(c not in schema.names for c in COLUMNS):
-        raise _NotFast
+        raise NotFast
     ts_type, v_type = schema.field("timestamp").type, schema.field("value").type
     if not (pa.types.is_timestamp(ts_type)
             and (pa.types.is_floating(v_type) or pa.types.is_integer(v_type))):
-        raise _NotFast
+        raise NotFast
     n = pf.num_row_groups
     for rg in range(n):
         if progress:
             progress(f"reading {path.name}", rg, n)
         try:  # damaged pages (checksum, decompression): the general path names the file
-            yield from pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[rg],
+            yield from pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[rg],
                                        columns=list(COLUMNS), use_threads=True)
         except (pa.ArrowException, OSError, ValueError) as exc:
-            raise _NotFast from exc
+            raise NotFast from exc
 
 
-def _csv_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
+def csv_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
+    """Record batches of a long-format CSV meter file, typed by pyarrow's parser.
+
+    Parameters
+    ----------
+    path : Path
+        A CSV file with the columns :data:`COLUMNS`.
+    progress : callable, optional
+        Called with a stage name as the file is read.
+
+    Raises
+    ------
+    NotFast
+        When the parser refuses the file; the general (naming) path reads it instead.
+    """
     # typed in pyarrow's C++ parser, meter ids dictionary-encoded as they are parsed; anything it
     # refuses (offsets, text in the value column, missing columns...) goes to the general path
     convert = pacsv.ConvertOptions(
@@ -575,11 +594,11 @@ def _csv_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBat
                                 convert_options=convert)
         yield from reader
     except (pa.ArrowInvalid, pa.ArrowKeyError, OSError) as exc:
-        raise _NotFast from exc
+        raise NotFast from exc
 
 
 _BATCHES: dict[str, Callable[[Path, Callable | None], Iterator[pa.RecordBatch]]] = {
-    ".parquet": _parquet_batches, ".pq": _parquet_batches, ".csv": _csv_batches,
+    ".parquet": _parquet_batches, ".pq": _parquet_batches, ".csv": csv_batches,
 }
 
 
@@ -622,7 +641,7 @@ class _Layout:
                 base[k] = offset + r * w
                 width[k] = n + 1 if cumulative[k] else n
                 limit[k] = width[k] - 1
-                step[k] = _NS.get(iv, 0)
+                step[k] = INTERVAL_NS.get(iv, 0)
             spans[iv] = (offset, len(ks), w)
             offset += len(ks) * w
         # NaN marks a cell no row has filled (the readings themselves are checked finite)
@@ -630,7 +649,7 @@ class _Layout:
         uniform = None
         if len(spans) == 1:  # one interval for every meter
             (only, (_, _, w)), = spans.items()
-            uniform = (int(_NS[only]), int(w)) if only in _NS else None
+            uniform = (int(INTERVAL_NS[only]), int(w)) if only in INTERVAL_NS else None
         return cls(year, members, grids, base, width, limit, step, cumulative, buffer, spans,
                    uniform)
 
@@ -649,14 +668,14 @@ def _is_identity(lookup: np.ndarray) -> bool:
 
 
 def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int:
-    """Check one batch and copy its readings into their cells; raise _NotFast on anything to name.
+    """Check one batch and copy its readings into their cells; raise NotFast on anything to name.
 
     Vectorized over the batch: meter ids to inventory positions through the dictionary, timestamps
     to slots with integer arithmetic, readings checked finite (and >= 0 on interval meters).
     """
     ts_col, m_col, v_col = (batch.column(c) for c in COLUMNS)
     if ts_col.null_count or m_col.null_count or v_col.null_count:
-        raise _NotFast
+        raise NotFast
     if not pa.types.is_dictionary(m_col.type):
         m_col = pc.dictionary_encode(m_col)
     ts_type = ts_col.type
@@ -665,13 +684,13 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
     if unit_ns != 1:
         ts = ts * unit_ns
     if ts_type.tz is not None:  # UTC instants: China time is UTC+8 all year
-        ts = ts + _CHINA_OFFSET_NS
+        ts = ts + CHINA_OFFSET_NS
     lookup = lookup_of(m_col.dictionary)
     codes = m_col.indices.to_numpy()
     # a dictionary in inventory order (the usual case) needs no gather, only a widening copy
     pos = codes.astype(np.int64) if _is_identity(lookup) else lookup[codes]
     if pos.size and pos.min() < 0:
-        raise _NotFast  # a meter the inventory does not declare
+        raise NotFast  # a meter the inventory does not declare
     values = v_col.to_numpy()
     if values.dtype != np.float64:
         values = values.astype(np.float64)
@@ -679,20 +698,20 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
         return 0
     lo, hi = values.min(), values.max()  # NaN and inf show in the extremes: no mask needed
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise _NotFast
+        raise NotFast
     if lo < 0:
-        raise _NotFast  # a negative reading, interval meter or register: never valid, named
+        raise NotFast  # a negative reading, interval meter or register: never valid, named
     start = np.datetime64(f"{layout.year}-01-01", "ns").view("int64")
     if layout.uniform is not None:  # one grid for every meter: scalar integer arithmetic
         step, width = layout.uniform
         rel = ts - start
         slot = rel // step  # by a scalar: numpy divides by multiplication
         if not np.array_equal(slot * step, rel):
-            raise _NotFast  # off the meter's grid
+            raise NotFast  # off the meter's grid
         del rel
         limit = layout.limit
         if slot.min() < 0 or (slot.max() > limit.min() and (slot > limit[pos]).any()):
-            raise _NotFast  # outside the reporting year
+            raise NotFast  # outside the reporting year
         pos *= width  # the group is the whole buffer: row k starts at k x width
         pos += slot
         layout.buffer[pos] = values
@@ -704,7 +723,7 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
         t = ts[monthly].view("datetime64[ns]")
         months = t.astype("datetime64[M]")
         if not (months.astype("datetime64[ns]") == t).all():
-            raise _NotFast
+            raise NotFast
         slot[monthly] = (months - np.datetime64(f"{layout.year}-01", "M")).astype(np.int64)
         if not monthly.all():
             rest = ~monthly
@@ -712,14 +731,14 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
             s = step[rest]
             slot[rest] = rel // s
             if ((rel % s) != 0).any():
-                raise _NotFast
+                raise NotFast
     else:
         rel = ts - start
         slot = rel // step
         if (slot * step != rel).any():
-            raise _NotFast  # off the meter's grid
+            raise NotFast  # off the meter's grid
     if slot.min() < 0 or (slot > layout.limit[pos]).any():
-        raise _NotFast  # outside the reporting year
+        raise NotFast  # outside the reporting year
     slot += layout.base[pos]
     layout.buffer[slot] = values
     return ts.size
@@ -758,7 +777,7 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
                 rows = sum(_scatter(layout, lookup_of, b) for b in _prefetch(batches, pool))
                 files.append({"path": str(path), "rows": rows})
                 total += rows
-    except _NotFast:
+    except NotFast:
         return None
     for iv, ks in layout.members.items():  # the closing column only registers fill
         block = layout.block(iv)
@@ -771,8 +790,8 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
     rollovers: list[dict] = []
     for iv, ks in layout.members.items():
         grid = layout.grids[iv].view("datetime64[ns]")
-        consumption = _consumption(inv, ks, grid, layout.block(iv), layout.cumulative[ks],
-                                   problems, rollovers)
+        consumption = readings_to_consumption(inv, ks, grid, layout.block(iv),
+                                              layout.cumulative[ks], problems, rollovers)
         if problems:
             return None
         groups[iv] = SeriesGroup(interval=iv, meters=tuple(inv.meters[k].id for k in ks),
@@ -952,8 +971,8 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
                           found=lambda i: float(rows.value[i]),
                           expected="a consumption >= 0 (exports are separate meters with "
                                    "role 'export')")
-        consumption = _consumption(inv, members, grid, block, cumulative, problems,
-                                   rollovers)
+        consumption = readings_to_consumption(inv, members, grid, block, cumulative, problems,
+                                              rollovers)
         groups[interval] = SeriesGroup(
             interval=interval, meters=tuple(inv.meters[k].id for k in members), time=grid,
             values=consumption, filled=filled_block[:, :n])

@@ -5,15 +5,17 @@ Registered as the output ``terminal`` of kind ``score`` (:mod:`carbon_core.outpu
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..scoring.evaluate import VERDICTS, Evaluation, RankEntry
 from .registry import open_target, register_output
+
+if TYPE_CHECKING:  # scoring is imported when an evaluation is rendered, not when outputs are listed
+    from ..scoring.evaluate import Evaluation, RankEntry
 
 __all__ = ["render_evaluation", "render_ranking", "print_evaluation", "print_ranking",
            "write_evaluation"]
@@ -95,6 +97,8 @@ def render_evaluation(ev: Evaluation) -> Group:
                      Text(_inputs(r["inputs"])), Text(r["rule"]["text"]),
                      Text(status, style=style), f"{r['points']:.2f}/{r['max_points']:.2f}")
 
+    from ..scoring.evaluate import VERDICTS
+
     zh, en = VERDICTS[d["verdict"]]
     summary = Text()
     summary.append(f"总分 Total: {d['total_score']:.2f} / 100   (合格分 pass score "
@@ -127,6 +131,8 @@ def render_ranking(entries: Iterable[RankEntry], *, template: bool = False) -> T
     t.add_column("结论 Verdict", overflow="fold")
     t.add_column("总分 Total", justify="right", no_wrap=True)
     t.add_column("理由 Why", overflow="fold")
+    from ..scoring.evaluate import VERDICTS
+
     for e in entries:
         zh, en = VERDICTS[e.verdict]
         t.add_row(str(e.rank), Text(e.name), Text(f"{zh}\n{en}", style=_STYLE[e.verdict]),

@@ -1,0 +1,8 @@
+"""The performance paths' tests (chunked reader, start-up) use the core tests' helpers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
