@@ -28,6 +28,7 @@ from ._version import __version__
 from .backends import INTERVALS, MeterBackend, as_backend
 from .backends.memory import interval_grid
 from .balance import BALANCE_METRICS, BalanceInputs, BalanceResult, compute_balance
+from .balance.market import ElectricitySeries
 from .carriers import CARRIERS, is_mass_unit, metered_unit
 from .errors import FactorNotFoundError, InputError, Problem, UnitError
 from .factors import Factor, FactorLibrary, SelectionRule, Source
@@ -44,7 +45,7 @@ from .scope3 import (SCOPE3_METRICS, biomass_lines, build_scope3, parse_biogenic
 from .units import conversion_factor, gwp
 
 __all__ = ["compute", "resolve_factor", "available_metrics", "ENGINE_METRICS", "core_metric_values",
-           "electricity_series", "run_balance", "factory_view"]
+           "electricity_series", "role_electricity", "run_balance", "factory_view"]
 
 #: Every metric the engine itself computes: the core's and the balance's, each declared once.
 ENGINE_METRICS: dict[str, MetricInfo] = (dict(CORE_METRICS) | dict(BALANCE_METRICS)
@@ -477,8 +478,7 @@ def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, 
             sector, ledger, as_of_info, scope3_parts) -> Results:
     """Everything after the line items: dataset, balance, metrics, provenance -> Results."""
     meter_ids, activity = backend.monthly()
-    dataset = _dataset(inv, line_items, monthly_e, unalloc_e, meter_ids, activity)
-    series = electricity_series(inv, backend)
+    series = role_electricity(inv, backend)
     scope1 = _fsum(li.emissions_tco2e for li in line_items if li.scope == 1)
     location = _fsum(li.emissions_tco2e for li in line_items if li.scope == 2)
     market, basis, balance, balance_metrics = location, (
@@ -522,14 +522,17 @@ def _finish(inv, library, b, backend, line_items, monthly_e, unalloc_e, energy, 
         _fsum(li.emissions_tco2e for li in line_items if li.scope in (1, 2)),
         float(energy["total_tce_calorific"]))
     return Results(
-        inventory=inv, dataset=dataset, line_items=line_items, metrics=metrics, energy=energy,
+        inventory=inv, line_items=line_items, metrics=metrics, energy=energy,
         electricity=electricity, provenance=provenance,
         data_quality={"fills": list(backend.fills), "rollovers": list(backend.rollovers),
                       "gap_policy": inv.gap_policy, "warnings": warnings},
         scope2_market_tco2e=market, scope2_market_basis=basis, balance=balance,
         sectors=({"plugins": dict(sector.plugins), "metrics": dict(sector.metrics)}
                  if sector is not None else {}),
-        electricity_series=series, meter_data=backend, sections=dict(sections),
+        role_series=series, meter_data=backend, sections=dict(sections),
+        emissions_monthly=np.asarray(monthly_e, float).reshape(len(line_items), 12),
+        emissions_unallocated=np.asarray(unalloc_e, float), meter_ids=list(meter_ids),
+        activity_monthly=activity,
         pending_claims=pending)
 
 
@@ -663,35 +666,6 @@ def core_metric_values(inv: Inventory, *, scope1: float, scope2_location: float,
     }
 
 
-def _dataset(inv, line_items, monthly, unallocated, meter_ids, activity) -> xr.Dataset:
-    ids = [li.id for li in line_items]
-    import xarray as xr
-
-    units = [metered_unit(inv.meter(m).carrier, inv.meter(m).unit) for m in meter_ids]
-    return xr.Dataset(
-        {
-            "emissions_tco2e": (("line_item", "month"), np.asarray(monthly, float).reshape(
-                len(ids), 12), {"units": "tCO2e", "long_name": "monthly emissions"}),
-            "emissions_unallocated_tco2e": (("line_item",), np.asarray(unallocated, float),
-                                            {"units": "tCO2e", "long_name":
-                                             "emissions not attributable to a month "
-                                             "(annual invoices, plugin totals)"}),
-            "activity": (("meter", "month"), activity,
-                         {"long_name": "metered activity per month, canonical unit of the "
-                                       "carrier (see coordinate 'unit')"}),
-        },
-        coords={
-            "line_item": ids, "month": np.arange(1, 13), "meter": meter_ids,
-            "unit": ("meter", units),
-            "category": ("line_item", [li.category for li in line_items]),
-            "scope": ("line_item", [li.scope for li in line_items]),
-            "gas": ("line_item", [li.gas for li in line_items]),
-        },
-        attrs={"factory": inv.factory.name, "reporting_year": inv.reporting_year,
-               "gwp_set": inv.gwp_set, "engine_version": __version__},
-    )
-
-
 def _provenance(inv, backend, factors_used, engine_version, sector) -> dict:
     sources = {}
     for f in factors_used:
@@ -733,6 +707,23 @@ _ROLES = {"grid_purchase": "grid_purchase_kwh", "onsite_generation": "onsite_gen
 
 
 def electricity_series(inv: Inventory, data: MeterBackend) -> xr.Dataset:
+    """:func:`role_electricity` as an :class:`xarray.Dataset` (see there).
+
+    Parameters
+    ----------
+    inv : Inventory
+    data : MeterBackend
+
+    Returns
+    -------
+    xarray.Dataset
+        On dim ``time``: the variables of :func:`role_electricity` [kWh per interval];
+        attribute ``interval``.
+    """
+    return role_electricity(inv, data).to_dataset()
+
+
+def role_electricity(inv: Inventory, data: MeterBackend) -> ElectricitySeries:
     """Electricity by role on one time axis: metered and invoiced (activities) together.
 
     Everything is brought to the coarsest resolution present (15 min -> hour -> day -> month ->
@@ -750,10 +741,10 @@ def electricity_series(inv: Inventory, data: MeterBackend) -> xr.Dataset:
 
     Returns
     -------
-    xarray.Dataset
-        On dim ``time`` (interval starts, China time): ``grid_purchase_kwh``,
+    carbon_core.balance.market.ElectricitySeries
+        On ``time`` (interval starts, China time): ``grid_purchase_kwh``,
         ``onsite_generation_kwh``, ``export_kwh``, ``onsite_renewable_kwh``, ``consumed_kwh``
-        [kWh per interval]; attribute ``interval``.
+        [kWh per interval], at ``interval``.
     """
     data = as_backend(data)
     meters = [m for m in inv.meters if m.carrier == "electricity" and m.role in _ROLES]
@@ -773,14 +764,12 @@ def electricity_series(inv: Inventory, data: MeterBackend) -> xr.Dataset:
         out[_ROLES[a.role]][k] += a.amount * a.to_canonical
     out["consumed_kwh"] = out["grid_purchase_kwh"] + out["onsite_generation_kwh"] - \
         out["export_kwh"]
-    import xarray as xr
-
-    return xr.Dataset({k: ("time", v, {"units": "kWh"}) for k, v in out.items()},
-                      coords={"time": interval_grid(inv.reporting_year, coarsest)},
-                      attrs={"interval": coarsest})
+    return ElectricitySeries(time=interval_grid(inv.reporting_year, coarsest),
+                             interval=coarsest, arrays=out)
 
 
-def run_balance(inv: Inventory, line_items: list[LineItem], series: xr.Dataset,
+def run_balance(inv: Inventory, line_items: list[LineItem],
+                series: ElectricitySeries | xr.Dataset,
                 library: FactorLibrary, ledger=None) -> BalanceResult:
     """The net-zero balance (:func:`carbon_core.balance.compute_balance`) of a computed inventory.
 
@@ -793,8 +782,8 @@ def run_balance(inv: Inventory, line_items: list[LineItem], series: xr.Dataset,
         Its ``[[instruments]]``, ``[[offsets]]`` and ``[balance]`` tables.
     line_items : list of LineItem
         Every line item of the inventory (Scope 1, 2, 3) [tCO2e].
-    series : xarray.Dataset
-        :func:`electricity_series` [kWh per interval].
+    series : ElectricitySeries or xarray.Dataset
+        :func:`role_electricity` (or :func:`electricity_series`) [kWh per interval].
     library : FactorLibrary
         For the policy's residual factor.
     ledger : str or Path, optional
@@ -804,7 +793,8 @@ def run_balance(inv: Inventory, line_items: list[LineItem], series: xr.Dataset,
     -------
     carbon_core.balance.BalanceResult
     """
-    interval = series.attrs["interval"]
+    interval = (series.interval if isinstance(series, ElectricitySeries)
+                else series.attrs["interval"])
     days = int((np.datetime64(f"{inv.reporting_year + 1}-01-01") -
                 np.datetime64(f"{inv.reporting_year}-01-01")).astype(int))
     step = {"15min": np.timedelta64(15, "m"), "1h": np.timedelta64(1, "h"),

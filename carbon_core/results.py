@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,10 +76,6 @@ class Results:
     ----------
     inventory : Inventory
         The validated inventory the result was computed from.
-    dataset : xarray.Dataset
-        ``emissions_tco2e(line_item, month)`` [tCO2e], ``emissions_unallocated_tco2e(line_item)``
-        [tCO2e], ``activity(meter, month)`` [canonical unit of each meter, coordinate ``unit``],
-        with category/scope/gas coordinates.
     line_items : list of LineItem
         Every activity x factor, the unit of truth; totals are their :func:`math.fsum`.
     metrics : dict of str to float or None
@@ -102,14 +98,28 @@ class Results:
         The net-zero balance section (``schemas/balance.schema.json``).
     sectors : dict
         Sector plugins used (name -> version) and their metrics.
-    electricity_series : xarray.Dataset or None
-        Electricity by role on one time axis [kWh per interval], as the balance matched it.
+    role_series : carbon_core.balance.market.ElectricitySeries or None
+        Electricity by role on one time axis [kWh per interval], as the balance matched it
+        (plain arrays; :attr:`electricity_series` is the same as an xarray Dataset).
     meter_data : MeterBackend or None
         The meter data the result was computed from (:mod:`carbon_core.backends`).
+    emissions_monthly : numpy.ndarray
+        Emissions per line item and month [tCO2e], shape (line items, 12).
+    emissions_unallocated : numpy.ndarray
+        Emissions per line item not attributable to a month [tCO2e] (annual invoices, plugin
+        totals).
+    meter_ids : list of str
+        The meters of ``activity_monthly``, in its row order.
+    activity_monthly : numpy.ndarray
+        Metered activity per meter and month [canonical unit of each meter's carrier].
+
+    Notes
+    -----
+    :attr:`dataset` and :attr:`electricity_series` are built from these arrays the first time
+    they are read (xarray is imported then, not by a compute).
     """
 
     inventory: Any
-    dataset: xr.Dataset
     line_items: list[LineItem]
     metrics: dict[str, float | None]
     energy: dict
@@ -120,13 +130,63 @@ class Results:
     scope2_market_basis: str
     balance: dict | None = None
     sectors: dict = field(default_factory=dict)
-    electricity_series: xr.Dataset | None = None
+    role_series: Any = None
     meter_data: Any = None
     #: further sections of the results JSON by name (Scope 3 detail, iso14064, biogenic)
     sections: dict = field(default_factory=dict)
     #: claims checked against the ledger but not yet recorded: committed as the run's last step
     #: (``carbon_core.compute`` does it, the CLI after writing the output)
     pending_claims: Any = None
+    emissions_monthly: np.ndarray = field(default_factory=lambda: np.zeros((0, 12)))
+    emissions_unallocated: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    meter_ids: list[str] = field(default_factory=list)
+    activity_monthly: np.ndarray = field(default_factory=lambda: np.zeros((0, 12)))
+
+    # -- xarray views, built on first use --------------------------------------------------------
+
+    @cached_property
+    def dataset(self) -> xr.Dataset:
+        """The result as an :class:`xarray.Dataset`.
+
+        ``emissions_tco2e(line_item, month)`` [tCO2e], ``emissions_unallocated_tco2e(line_item)``
+        [tCO2e], ``activity(meter, month)`` [canonical unit of each meter, coordinate ``unit``],
+        with category/scope/gas coordinates.
+        """
+        import xarray as xr
+
+        from ._version import __version__
+        from .carriers import metered_unit
+
+        inv, items = self.inventory, self.line_items
+        units = [metered_unit(inv.meter(m).carrier, inv.meter(m).unit) for m in self.meter_ids]
+        return xr.Dataset(
+            {
+                "emissions_tco2e": (("line_item", "month"), self.emissions_monthly,
+                                    {"units": "tCO2e", "long_name": "monthly emissions"}),
+                "emissions_unallocated_tco2e": (("line_item",), self.emissions_unallocated,
+                                                {"units": "tCO2e", "long_name":
+                                                 "emissions not attributable to a month "
+                                                 "(annual invoices, plugin totals)"}),
+                "activity": (("meter", "month"), self.activity_monthly,
+                             {"long_name": "metered activity per month, canonical unit of the "
+                                           "carrier (see coordinate 'unit')"}),
+            },
+            coords={
+                "line_item": [li.id for li in items], "month": np.arange(1, 13),
+                "meter": self.meter_ids, "unit": ("meter", units),
+                "category": ("line_item", [li.category for li in items]),
+                "scope": ("line_item", [li.scope for li in items]),
+                "gas": ("line_item", [li.gas for li in items]),
+            },
+            attrs={"factory": inv.factory.name, "reporting_year": inv.reporting_year,
+                   "gwp_set": inv.gwp_set, "engine_version": __version__},
+        )
+
+    @cached_property
+    def electricity_series(self) -> xr.Dataset | None:
+        """Electricity by role on one time axis [kWh per interval], as the balance matched it:
+        :attr:`role_series` as an :class:`xarray.Dataset` (attribute ``interval``)."""
+        return None if self.role_series is None else self.role_series.to_dataset()
 
     # -- totals -------------------------------------------------------------------------------
 
@@ -174,10 +234,8 @@ class Results:
             Twelve rows ``{"month": "YYYY-MM", "scope1_tco2e", "scope2_location_tco2e",
             "scope3_tco2e"}`` and one row ``"unallocated"`` (annual invoices, plugin totals).
         """
-        ds = self.dataset
-        scope = ds["scope"].values
-        em = ds["emissions_tco2e"].values
-        un = ds["emissions_unallocated_tco2e"].values
+        scope = np.array([li.scope for li in self.line_items], dtype=int)
+        em, un = self.emissions_monthly, self.emissions_unallocated
         year = self.inventory.reporting_year
         rows = []
         for k in range(12):

@@ -88,8 +88,9 @@ def test_unit_registry_without_a_writable_cache(tmp_path):
 
 
 #: What ``carbon compute --json`` of the example must not load: it neither scores, validates
-#: its own result (``--validate`` does), propagates uncertainty nor touches the register.
-OFF_THE_COMPUTE_PATH = ("jsonschema", "sqlalchemy", "cryptography", "openpyxl",
+#: its own result (``--validate`` does), propagates uncertainty nor touches the register, and
+#: builds no xarray object (``Results.dataset`` is made when it is read).
+OFF_THE_COMPUTE_PATH = ("xarray", "jsonschema", "sqlalchemy", "cryptography", "openpyxl",
                         "carbon_core.scoring", "carbon_core.uncertainty", "carbon_core.register",
                         "carbon_core.verify", "carbon_core.portfolio", "carbon_core.web")
 

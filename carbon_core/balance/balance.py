@@ -36,7 +36,7 @@ from ..metrics import MetricInfo
 from .instruments import (Instrument, Offset, check_serial_overlaps, parse_instruments,
                           parse_offsets)
 from .ledger import Claim, Ledger, PendingClaims
-from .market import ModeResult, electricity_arrays, format_interval, match_modes
+from .market import ElectricitySeries, ModeResult, electricity_arrays, format_interval, match_modes
 from ..schema import unknown_key_problems
 from .policy import DEFAULT_POLICY, MATCHING_MODES, Policy, load_policy
 
@@ -84,7 +84,7 @@ class BalanceInputs:
 
     Attributes
     ----------
-    electricity : xarray.Dataset
+    electricity : ElectricitySeries or xarray.Dataset
         On dim ``time`` (datetime64[ns], interval start, China time UTC+8 naive), float64
         ``grid_purchase_kwh``, ``onsite_renewable_kwh``, ``export_kwh``, ``consumed_kwh`` [kWh].
     interval : numpy.timedelta64
@@ -104,7 +104,7 @@ class BalanceInputs:
     instruments_raw: list[dict]
     offsets_raw: list[dict]
     balance_raw: dict
-    electricity: xr.Dataset
+    electricity: ElectricitySeries | xr.Dataset
     interval: np.timedelta64
     scope1_tco2e: float
     scope2_location_tco2e: float

@@ -37,7 +37,7 @@ from .instruments import Instrument
 from .matching import allocate, bin_sum, cfe_score, match_hierarchy, month_starts, to_coarser
 from .policy import MATCHING_MODES, Policy
 
-__all__ = ["ElectricityArrays", "ModeResult", "electricity_arrays", "match_modes", "format_interval",
+__all__ = ["ElectricitySeries", "ElectricityArrays", "ModeResult", "electricity_arrays", "match_modes", "format_interval",
            "MODE_LENGTH", "BUNDLED_TYPES", "UNBUNDLED_TYPES"]
 
 #: Nominal length of each matching mode (annual and monthly are calendar bins).
@@ -56,6 +56,43 @@ _VARS = ("grid_purchase_kwh", "onsite_renewable_kwh", "export_kwh", "consumed_kw
 
 
 @dataclass(frozen=True)
+class ElectricitySeries:
+    """Electricity by role on one time axis, as plain arrays (what the engine hands the balance).
+
+    Attributes
+    ----------
+    time : numpy.ndarray
+        Interval starts, datetime64[ns] China time.
+    interval : str
+        ``"15min"``, ``"1h"``, ``"1D"``, ``"1MS"`` or ``"1Y"``.
+    arrays : dict of str to numpy.ndarray
+        ``grid_purchase_kwh``, ``onsite_generation_kwh``, ``export_kwh``,
+        ``onsite_renewable_kwh``, ``consumed_kwh`` [kWh per interval], one value per ``time``.
+    """
+
+    time: np.ndarray
+    interval: str
+    arrays: dict
+
+    def to_dataset(self) -> "xr.Dataset":
+        """The same series as an :class:`xarray.Dataset` on dim ``time`` (attribute
+        ``interval``, each variable with ``units = "kWh"``)."""
+        import xarray as xr
+
+        return xr.Dataset({k: ("time", v, {"units": "kWh"}) for k, v in self.arrays.items()},
+                          coords={"time": self.time}, attrs={"interval": self.interval})
+
+
+def _columns(ds) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """(variables of :data:`_VARS` present, time or None) of a series record or a Dataset."""
+    if isinstance(ds, ElectricitySeries):
+        return {v: ds.arrays[v] for v in _VARS if v in ds.arrays}, ds.time
+    if "time" not in ds.dims:
+        return {v: ds[v].values for v in _VARS if v in ds}, None
+    return {v: ds[v].transpose("time").values for v in _VARS if v in ds}, ds["time"].values
+
+
+@dataclass(frozen=True)
 class ElectricityArrays:
     """The meter series as float64 arrays [MWh per interval], with the derived quantities."""
 
@@ -69,13 +106,13 @@ class ElectricityArrays:
     demand: np.ndarray
 
 
-def electricity_arrays(ds: xr.Dataset, interval: np.timedelta64, source: str = "electricity"
-                       ) -> ElectricityArrays:
+def electricity_arrays(ds: "ElectricitySeries | xr.Dataset", interval: np.timedelta64,
+                       source: str = "electricity") -> ElectricityArrays:
     """Check the electricity dataset and derive on-site self-consumption and grid demand.
 
     Parameters
     ----------
-    ds : xarray.Dataset
+    ds : ElectricitySeries or xarray.Dataset
         On dim ``time``: ``grid_purchase_kwh``, ``onsite_renewable_kwh``, ``export_kwh``,
         ``consumed_kwh`` [kWh per interval] (:func:`carbon_core.engine.electricity_series`).
     interval : numpy.timedelta64
@@ -95,24 +132,27 @@ def electricity_arrays(ds: xr.Dataset, interval: np.timedelta64, source: str = "
         A variable or the time dimension missing, a non-finite value, time not increasing.
     """
     problems = []
+    columns, time = _columns(ds)
     for v in _VARS:
-        if v not in ds:
+        if v not in columns:
             problems.append(Problem(source, "missing electricity variable", field=v,
                                     expected=f"variables {list(_VARS)} on dim 'time'"))
-    if "time" not in ds.dims:
-        problems.append(Problem(source, "no 'time' dimension", found=list(ds.dims)))
+    if time is None:
+        problems.append(Problem(source, "no 'time' dimension",
+                                found=list(getattr(ds, "dims", []))))
     if problems:
         raise InputError(problems)
+    assert time is not None  # else a problem was raised
     arrays = {}
     for v in _VARS:
-        a = np.asarray(ds[v].transpose("time").values, dtype="float64") / 1000.0
+        a = np.asarray(columns[v], dtype="float64") / 1000.0
         if not np.isfinite(a).all():
             i = int(np.flatnonzero(~np.isfinite(a))[0])
             problems.append(Problem(source, "missing or non-finite value", field=v,
-                                    row=str(ds["time"].values[i]), found=a[i],
+                                    row=str(time[i]), found=a[i],
                                     expected="validated meter data"))
         arrays[v] = a
-    times = np.asarray(ds["time"].values).astype("datetime64[ns]")
+    times = np.asarray(time).astype("datetime64[ns]")
     if len(times) > 1 and (np.diff(times) <= np.timedelta64(0)).any():
         problems.append(Problem(source, "time is not strictly increasing", field="time"))
     if problems:
