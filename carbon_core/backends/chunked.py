@@ -652,8 +652,7 @@ def read_chunked(inv: Inventory, *, memory_bytes: int | None = None, months: int
         data = _read_chunks(inv, months or months_per_chunk(inv, memory_bytes), progress)
         for f in data.files:
             f["sha256"] = digests[Path(f["path"])].result()
-    # page checksums noted as in memory; the spike screen (meter_checks.magnitude_warnings)
-    # needs each meter's whole series and is not run on this path
+    # page checksums noted as in memory; the spike screen ran chunk by chunk (_read_chunks)
     meter_checks.file_warnings(data)
     return data
 
@@ -677,6 +676,7 @@ def _read_chunks(inv: Inventory, step_months: int, progress: Callable | None
     roles_acc = {iv: {name: np.zeros(g.size) for name in ROLE_SERIES} for iv, g in grids.items()}
     role_idx = {iv: role_rows(inv, [inv.meters[k].id for k in ks]) for iv, ks in members.items()}
     rollovers: list[dict] = []
+    spiked: dict[str, list] = {}  # meter -> [count, first ns, value, median, chunk]
     report = _Report(len(inv.meters))
     seen: dict[Path, int] = {}
     gaps: dict[int, list] = {}  # meter -> [missing intervals, [[first slot, last slot], ...]]
@@ -729,6 +729,15 @@ def _read_chunks(inv: Inventory, step_months: int, progress: Callable | None
             for name, r in role_idx[iv].items():
                 if r:
                     roles_acc[iv][name][a:b] = sum_rows(consumption, r)
+            # the spike screen, each meter against its median over this chunk (the whole
+            # year's median would need the whole series)
+            for j, count, i, med in meter_checks.spikes(consumption):
+                mid = inv.meters[ks[j]].id
+                if mid in spiked:
+                    spiked[mid][0] += count
+                else:
+                    spiked[mid] = [count, int(grid[i].view("int64")), float(consumption[j, i]),
+                                   med, f"months {c0 + 1}-{c1} of {year}"]
             del consumption
         # free this chunk's blocks before the next chunk allocates its own
         del spans, block, chunk
@@ -752,9 +761,10 @@ def _read_chunks(inv: Inventory, step_months: int, progress: Callable | None
         members_of[iv] = {name: frozenset(group_ids[j] for j in r)
                           for name, r in role_idx[iv].items()}
         members_of[iv]["all"] = frozenset(group_ids)
+    warnings = [meter_checks.spike_warning(mid, *hit) for mid, hit in spiked.items()]
     return ChunkedMeterData(meter_ids=ids, monthly_totals=monthly[order], roles=roles,
                             files=files, rollovers=rollovers, chunks=nchunks,
-                            peak_block_bytes=peak, members=members_of)
+                            peak_block_bytes=peak, members=members_of, warnings=warnings)
 
 
 def _scatter_sink(chunk: _Chunk) -> Callable:

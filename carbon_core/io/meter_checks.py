@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import Problem
 
 __all__ = ["WRITE_OPTIONS", "parquet_checksums", "register_problem", "coarse_blocks",
-           "coarse_block_problems", "magnitude_warnings", "intensity_warnings",
+           "coarse_block_problems", "magnitude_warnings", "spikes", "spike_warning", "intensity_warnings",
            "SPIKE_RATIO", "describe_unreadable", "after_read", "file_warnings"]
 
 #: Options for every Parquet file carbon_core writes: page checksums on (verified on read).
@@ -248,23 +248,71 @@ def magnitude_warnings(groups: dict, inv) -> list[dict]:
     """
     out = []
     for g in groups.values():
-        for r, mid in enumerate(g.meters):
-            v = g.values[r]
-            pos = v[v > 0]
-            if pos.size < 10:
-                continue
-            med = float(np.median(pos))
-            if med <= 0:
-                continue
-            spikes = np.flatnonzero(v > SPIKE_RATIO * med)
-            if spikes.size:
-                i = int(spikes[0])
-                out.append({"kind": "implausible_reading", "meter": mid,
-                            "message": f"meter {mid!r}: {spikes.size} interval(s) above "
-                                       f"{SPIKE_RATIO:g} x its median ({med:.6g}); first at "
-                                       f"{_fmt(int(g.time[i].view('int64')))}: "
-                                       f"{float(v[i]):.6g} (canonical unit); kept as read"})
+        for r, count, i, med in spikes(g.values):
+            out.append(spike_warning(g.meters[r], count, int(g.time[i].view("int64")),
+                                     float(g.values[r, i]), med))
     return out
+
+
+def spikes(values: np.ndarray) -> list[tuple[int, int, int, float]]:
+    """Readings above :data:`SPIKE_RATIO` times their meter's median positive reading.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Consumption per meter and interval [canonical unit], shape (meters, intervals).
+
+    Returns
+    -------
+    list of (int, int, int, float)
+        For each meter with such readings: its row, how many, the index of the first, and the
+        median. A meter with fewer than ten positive readings is not judged.
+    """
+    if values.size == 0:
+        return []
+    positive = values > 0
+    enough = positive.sum(axis=1) >= 10
+    if not enough.any():
+        return []
+    with np.errstate(invalid="ignore"):
+        med = np.nanmedian(np.where(positive[enough], values[enough], np.nan), axis=1)
+    rows = np.flatnonzero(enough)
+    above = values[rows] > SPIKE_RATIO * med[:, None]
+    out = []
+    for j in np.flatnonzero(above.any(axis=1)):
+        hit = np.flatnonzero(above[j])
+        out.append((int(rows[j]), int(hit.size), int(hit[0]), float(med[j])))
+    return out
+
+
+def spike_warning(meter_id: str, count: int, first_ns: int, value: float, median: float,
+                  over: str = "") -> dict:
+    """The data-quality warning of :func:`spikes` for one meter.
+
+    Parameters
+    ----------
+    meter_id : str
+    count : int
+        Intervals above the ratio.
+    first_ns : int
+        Start of the first such interval [ns since the epoch, China time].
+    value : float
+        Its reading [canonical unit].
+    median : float
+        The median it is compared with [canonical unit].
+    over : str
+        What the median was taken over, when not the whole year (the chunked reader: a chunk).
+
+    Returns
+    -------
+    dict
+        ``kind = "implausible_reading"``, ``meter`` and ``message``.
+    """
+    span = f" over {over}" if over else ""
+    return {"kind": "implausible_reading", "meter": meter_id,
+            "message": f"meter {meter_id!r}: {count} interval(s) above {SPIKE_RATIO:g} x its "
+                       f"median{span} ({median:.6g}); first at {_fmt(first_ns)}: {value:.6g} "
+                       "(canonical unit); kept as read"}
 
 
 #: Intensities below these cannot be physical for a factory that used any energy: 1 gram

@@ -128,6 +128,24 @@ def test_spike_reported_not_clamped(tmp_path):
     assert monthly.sum() == 10.0 * (t.size - 1) + 1e6  # kept as read
 
 
+def test_spike_reported_by_the_chunked_reader(tmp_path):
+    """--memory-limit reads month by month: the same spike is reported (against the meter's
+    median over the chunk, which the warning names) and kept as read."""
+    from carbon_core.backends.chunked import read_chunked
+
+    t = grid(2024, "15min")
+    v = np.full(t.size, 10.0)
+    v[1234] = 1e6
+    write_long_csv(tmp_path / "meters.csv", {"grid": (t, v)})
+    inv = load_inventory(write_inventory(tmp_path, meters=[ELEC]))
+    data = read_chunked(inv, months=1)
+    (w,) = [w for w in data.warnings if w["kind"] == "implausible_reading"]
+    assert "'grid'" in w["message"] and "2024-01-13T20:30:00" in w["message"]
+    assert "over months 1-1 of 2024" in w["message"]
+    _, monthly = data.monthly()
+    assert monthly.sum() == 10.0 * (t.size - 1) + 1e6
+
+
 def test_intensity_below_physical_value_warned(runner, example):
     text = example.read_text(encoding="utf-8").replace("value_added = 86000",
                                                        "value_added = 8.6e13")
