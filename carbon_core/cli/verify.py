@@ -1,7 +1,9 @@
 """Click commands for verifiers: ``carbon bundle``, ``carbon verify``, ``carbon keys``, ``carbon diff``.
 
-``carbon bundle INVENTORY -o NAME.bundle [--sign KEY] [--as-of DATE]`` computes and scores the
-inventory and writes the bundle (:func:`carbon_core.verify.make_bundle`).
+``carbon bundle INVENTORY -o NAME.bundle [--sign KEY] [--as-of DATE] [--results RESULTS.json]``
+computes and scores the inventory and writes the bundle (:func:`carbon_core.verify.make_bundle`);
+with ``--results`` it bundles a result already computed from the inventory instead of computing
+again.
 
 ``carbon verify NAME.bundle [--trusted KEY.pub ...] [--rtol R] [--atol A] [--against NEW.json]``
 checks the bundle and recomputes it from its own files; exit status 0 only when everything
@@ -51,14 +53,19 @@ def _errors():
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
               help="Use factor editions published by this day only (default: today).")
 @click.option("--no-plugins", is_flag=True, help="Do not load sector plugins.")
+@click.option("--results", "results_file",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Bundle this results JSON of INVENTORY (carbon compute --json) instead of "
+                   "computing again; refused unless its credit code, year, inventory and "
+                   "meter-data SHA-256 and engine version match.")
 def bundle(inventory: Path, output: Path, sign_key: Path | None, as_of: str | None,
-           no_plugins: bool) -> None:
+           no_plugins: bool, results_file: Path | None) -> None:
     """Write a verifier bundle of INVENTORY: inputs, factor files, results, manifest."""
     from ..verify import make_bundle
 
     with _errors():
         info = make_bundle(inventory, output, sign_key=sign_key, as_of=as_of,
-                           plugins=not no_plugins)
+                           plugins=not no_plugins, results=results_file)
     _out.print(f"bundle written to {info.path}: {len(info.members)} members, root "
                f"{info.root}", highlight=False)
     if info.signed_by:

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from html import escape
 from typing import Sequence
@@ -35,7 +36,10 @@ SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
 
 def _e(s: object) -> str:
-    return escape(str(s), quote=True)
+    t = s if type(s) is str else str(s)
+    if "&" in t or "<" in t or ">" in t or '"' in t or "'" in t:
+        return escape(t, quote=True)
+    return t
 
 
 def standalone(svg: str) -> str:
@@ -110,6 +114,8 @@ def _legend(out: list[str], items: Sequence[tuple[str, str]], x: float, y: float
 
 def _width(label: str) -> float:
     """Approximate text width in units of a Latin character (CJK counts double)."""
+    if label.isascii():
+        return float(len(label))
     return sum(2.0 if ord(c) > 0x2E80 else 1.0 for c in label)
 
 
@@ -305,6 +311,19 @@ _HEAT = ("#f7fcf5", "#e5f5e0", "#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238
 _NODATA = "#dddddd"
 
 
+@functools.lru_cache(maxsize=8)
+def _heat_grid(days: int, hours: int, left: float, top: float, cw: float, ch: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The heatmap's coordinate strings (object arrays): run starts, row tops, run widths."""
+    xs = np.array([f"M{left + a * cw:.1f} " for a in range(days)], dtype=object)
+    ys = np.array([f"{top + y * ch:.0f}" for y in range(hours)], dtype=object)
+    ws = np.array([""] + [f"h{n * cw:.1f}v{ch:.0f}h-{n * cw:.1f}z" for n in range(1, days + 1)],
+                  dtype=object)
+    for a in (xs, ys, ws):
+        a.flags.writeable = False
+    return xs, ys, ws
+
+
 def heatmap(share: np.ndarray, *, day_labels: Sequence[tuple[int, str]], title: str,
             legend_zh: str = "匹配比例", legend_en: str = "matched share") -> str:
     """Hour of day (rows) by day of year (columns): the share of consumption matched.
@@ -339,17 +358,17 @@ def heatmap(share: np.ndarray, *, day_labels: Sequence[tuple[int, str]], title: 
     rows, starts = np.nonzero(change)
     ends = np.append(starts[1:], 0)
     ends[np.append(rows[1:] != rows[:-1], True)] = days
-    # every coordinate is on the cell grid: format each once, then only concatenate
-    xs = [f"M{left + a * cw:.1f} " for a in range(days)]
-    ys = [f"{top_m + y * ch:.0f}" for y in range(hours)]
-    ws = [""] + [f"h{n * cw:.1f}v{ch:.0f}h-{n * cw:.1f}z" for n in range(1, days + 1)]
-    paths: dict[int, list[str]] = {}
-    for y, a, b, k in zip(rows.tolist(), starts.tolist(), ends.tolist(),
-                          cls[rows, starts].tolist()):
-        paths.setdefault(k, []).append(xs[a] + ys[y] + ws[b - a])
-    for k in sorted(paths):
+    # every coordinate is on the cell grid: the strings are formatted once per grid size, and
+    # each run's sub-path is three of them concatenated (object arrays, no Python loop)
+    xs, ys, ws = _heat_grid(days, hours, left, top_m, cw, ch)
+    pieces = xs[starts] + ys[rows] + ws[ends - starts]
+    klass = cls[rows, starts]
+    order = np.argsort(klass, kind="stable")  # by class, each class in row-major order
+    bounds = np.flatnonzero(np.diff(klass[order])) + 1
+    for idx in np.split(order, bounds) if order.size else ():
+        k = int(klass[idx[0]])
         colour = _NODATA if k < 0 else _HEAT[k]
-        out.append(f'<path d="{"".join(paths[k])}" fill="{colour}"/>')
+        out.append(f'<path d="{"".join(pieces[idx].tolist())}" fill="{colour}"/>')
     for hr in range(0, hours, 3):
         out.append(f'<text x="{left - 4}" y="{top_m + hr * ch + ch - 1:.0f}" text-anchor="end" '
                    f'class="tick">{hr:02d}:00</text>')

@@ -71,13 +71,21 @@ class Num:
     @property
     def text(self) -> str:
         """The printed form: thousands separators, ``decimals`` digits, the unit."""
-        v = self.scaled
-        if v is None:
+        v = self.value
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
             return "—"
-        s = f"{v:{'+' if self.signed else ''},.{self.decimals}f}"
-        if s.lstrip("+-").strip("0.,") == "":  # -0.00 prints as 0.00
-            s = s.lstrip("+-")
+        key = (self.signed, self.decimals)
+        spec = _SPECS.get(key)
+        if spec is None:
+            spec = _SPECS.setdefault(key, f"{'+' if self.signed else ''},.{self.decimals}f")
+        s = format(float(v) * self.scale, spec)
+        if s[0] in "+-" and s[1:].strip("0.,") == "":  # -0.00 prints as 0.00
+            s = s[1:]
         return f"{s} {self.unit}" if self.unit else s
+
+
+#: format specifications of :attr:`Num.text` by (signed, decimals), built once each
+_SPECS: dict[tuple[bool, int], str] = {}
 
 
 @dataclass(frozen=True)

@@ -30,22 +30,46 @@ __all__ = ["render_html", "write_html"]
 
 
 def _esc(text: Any) -> str:
-    return _html_escape(str(text), quote=True)
+    s = text if type(text) is str else str(text)
+    # most cells hold nothing to escape: test for the five characters before escaping
+    if "&" in s or "<" in s or ">" in s or '"' in s or "'" in s:
+        return _html_escape(s, quote=True)
+    return s
+
+
+#: ``f"{scale:g}"`` of the scales cells use (1 and 100), formatted once.
+_SCALE_G: dict[float, str] = {}
 
 
 def _cell_str(cell: Any, tag: str = "td") -> str:
-    if isinstance(cell, Num):
-        attrs = ' class="num"'
+    if type(cell) is Num:
         if cell.path:
-            attrs += (f' data-src="{_esc(cell.source)}" data-path="{_esc(cell.path)}"'
-                      f' data-scale="{cell.scale:g}"')
+            scale = _SCALE_G.get(cell.scale)
+            if scale is None:
+                scale = _SCALE_G.setdefault(cell.scale, f"{cell.scale:g}")
+            attrs = (f' class="num" data-src="{_esc(cell.source)}" data-path="{_esc(cell.path)}"'
+                     f' data-scale="{scale}"')
+        else:
+            attrs = ' class="num"'
         if cell.value is not None:
             attrs += f' data-value="{cell.value!r}"'
         return f"<{tag}{attrs}>{_esc(cell.text)}</{tag}>"
+    if isinstance(cell, Num):  # a subclass
+        return _num_str_general(cell, tag)
     if isinstance(cell, Text):
         css = f' class="{_esc(cell.css)}"' if cell.css else ""
         return f"<{tag}{css}>{_esc(cell.text)}</{tag}>"
     return f"<{tag}>{_esc(cell_text(cell))}</{tag}>"
+
+
+def _num_str_general(cell: Num, tag: str) -> str:
+    attrs = ' class="num"'
+    if cell.path:
+        attrs += (f' data-src="{_esc(cell.source)}" data-path="{_esc(cell.path)}"'
+                  f' data-scale="{cell.scale:g}"')
+    if cell.value is not None:
+        attrs += f' data-value="{cell.value!r}"'
+    return f"<{tag}{attrs}>{_esc(cell.text)}</{tag}>"
 
 
 def _cell(cell: Any, tag: str = "td") -> Markup:
@@ -90,7 +114,8 @@ def _env():
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("carbon_core.outputs", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True,
+                             auto_reload=False)  # package templates: compiled once per process
     env.filters["cell"] = _cell
     env.filters["block"] = _block
     return env

@@ -197,7 +197,8 @@ class _R:
     def get(self, path: str, doc: str = "results") -> Any:
         cur: Any = self.results if doc == "results" else self.score
         for part in path.lstrip("/").split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
+            if "~" in part:
+                part = part.replace("~1", "/").replace("~0", "~")
             if isinstance(cur, list):
                 cur = cur[int(part)]
             elif isinstance(cur, dict) and part in cur:

@@ -46,7 +46,8 @@ from typing import Any
 
 from .archive import BundleError, write_archive
 
-__all__ = ["FORMAT", "BundleInfo", "make_bundle", "collect_members", "canonical_text",
+__all__ = ["FORMAT", "BundleInfo", "make_bundle", "collect_members", "check_results_belong",
+           "canonical_text",
            "root_hash", "build_manifest", "environment", "PACKAGES"]
 
 FORMAT = "carbon_core.bundle/1"
@@ -269,8 +270,13 @@ def _programme_name(inv) -> str:
 
 
 def collect_members(inventory_path: str | Path, *, as_of=None, plugins: bool = True,
-                    results=None) -> tuple[dict[str, tuple[bytes, str]], dict[str, str], Any]:
+                    results=None, results_file: str | Path | None = None
+                    ) -> tuple[dict[str, tuple[bytes, str]], dict[str, str], Any]:
     """Compute and score an inventory and gather every member of its bundle.
+
+    With ``results_file`` (a results JSON of this inventory, ``carbon compute --json``) nothing
+    is computed: the file is bundled byte for byte after :func:`check_results_belong`, and the
+    score is taken from its metrics.
 
     Parameters
     ----------
@@ -282,6 +288,8 @@ def collect_members(inventory_path: str | Path, *, as_of=None, plugins: bool = T
         Load the installed sector plugins (their factor files are bundled).
     results : Results, optional
         Results already computed for this inventory (not computed again).
+    results_file : str or Path, optional
+        A results JSON of this inventory (``carbon compute --json``), bundled as it is.
 
     Returns
     -------
@@ -289,6 +297,13 @@ def collect_members(inventory_path: str | Path, *, as_of=None, plugins: bool = T
         ``files``: member path -> (bytes, role); ``header``: the manifest header;
         ``results``: the :class:`~carbon_core.results.Results` computed.
     """
+    files, header, res, _doc = _collect(inventory_path, as_of=as_of, plugins=plugins,
+                                        results=results, results_file=results_file)
+    return files, header, res
+
+
+def _collect(inventory_path, *, as_of, plugins, results, results_file):
+    """:func:`collect_members`, and the results document bundled (parsed once)."""
     from ..engine import compute
     from ..io.inventory import load_inventory
     from ..programmes import get_programme
@@ -307,6 +322,9 @@ def collect_members(inventory_path: str | Path, *, as_of=None, plugins: bool = T
     for fp in inv.data_files:
         rel = _inside(inv_dir, Path(fp), "meter data file")
         files[f"inventory/{rel}"] = (Path(fp).read_bytes(), "meter-data")
+    given = None
+    if results_file is not None:  # before anything else is read: a wrong file fails fast
+        given = check_results_belong(results_file, inv, files, as_of=as_of, plugin_manager=pm)
     files.update(_factor_files(pm))
     header = {"inventory": inv_member}
     kind, policy_file, _label = _policy_source(inv)
@@ -331,15 +349,125 @@ def collect_members(inventory_path: str | Path, *, as_of=None, plugins: bool = T
         header["indicator_system"] = f"programme/{programme.name}/" \
                                      f"{programme.files['indicator_system']}"
         header["indicator_system_label"] = programme.label("indicator_system")
-    res = results if results is not None else compute(inv, plugins=plugins, as_of=as_of)
-    doc = res.to_dict()  # schema-valid by construction (tests validate the bundled copy)
-    files["results/results.json"] = (_json_bytes(doc), "results")
+    res: Any
+    if given is not None:
+        raw_results, doc = given
+        files["results/results.json"] = (raw_results, "results")
+        # scoring reads the metrics and the inventory (its evidence, year, factory) only
+        res = _ResultsView(metrics=dict(doc.get("metrics") or {}), inventory=inv)
+    else:
+        res = results if results is not None else compute(inv, plugins=plugins, as_of=as_of)
+        doc = res.to_dict()  # schema-valid by construction (tests validate the bundled copy)
+        files["results/results.json"] = (_json_bytes(doc), "results")
     if programme.has("indicator_system"):
         score = score_results(res, programme.file("indicator_system").read_text(encoding="utf-8"),
                               programme.label("indicator_system"))
         files["results/score.json"] = (_json_bytes(score), "score")
     files["environment.json"] = (_json_bytes(environment(pm)), "environment")
-    return files, header, res
+    return files, header, res, doc
+
+
+@dataclass
+class _ResultsView:
+    """What scoring reads of a result (``metrics``, ``inventory``), from a results JSON."""
+
+    metrics: dict
+    inventory: Any
+
+
+def check_results_belong(results_file: str | Path, inv, files: dict[str, tuple[bytes, str]], *,
+                         as_of=None, plugin_manager=None) -> tuple[bytes, dict]:
+    """Read a results JSON and check it was computed from this inventory by this engine.
+
+    The results must name the inventory's credit code and reporting year, record the SHA-256 of
+    the inventory file's bytes and of every meter data file the bundle holds (and no other),
+    come from the installed engine version (and plugin versions), and, when ``as_of`` is given,
+    record that as-of day.
+
+    Parameters
+    ----------
+    results_file : path
+        ``carbon compute --json`` output.
+    inv : Inventory
+        The inventory being bundled.
+    files : dict
+        Bundle members gathered so far (``inventory`` and ``meter-data`` roles are read).
+    as_of : date or str, optional
+        The as-of day the bundle is asked for; the results must record it.
+    plugin_manager : pluggy.PluginManager, optional
+        When given, the results' plugin versions must be the installed ones.
+
+    Returns
+    -------
+    (bytes, dict)
+        The file's bytes (bundled as they are) and the parsed document.
+
+    Raises
+    ------
+    BundleError
+        Unreadable or not a results document, or any of the checks above failing, naming the
+        field with both values.
+    """
+    from .._version import __version__
+
+    path = Path(results_file)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"--results {path}: cannot read: {exc}") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"--results {path}: not a results JSON ({exc})") from None
+    prov = doc.get("provenance") if isinstance(doc, dict) else None
+    if not isinstance(prov, dict) or not isinstance(doc.get("factory"), dict) \
+            or "schema_version" not in doc or not isinstance(doc.get("metrics"), dict):
+        raise BundleError(f"--results {path}: not a carbon_core results document "
+                          "(carbon compute --json): no schema_version, factory, metrics or "
+                          "provenance")
+    problems = []
+    code, want_code = doc["factory"].get("credit_code"), inv.factory.credit_code
+    if code != want_code:
+        problems.append(f"factory.credit_code is {code!r}, the inventory's is {want_code!r} "
+                        "(the results are of another factory)")
+    if doc.get("reporting_year") != inv.reporting_year:
+        problems.append(f"reporting_year is {doc.get('reporting_year')!r}, the inventory's is "
+                        f"{inv.reporting_year!r}")
+    inv_bytes = next(b for b, role in files.values() if role == "inventory")
+    sha = _sha(inv_bytes)
+    got = (prov.get("inventory") or {}).get("sha256") if isinstance(prov.get("inventory"),
+                                                                    dict) else None
+    if got != sha:
+        problems.append(f"provenance.inventory.sha256 is {got!r}, the inventory file's is "
+                        f"{sha!r} (computed from another version of the inventory)")
+    bundled = sorted(_sha(b) for b, role in files.values() if role == "meter-data")
+    recorded = sorted(str(f.get("sha256")) for f in prov.get("input_files") or []
+                      if isinstance(f, dict))
+    if recorded != bundled:
+        problems.append(f"provenance.input_files record SHA-256 {recorded}, the meter data files "
+                        f"the inventory names have {bundled}")
+    engine = (prov.get("engine") or {}).get("version") if isinstance(prov.get("engine"),
+                                                                     dict) else None
+    if engine != __version__:
+        problems.append(f"provenance.engine.version is {engine!r}, the installed engine is "
+                        f"{__version__!r} (bundle with the engine that computed it)")
+    if plugin_manager is not None:
+        here = {k: v["version"] for k, v in environment(plugin_manager)["plugins"].items()}
+        for name, version in sorted((prov.get("plugins") or {}).items()):
+            if here.get(name) != version:
+                problems.append(f"provenance.plugins.{name} is {version!r}, the installed "
+                                f"plugin is {here.get(name)!r}")
+    if as_of is not None:
+        day = str(as_of)
+        recorded_day = (prov.get("as_of") or {}).get("date") if isinstance(
+            prov.get("as_of"), dict) else None
+        if recorded_day != day:
+            problems.append(f"provenance.as_of.date is {recorded_day!r}, --as-of asks for "
+                            f"{day!r}")
+    if problems:
+        raise BundleError(f"--results {path} does not belong to inventory {inv.path}: "
+                          + "; ".join(problems))
+    return raw, doc
 
 
 def score_results(res, system_text: str, label: str) -> dict:
@@ -367,8 +495,12 @@ def _json_bytes(doc: dict) -> bytes:
 
 
 def make_bundle(inventory_path: str | Path, output: str | Path, *, sign_key=None, as_of=None,
-                plugins: bool = True) -> BundleInfo:
+                plugins: bool = True, results: str | Path | None = None) -> BundleInfo:
     """Compute an inventory and write its verifier bundle.
+
+    ``results``: a results JSON already computed from this inventory (``carbon compute
+    --json``); it is bundled instead of computing again, once :func:`check_results_belong`
+    accepts it (credit code, year, inventory and meter-data SHA-256, engine version).
 
     Parameters
     ----------
@@ -382,6 +514,9 @@ def make_bundle(inventory_path: str | Path, output: str | Path, *, sign_key=None
         Factor editions published by this day only (default: the run date).
     plugins : bool
         Run sector plugins (default True).
+    results : path, optional
+        A results JSON of this inventory (``carbon compute --json``) to bundle instead of
+        computing; refused by :func:`check_results_belong` unless it belongs to it.
 
     Raises
     ------
@@ -396,7 +531,8 @@ def make_bundle(inventory_path: str | Path, output: str | Path, *, sign_key=None
     if not output.parent.is_dir():
         raise BundleError(f"cannot write {output}: folder {output.parent} does not exist")
     key = load_private_key(sign_key) if sign_key is not None else None
-    files, header, res = collect_members(inventory_path, as_of=as_of, plugins=plugins)
+    files, header, res, doc = _collect(inventory_path, as_of=as_of, plugins=plugins,
+                                       results=None, results_file=results)
     manifest = build_manifest(files, header)
     members = {p: b for p, (b, _) in files.items()}
     members["manifest.json"] = _json_bytes(manifest)
@@ -410,4 +546,4 @@ def make_bundle(inventory_path: str | Path, output: str | Path, *, sign_key=None
     except OSError as exc:
         raise BundleError(f"cannot write {output}: {exc}") from None
     return BundleInfo(path=output, root=manifest["root"], members=manifest["members"],
-                      signed_by=signed_by, results=json.loads(files["results/results.json"][0]))
+                      signed_by=signed_by, results=doc)

@@ -16,14 +16,14 @@ place a file sat on the computer that ran (paths, the as-of basis) are not compa
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import math
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 from .archive import DEFAULT_LIMITS, BundleError, Limits, SignatureError, read_archive
@@ -177,21 +177,32 @@ class VerifyReport:
                 "differences": [dict(d.__dict__) for d in self.differences]}
 
 
-def _flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _flatten(doc: Any, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    # one output dict filled in place (no per-level dicts merged): the documents have thousands
+    # of leaves
+    if out is None:
+        out = {}
     if isinstance(doc, dict):
         for k, v in doc.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+            p = f"{prefix}.{k}" if prefix else str(k)
+            if isinstance(v, (dict, list)):
+                _flatten(v, p, out)
+            else:
+                out[p] = v
     elif isinstance(doc, list):
         if doc and all(isinstance(x, dict) and "id" in x for x in doc):
             ids = [str(x["id"]) for x in doc]
             if len(set(ids)) == len(ids):
                 for x in doc:
-                    out.update(_flatten(x, f"{prefix}[{x['id']}]"))
+                    _flatten(x, f"{prefix}[{x['id']}]", out)
                 return out
         out[f"{prefix}.#"] = len(doc)
         for i, v in enumerate(doc):
-            out.update(_flatten(v, f"{prefix}.{i}"))
+            p = f"{prefix}.{i}"
+            if isinstance(v, (dict, list)):
+                _flatten(v, p, out)
+            else:
+                out[p] = v
     else:
         out[prefix] = doc
     return out
@@ -199,6 +210,10 @@ def _flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
 
 _CONTEXT_RE = re.compile("|".join(
     "^" + re.escape(p).replace(r"\*", r"\d+") + "$" for p in CONTEXT_FIELDS))
+
+
+#: first segments of :data:`CONTEXT_FIELDS` (a quick test before the pattern)
+_CONTEXT_HEADS = tuple(sorted({p.split(".")[0] + "." for p in CONTEXT_FIELDS}))
 
 
 def _is_context(path: str) -> bool:
@@ -237,27 +252,73 @@ def compare_documents(bundled: dict, recomputed: dict, *, document: str = "resul
     compared : int
         The number of leaves compared.
     """
-    a, b = _flatten(bundled), _flatten(recomputed)
-    diffs: list[Difference] = []
+    eq: dict[str, Any] = {}
+    if isinstance(bundled, dict) and isinstance(recomputed, dict):
+        # top-level sections equal as a whole (most of them) are flattened once, on one side,
+        # and only counted; the others leaf by leaf
+        same = {k for k in bundled if k in recomputed and bundled[k] == recomputed[k]}
+        a: dict[str, Any] = {}
+        b: dict[str, Any] = {}
+        _flatten_top(bundled, [k for k in bundled if k in same], eq)
+        _flatten_top(bundled, [k for k in bundled if k not in same], a)
+        _flatten_top(recomputed, [k for k in recomputed if k not in same], b)
+        if eq.keys() & (a.keys() | b.keys()):  # one path made by two sections: compare all
+            a, b, eq = _flatten(bundled), _flatten(recomputed), {}
+    else:
+        a, b = _flatten(bundled), _flatten(recomputed)
+    found: list[tuple[str, Difference]] = []
     n = 0
-    for path in sorted(set(a) | set(b)):
-        if _is_context(path):
+    for path, x in eq.items():
+        if path.startswith(_CONTEXT_HEADS) and _is_context(path):
             continue
         n += 1
-        item, fld = _split(path)
-        if path not in a or path not in b:
-            diffs.append(Difference(document, item, fld, a.get(path, "<absent>"),
-                                    b.get(path, "<absent>")))
+        if isinstance(x, float) and math.isinf(x):  # inf == inf, but not within a tolerance
+            d = _leaf_difference(document, path, x, x, tolerance)
+            if d is not None:
+                found.append((path, d))
+    absent = object()
+    for path in a.keys() | b.keys():
+        if path.startswith(_CONTEXT_HEADS) and _is_context(path):
             continue
-        x, y = a[path], b[path]
-        numeric = (isinstance(x, (int, float)) and isinstance(y, (int, float))
-                   and not isinstance(x, bool) and not isinstance(y, bool))
-        if numeric:
-            if not tolerance.close(float(x), float(y)):
-                diffs.append(Difference(document, item, fld, x, y))
-        elif x != y:
-            diffs.append(Difference(document, item, fld, x, y))
-    return diffs, n
+        n += 1
+        x, y = a.get(path, absent), b.get(path, absent)
+        # equal leaves reproduce (an infinite number only through the tolerance, as before)
+        if x == y and x is not absent and not (type(x) is float and math.isinf(x)):
+            continue
+        if x is absent or y is absent:
+            item, fld = _split(path)
+            found.append((path, Difference(document, item, fld, a.get(path, "<absent>"),
+                                           b.get(path, "<absent>"))))
+            continue
+        d = _leaf_difference(document, path, x, y, tolerance)
+        if d is not None:
+            found.append((path, d))
+    found.sort(key=lambda pd: pd[0])
+    return [d for _, d in found], n
+
+
+def _flatten_top(doc: dict, keys: list, out: dict[str, Any]) -> None:
+    """:func:`_flatten` of the top-level entries ``keys`` of ``doc``, in that order."""
+    for k in keys:
+        v = doc[k]
+        if isinstance(v, (dict, list)):
+            _flatten(v, str(k), out)
+        else:
+            out[str(k)] = v
+
+
+def _leaf_difference(document: str, path: str, x: Any, y: Any,
+                     tolerance: Tolerance) -> Difference | None:
+    """The difference of two leaves present on both sides, or None when they agree."""
+    numeric = (isinstance(x, (int, float)) and isinstance(y, (int, float))
+               and not isinstance(x, bool) and not isinstance(y, bool))
+    if numeric:
+        if tolerance.close(float(x), float(y)):
+            return None
+    elif x == y:
+        return None
+    item, fld = _split(path)
+    return Difference(document, item, fld, x, y)
 
 
 def open_bundle(path: str | Path, *, limits: Limits = DEFAULT_LIMITS
@@ -419,7 +480,9 @@ def verify_bundle(path: str | Path, *, trusted: Iterable = (), tolerance: Tolera
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleError(f"{path}: member 'results/results.json' is not valid JSON "
                           f"({exc})") from None
-    with tempfile.TemporaryDirectory(prefix="carbon-verify-") as tmp:
+    scratch = _scratch_folder(sum(len(b) for n, b in members.items()
+                                  if n.startswith("inventory/")))
+    with tempfile.TemporaryDirectory(prefix="carbon-verify-", dir=scratch) as tmp:
         rec_doc, rec_score = _recompute(Path(tmp), members, manifest, header, report.bundled,
                                         plugins)
     report.recomputed = rec_doc
@@ -437,26 +500,74 @@ def verify_bundle(path: str | Path, *, trusted: Iterable = (), tolerance: Tolera
 
 _LIBRARIES: dict[tuple, Any] = {}
 
+#: Largest size [bytes] of the inventory files a verification writes to a RAM-backed folder
+#: (``/dev/shm``) rather than the system's temporary folder; larger bundles, whose compute
+#: dominates anyway, never take memory there.
+SCRATCH_IN_MEMORY_MAX = 64 * 1024 * 1024
+
+
+def _with_balance_table(inv: Any, raw: dict) -> Any:
+    """The inventory with its raw tables replaced by ``raw``, which differs in ``[balance]`` only.
+
+    The inventory layer keeps ``[balance]`` as it is (``kind="any"``: the balance layer reads
+    and validates it when computing), so this is what :func:`parse_inventory` of ``raw`` gives,
+    without validating the whole inventory a second time (a test holds the two equal).
+    """
+    import dataclasses
+
+    return dataclasses.replace(inv, raw=raw)
+
+
+def _scratch_folder(size: int) -> str | None:
+    """Where the inventory files of a bundle are written for the recomputation.
+
+    A RAM-backed folder when there is a writable one and the files are small (creating, writing
+    and removing a few files on a busy disk costs several milliseconds of waiting, of the order
+    of a small factory's compute); else None, the system's temporary folder.
+    """
+    shm = Path("/dev/shm")
+    if size <= SCRATCH_IN_MEMORY_MAX and shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        return str(shm)
+    return None
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A bundled file held in memory, read like a path (``name``, ``read_bytes()``)."""
+
+    name: str
+    data: bytes
+
+    def read_bytes(self) -> bytes:
+        return self.data
+
 
 def _recompute(tmp: Path, members: dict[str, bytes], manifest: dict, header: dict,
                bundled: dict, plugins: bool) -> tuple[dict, dict | None]:
     from ..engine import compute
     from ..factors import FactorLibrary
-    from ..io.inventory import load_inventory, parse_inventory
+    from ..io.inventory import load_inventory
     from ..units import using_gwp_table
 
+    # only the inventory and the files it names are read from disk by the engine; factor files,
+    # policy, programme and results are used from memory
     for m in manifest["members"]:
-        target = tmp / m["path"]  # names were checked by read_archive
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(members[m["path"]])
-    factor_paths = sorted(tmp / m["path"] for m in manifest["members"]
-                          if m["role"] in ("factor-file", "plugin-factor-file"))
+        if m["path"].startswith("inventory/"):
+            target = tmp / m["path"]  # names were checked by read_archive
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(members[m["path"]])
+    factor_members = sorted((m for m in manifest["members"]
+                             if m["role"] in ("factor-file", "plugin-factor-file")),
+                            key=lambda m: PurePosixPath(m["path"]))
     # content-addressed: the same bytes parse to the same library, so a process that verifies
-    # many bundles of one library edition parses it once
-    key = tuple((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in factor_paths)
+    # many bundles of one library edition parses it once (open_bundle checked every member's
+    # bytes against the manifest's SHA-256 before this runs)
+    key = tuple((PurePosixPath(m["path"]).name, m["sha256"]) for m in factor_members)
     library = _LIBRARIES.get(key)
     if library is None:
-        library = FactorLibrary.from_files(factor_paths)
+        library = FactorLibrary.from_files(_Member(PurePosixPath(m["path"]).name,
+                                                   members[m["path"]])
+                                           for m in factor_members)
         if len(_LIBRARIES) >= 4:
             _LIBRARIES.clear()
         _LIBRARIES[key] = library
@@ -472,7 +583,7 @@ def _recompute(tmp: Path, members: dict[str, bytes], manifest: dict, header: dic
     inv = load_inventory(inv_path)
     policy_member = header.get("policy")
     if policy_member:
-        raw = copy.deepcopy(dict(inv.raw))
+        raw = dict(inv.raw)  # only the [balance] table is replaced; nothing nested is changed
         bal = dict(raw.get("balance") or {})
         local = inv_path.parent / ".carbon-bundle" / Path(policy_member).name
         local.parent.mkdir(parents=True, exist_ok=True)
@@ -480,7 +591,7 @@ def _recompute(tmp: Path, members: dict[str, bytes], manifest: dict, header: dic
         bal.pop("policy", None)
         bal["policy_file"] = local.relative_to(inv_path.parent).as_posix()
         raw["balance"] = bal
-        inv = parse_inventory(raw, inv_path)
+        inv = _with_balance_table(inv, raw)
     as_of = (bundled.get("provenance", {}).get("as_of") or {}).get("date")
     gwp_rows = [(f.key, f.value) for f in library if f.key.startswith("gwp.")]
     with using_gwp_table(gwp_rows):
