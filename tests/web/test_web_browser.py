@@ -72,12 +72,29 @@ def _login(drv, server, username: str) -> None:
 def _click(drv, css: str) -> None:
     """Click a button or link that loads a new page, and wait until the new page is there (so
     the next lookup never finds an element of the old one)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = drv.find_element("tag name", "html")
-    drv.find_element("css selector", css).click()
+    def loaded(d) -> bool:
+        return d.execute_script("return document.readyState") == "complete"
+
+    for attempt in range(3):
+        # a page reached through a redirect may still be replacing the previous document: wait
+        # until it is complete, and look again if an element belonged to the one it replaced
+        WebDriverWait(drv, 120).until(loaded)
+        try:
+            old = drv.find_element("tag name", "html")
+            drv.find_element("css selector", css).click()
+            break
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
+        except WebDriverException as exc:
+            if "does not belong to the document" not in str(exc) or attempt == 2:
+                raise
     WebDriverWait(drv, 120).until(EC.staleness_of(old))
+    WebDriverWait(drv, 120).until(loaded)
 
 
 def _row(code: str, button: str) -> str:
