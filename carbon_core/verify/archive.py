@@ -12,7 +12,8 @@ Reading refuses (:class:`BundleError`, naming the member):
 - a member name that is absolute (``/x``, ``C:\\x``, ``\\\\host``), contains ``..``, a backslash, a
   NUL byte, or is not normalised (``a//b``, ``./a``);
 - a symlink, a directory entry with data, or any member that is not a regular file;
-- duplicate names (two members that would extract to one path);
+- duplicate names (two members that would extract to one path), and a member whose name is
+  also the folder of another member (``a`` and ``a/b``: they cannot both be files);
 - more than :data:`MAX_MEMBERS` members, a member over :data:`MAX_MEMBER_BYTES`, a total over
   :data:`MAX_TOTAL_BYTES` (uncompressed), or a compression ratio over :data:`MAX_RATIO` (a bomb);
 - a member whose inflated size differs from its declared size (read with a hard cap, so a lying
@@ -246,6 +247,11 @@ def read_archive(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> dict[str,
             if info.file_size > 1_000_000 and ratio > limits.max_ratio:
                 raise BundleError(f"{path}: member {name!r} inflates {ratio:.0f}x, more than the "
                                   f"limit of {limits.max_ratio:.0f}x (a compression bomb?)")
+        folders = {name.rsplit("/", i)[0] for name in seen for i in range(1, name.count("/") + 1)}
+        clash = sorted(seen & folders)
+        if clash:
+            raise BundleError(f"{path}: member {clash[0]!r} refused: it is also the folder of "
+                              "another member")
         out: dict[str, bytes] = {}
         for info in infos:
             try:

@@ -157,6 +157,25 @@ class VerifyReport:
         return not self.integrity and self.signature_ok and not self.differences \
             and self.recomputed is not None
 
+    def to_dict(self) -> dict:
+        """The verdict as JSON-ready data (the fields ``carbon verify --json`` prints).
+
+        Returns
+        -------
+        dict
+            ``bundle``, ``root``, ``ok``, ``integrity``, ``signature``, ``signature_ok``,
+            ``tolerance`` (``rtol``, ``atol``), ``as_of``, ``fields_compared``,
+            ``version_notes`` and ``differences`` (each as ``document``, ``item``, ``field``,
+            ``bundled``, ``recomputed``).
+        """
+        return {"bundle": str(self.path), "root": self.root, "ok": self.ok,
+                "integrity": list(self.integrity), "signature": self.signature,
+                "signature_ok": self.signature_ok,
+                "tolerance": {"rtol": self.tolerance.rtol, "atol": self.tolerance.atol},
+                "as_of": self.as_of, "fields_compared": self.compared,
+                "version_notes": list(self.version_notes),
+                "differences": [dict(d.__dict__) for d in self.differences]}
+
 
 def _flatten(doc: Any, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
     # one output dict filled in place (no per-level dicts merged): the documents have thousands

@@ -25,11 +25,11 @@ from jinja2 import Environment, select_autoescape
 
 from ..errors import CarbonCoreError
 from .config import WebConfig
-from .jobs import REPORT_NAME, RESULTS_NAME, SCORE_NAME, JobRunner
+from .jobs import RESULTS_NAME, SCORE_NAME, VERIFICATION_NAME, JobRunner
 from .security import BodyLimit, SecurityHeaders, csrf_ok
 from .service import RegisterService
 from .store import Account, WebStore
-from .uploads import UploadError, UploadStore
+from .uploads import Upload, UploadError, UploadStore
 
 __all__ = ["create_app"]
 
@@ -37,7 +37,7 @@ COOKIE = "carbon_session"
 
 
 class _Templates:
-    def __init__(self):
+    def __init__(self) -> None:
         root = resources.files("carbon_core.web") / "templates"
         self.env = Environment(autoescape=select_autoescape(["html"]), loader=None)
         self._root = root
@@ -59,6 +59,15 @@ class _Auth:
         self.account = account
         self.csrf = csrf
         self.via = via
+
+
+class _User(_Auth):
+    """A logged-in request: its account is known (``login_required`` gives only these)."""
+
+    account: Account
+
+    def __init__(self, account: Account, csrf: str | None, via: str | None):
+        super().__init__(account, csrf, via)
 
 
 def create_app(config: WebConfig | None = None) -> FastAPI:
@@ -85,7 +94,9 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
                      hasher=PasswordHasher(memory_cost=config.argon2_memory_kib,
                                            time_cost=config.argon2_time_cost))
     uploads = UploadStore(config.data_dir, config.limits)
-    runner = JobRunner(store, workers=config.workers)
+    trusted = _trusted_keys(config.trusted_keys)
+    runner = JobRunner(store, workers=config.workers, trusted=trusted,
+                       bundle_limits=config.bundle_limits)
     service = RegisterService(engine, programme=config.programme, clock=config.clock,
                               uploads=uploads)
     templates = _Templates()
@@ -126,14 +137,14 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
             return _Auth(None, None, None)
         return _Auth(found[0], found[1], "cookie")
 
-    def login_required(request: Request, a: _Auth = Depends(auth)) -> _Auth:
+    def login_required(request: Request, a: _Auth = Depends(auth)) -> _User:
         if a.account is None:
             if request.url.path.startswith("/api/"):
                 raise HTTPException(401, "login required")
             raise _Redirect("/login?next=" + request.url.path)
-        return a
+        return _User(a.account, a.csrf, a.via)
 
-    async def csrf_checked(request: Request, a: _Auth = Depends(login_required)) -> _Auth:
+    async def csrf_checked(request: Request, a: _User = Depends(login_required)) -> _User:
         """Every state-changing request from a browser carries the session's CSRF token."""
         if a.via == "bearer":  # no ambient credential: a token is not sent by a foreign page
             return a
@@ -143,6 +154,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
             form = await request.form()
             given = form.get("csrf_token")  # type: ignore[assignment]
         if not csrf_ok(a.csrf, given):
+            await request.close()  # a parsed form's spooled files are closed at once
             raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
         return a
 
@@ -234,7 +246,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         return resp
 
     @app.post("/logout", include_in_schema=False)
-    def logout(request: Request, a: _Auth = Depends(csrf_checked)):
+    def logout(request: Request, a: _User = Depends(csrf_checked)):
         store.close_session(request.cookies.get(COOKIE))
         resp = RedirectResponse("/", status_code=303)
         resp.delete_cookie(COOKIE)
@@ -252,30 +264,34 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     # -- work pages by role -------------------------------------------------------------------
 
     @app.get("/enterprise", response_class=HTMLResponse, include_in_schema=False)
-    def enterprise_page(request: Request, a: _Auth = Depends(login_required)):
+    def enterprise_page(request: Request, a: _User = Depends(login_required)):
         _role(a, "enterprise")
         return page(request, "enterprise.html", a, jobs=store.jobs_of(a.account.username),
                     work=service.enterprise_view(a.account))
 
     @app.get("/district", response_class=HTMLResponse, include_in_schema=False)
-    def district_page(request: Request, a: _Auth = Depends(login_required)):
+    def district_page(request: Request, a: _User = Depends(login_required)):
         _role(a, "district")
         return page(request, "district.html", a, work=service.district_view(a.account))
 
     @app.get("/city", response_class=HTMLResponse, include_in_schema=False)
-    def city_page(request: Request, a: _Auth = Depends(login_required)):
+    def city_page(request: Request, a: _User = Depends(login_required)):
         _role(a, "city")
         return page(request, "city.html", a, work=service.city_view(a.account))
 
     @app.get("/expert", response_class=HTMLResponse, include_in_schema=False)
-    def expert_page(request: Request, a: _Auth = Depends(login_required)):
+    def expert_page(request: Request, a: _User = Depends(login_required)):
         _role(a, "expert")
         return page(request, "expert.html", a, work=service.expert_view(a.account))
 
     # -- uploads and computation --------------------------------------------------------------
 
-    async def _save(request: Request, a: _Auth) -> str:
-        _role(a, "enterprise")
+    async def _save(request: Request, a: _User) -> str:
+        if a.account.role != "enterprise":
+            # refused before the body is read; a form the CSRF check of a cookie session has
+            # parsed already is closed with the request, so no spooled upload file stays open
+            await request.close()
+            _role(a, "enterprise")
         form = await request.form(max_files=config.limits.max_files + 1, max_fields=50)
         try:
             files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
@@ -285,72 +301,84 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         return runner.submit(a.account.username, up, programme=config.programme)
 
     @app.post("/enterprise/upload", include_in_schema=False)
-    async def upload_page(request: Request, a: _Auth = Depends(csrf_checked)):
+    async def upload_page(request: Request, a: _User = Depends(csrf_checked)):
         job = await _save(request, a)
         return RedirectResponse(f"/jobs/{job}", status_code=303)
 
     @app.post("/api/uploads", summary="Upload an inventory and its meter files (or a bundle)")
-    async def api_upload(request: Request, a: _Auth = Depends(csrf_checked)):
+    async def api_upload(request: Request, a: _User = Depends(csrf_checked)):
         job = await _save(request, a)
         return {"job": job}
 
-    def _job_of(job_id: str, a: _Auth) -> dict:
+    def _job_of(job_id: str, a: _User) -> dict:
         job = store.job(job_id)
-        if job is None or job["username"] != a.account.username:  # type: ignore[union-attr]
+        if job is None or job["username"] != a.account.username:
             raise HTTPException(404, "no such job")
         return job
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
-    def job_page(request: Request, job_id: str, a: _Auth = Depends(login_required)):
-        return page(request, "job.html", a, job=_job_of(job_id, a))
+    def job_page(request: Request, job_id: str, a: _User = Depends(login_required)):
+        job = _job_of(job_id, a)
+        verdict = uploads.root / "uploads" / str(job["upload"]) / VERIFICATION_NAME
+        return page(request, "job.html", a, job=job, has_verdict=verdict.is_file())
 
     @app.get("/api/jobs/{job_id}", summary="A background computation's progress")
-    def api_job(job_id: str, a: _Auth = Depends(login_required)):
+    def api_job(job_id: str, a: _User = Depends(login_required)):
         return _job_of(job_id, a)
 
-    def _upload_of(upload_id: str, a: _Auth):
+    def _upload_of(upload_id: str, a: _User) -> Upload:
         service.check_upload_access(a.account, upload_id)
         return uploads.get(upload_id)
 
     @app.get("/uploads/{upload_id}", response_class=HTMLResponse, include_in_schema=False)
-    def results_page(request: Request, upload_id: str, a: _Auth = Depends(login_required)):
+    def results_page(request: Request, upload_id: str, a: _User = Depends(login_required)):
         up = _upload_of(upload_id, a)
         results, score = _read(up.folder / RESULTS_NAME), _read(up.folder / SCORE_NAME)
-        return page(request, "results.html", a, upload=up, results=results, score=score)
+        return page(request, "results.html", a, upload=up, results=results, score=score,
+                    verification=_read(up.folder / VERIFICATION_NAME))
 
     @app.get("/api/uploads/{upload_id}/results", summary="Results JSON (carbon schema results)")
-    def api_results(upload_id: str, a: _Auth = Depends(login_required)):
+    def api_results(upload_id: str, a: _User = Depends(login_required)):
         return _read(_upload_of(upload_id, a).folder / RESULTS_NAME, required=True)
 
     @app.get("/api/uploads/{upload_id}/score", summary="Score JSON (carbon schema score)")
-    def api_score(upload_id: str, a: _Auth = Depends(login_required)):
+    def api_score(upload_id: str, a: _User = Depends(login_required)):
         return _read(_upload_of(upload_id, a).folder / SCORE_NAME, required=True)
 
+    @app.get("/api/uploads/{upload_id}/verification",
+             summary="An uploaded bundle's verdict (the fields of carbon verify --json)")
+    def api_verification(upload_id: str, a: _User = Depends(login_required)):
+        up = _upload_of(upload_id, a)
+        if up.bundle is None:
+            raise HTTPException(404, "this upload is not a verifier bundle")
+        return _read(up.folder / VERIFICATION_NAME, required=True)
+
     @app.get("/uploads/{upload_id}/report", response_class=HTMLResponse, include_in_schema=False)
-    def report_page(upload_id: str, a: _Auth = Depends(login_required)):
+    def report_page(upload_id: str, a: _User = Depends(login_required)):
         up = _upload_of(upload_id, a)
         return HTMLResponse(service.report_html(up))
 
     # -- register actions: one dispatch for pages and API -------------------------------------
 
     @app.post("/act/{action}", include_in_schema=False)
-    async def act_page(request: Request, action: str, a: _Auth = Depends(csrf_checked)):
+    async def act_page(request: Request, action: str, a: _User = Depends(csrf_checked)):
         form = await request.form()
         params = {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
+        await form.close()  # a file part has no place in a command: never kept open
         service.act(a.account, action, params)
         return RedirectResponse(request.headers.get("referer") or f"/{a.account.role}",
                                 status_code=303)
 
     @app.post("/api/register/{action}", summary="Do one register step (same rules as the CLI)")
-    async def api_act(action: str, body: dict, a: _Auth = Depends(csrf_checked)):
+    async def api_act(action: str, body: dict, a: _User = Depends(csrf_checked)):
         return service.act(a.account, action, {k: v for k, v in body.items()})
 
     @app.get("/api/register/status/{credit_code}", summary="An enterprise's state and history")
-    def api_status(credit_code: str, a: _Auth = Depends(login_required)):
+    def api_status(credit_code: str, a: _User = Depends(login_required)):
         return service.status(a.account, credit_code)
 
     @app.get("/api/register/queue", summary="The work waiting for this account's role")
-    def api_queue(a: _Auth = Depends(login_required)):
+    def api_queue(a: _User = Depends(login_required)):
         return service.queue(a.account)
 
     _with_shipped_schemas(app)
@@ -407,6 +435,16 @@ def _read(path: Path, *, required: bool = False) -> dict | None:
             raise HTTPException(404, "not computed (yet)")
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _trusted_keys(paths) -> tuple:
+    """The trusted public keys, loaded once at start-up (a bad key file stops the server with
+    its name, not the first upload)."""
+    if not paths:
+        return ()
+    from ..verify.signing import load_public_key
+
+    return tuple(load_public_key(p) for p in paths)
 
 
 def _version() -> str:

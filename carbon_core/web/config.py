@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..verify.archive import DEFAULT_LIMITS, Limits
 from .uploads import UploadLimits
 
 __all__ = ["WebConfig"]
@@ -27,6 +28,13 @@ class WebConfig:
         The programme bundle the register runs (default: the registry's default).
     limits : UploadLimits
         Per-file, per-upload and file-count limits.
+    bundle_limits : carbon_core.verify.Limits
+        Limits an uploaded verifier bundle is read with: member count, member and total
+        uncompressed size [bytes], compression ratio (default: the verify package's, the same
+        as ``carbon verify``).
+    trusted_keys : tuple of Path
+        Ed25519 public keys (``carbon keys new`` writes ``NAME.pub``); when any is given, an
+        uploaded bundle must be signed by one of them, as ``carbon verify --trusted`` requires.
     session_ttl : datetime.timedelta
         Lifetime of an idle session [h].
     secure_cookies : bool
@@ -45,6 +53,8 @@ class WebConfig:
     data_dir: Path = field(default_factory=lambda: Path("carbon-web-data"))
     programme: str | None = None
     limits: UploadLimits = field(default_factory=UploadLimits)
+    bundle_limits: Limits = DEFAULT_LIMITS
+    trusted_keys: tuple[Path, ...] = ()
     session_ttl: dt.timedelta = dt.timedelta(hours=8)
     secure_cookies: bool = False
     workers: int = 2

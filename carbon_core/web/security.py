@@ -19,7 +19,20 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inlin
 
 
 def csrf_ok(expected: str | None, given: str | None) -> bool:
-    """Constant-time comparison of a session's CSRF token with the one a form or header sent."""
+    """Constant-time comparison of a session's CSRF token with the one a form or header sent.
+
+    Parameters
+    ----------
+    expected : str or None
+        The session's token.
+    given : str or None
+        The form field's or ``X-CSRF-Token`` header's value.
+
+    Returns
+    -------
+    bool
+        True only when both are present and equal.
+    """
     return bool(expected) and bool(given) and secrets.compare_digest(str(expected), str(given))
 
 
@@ -28,6 +41,12 @@ class BodyLimit:
 
     A declared ``Content-Length`` over the limit is refused before anything is read; a body sent
     without one (chunked) is counted as it streams and cut off at the limit.
+
+    Parameters
+    ----------
+    app : ASGI application
+    max_bytes : int
+        Largest request body [bytes].
     """
 
     def __init__(self, app, max_bytes: int):
@@ -78,7 +97,12 @@ async def _plain(send, status: int, text: str) -> None:
 
 
 class SecurityHeaders:
-    """ASGI middleware adding CSP, no-sniff, no-frame and no-referrer headers to every response."""
+    """ASGI middleware adding CSP, no-sniff, no-frame and no-referrer headers to every response.
+
+    Parameters
+    ----------
+    app : ASGI application
+    """
 
     HEADERS = [(b"content-security-policy", CSP.encode()),
                (b"x-content-type-options", b"nosniff"),

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from ..errors import CarbonCoreError
 from ..register import Actor, Register, RegisterError, permission_allowed
-from .jobs import DYNAMIC_NAME, REPORT_NAME, RESULTS_NAME, SCORE_NAME
+from .jobs import DYNAMIC_NAME, REPORT_NAME, RESULTS_NAME, SCORE_NAME, VERIFICATION_NAME
 from .store import Account, jobs
 from .uploads import Upload, UploadError, UploadStore
 
@@ -128,14 +128,31 @@ class RegisterService:
 
     @staticmethod
     def actor(account: Account) -> Actor:
-        """The register actor of an account: enterprise:<credit code>, district:<district>,
-        city:<username>, expert:<username>."""
+        """The register actor of an account.
+
+        Parameters
+        ----------
+        account : Account
+
+        Returns
+        -------
+        carbon_core.register.Actor
+            ``enterprise:<credit code>``, ``district:<district>``, ``city:<username>`` or
+            ``expert:<username>``.
+        """
         if account.role in ("enterprise", "district"):
             return Actor(account.role, account.scope)
         return Actor(account.role, account.username)
 
     def programme_meta(self) -> dict:
-        """Name, Chinese and English titles and the template flag, for every page header."""
+        """The programme's name, titles and template flag, for every page header.
+
+        Returns
+        -------
+        dict
+            ``name``, ``title_zh``, ``title_en``, ``template`` (True while the programme is a
+            labelled template, not the official document).
+        """
         p = self.register.programme
         return {"name": p.name, "title_zh": p.meta.get("title_zh", p.name),
                 "title_en": p.meta.get("title_en", ""), "template": p.is_template}
@@ -143,7 +160,22 @@ class RegisterService:
     # -- commands -------------------------------------------------------------------------------
 
     def act(self, account: Account, action: str, params: dict[str, Any]) -> dict:
-        """Run one register command for ``account``; returns the recorded events.
+        """Run one register command for ``account`` and record which account did it.
+
+        Parameters
+        ----------
+        account : Account
+            Who acts; its register actor is :meth:`actor`.
+        action : str
+            A key of :data:`ACTIONS` (the ``carbon programme`` command names).
+        params : dict
+            The command's fields as a form or JSON body gives them (strings, or JSON values);
+            parsed by the declared :class:`Param` kinds, an unknown field is refused.
+
+        Returns
+        -------
+        dict
+            ``action`` and ``events`` (the register events appended, with their hashes).
 
         Raises
         ------
@@ -232,7 +264,14 @@ class RegisterService:
         if action == "submit":
             docs = {name: up.folder / name for name in up.files}
             docs["report"] = up.folder / REPORT_NAME
-            return {"results": results, "score": score, "documents": docs}
+            out: dict[str, Any] = {"results": results, "score": score, "documents": docs}
+            verdict = up.folder / VERIFICATION_NAME
+            if up.bundle is not None and verdict.is_file():
+                # a verified bundle: its root hash is recorded with the submission, its verdict
+                # stored as a document (a bundle that did not verify has no results to submit)
+                docs["verification"] = verdict
+                out["bundle_root"] = json.loads(verdict.read_text(encoding="utf-8"))["root"]
+            return out
         return {"documents": {"dynamic_table": up.folder / DYNAMIC_NAME,
                               "dynamic_results": results, "dynamic_score": score}}
 
@@ -255,6 +294,13 @@ class RegisterService:
         """May ``account`` read this upload's files? The owner may; anyone else only as the
         register allows them to see the enterprise's status (its district, the city, its
         assigned experts), asked through the register's one authorization function.
+
+        Parameters
+        ----------
+        account : Account
+            The reader.
+        upload_id : str
+            The upload's id (24 hex digits).
 
         Raises
         ------
@@ -281,7 +327,23 @@ class RegisterService:
             raise UploadError("unknown upload", status=404)
 
     def report_html(self, upload: Upload) -> str:
-        """The self-evaluation report (评价报告) of a computed upload, as self-contained HTML."""
+        """The self-evaluation report (评价报告) of a computed upload.
+
+        Parameters
+        ----------
+        upload : Upload
+            A computed upload (inventory or verified bundle).
+
+        Returns
+        -------
+        str
+            Self-contained HTML.
+
+        Raises
+        ------
+        UploadError
+            404 when the upload is not computed (yet).
+        """
         path = upload.folder / REPORT_NAME
         if not path.is_file():
             raise UploadError("not computed (yet)", status=404)
@@ -290,8 +352,15 @@ class RegisterService:
     # -- views ----------------------------------------------------------------------------------
 
     def public(self) -> dict:
-        """Open notices with end dates, the published list, revocations with ban ends, and the
-        programme's progress toward its goal; no login needed."""
+        """What the public pages show; no login needed.
+
+        Returns
+        -------
+        dict
+            ``notice`` (open public notices with their end dates), ``list`` (the published
+            list), ``revocations`` (with their ban end dates), ``goal`` (the programme's goal
+            and progress) and ``today`` (ISO date of the register's clock).
+        """
         reg = self.register
         listed = reg.published_list()
         goal = dict(reg.procedure.goal)
@@ -299,7 +368,19 @@ class RegisterService:
                 "goal": goal, "today": reg.today().isoformat()}
 
     def enterprise_view(self, account: Account) -> dict:
-        """The enterprise's own stage, applications and history."""
+        """The enterprise's own stage, applications and history.
+
+        Parameters
+        ----------
+        account : Account
+            The logged-in account.
+
+        Returns
+        -------
+        dict
+            ``credit_code``, ``status`` (None before it applies), ``history``, ``districts``
+            (for the application form) and ``year``.
+        """
         code = account.scope
         try:
             status = self.register.status(self.actor(account), code)
@@ -311,7 +392,19 @@ class RegisterService:
                 "year": self.register.today().year}
 
     def district_view(self, account: Account) -> dict:
-        """Queues of the district's applications by stage, the ranking and the summary."""
+        """Queues of the district's applications by stage, the ranking and the summary.
+
+        Parameters
+        ----------
+        account : Account
+            The logged-in account.
+
+        Returns
+        -------
+        dict
+            ``district``, ``year``, ``queue`` (:meth:`queue`), ``ranking`` (the register's
+            ranking for recommendation), ``chart`` (inline SVG) and ``summary``.
+        """
         actor, year = self.actor(account), self.register.today().year
         queue = self.queue(account)
         ranking = self.register.ranking(actor, account.scope, year=year)
@@ -320,8 +413,20 @@ class RegisterService:
                 "summary": self.register.district_summary(actor, account.scope, year=year)}
 
     def city_view(self, account: Account) -> dict:
-        """The city's queues and its overview (市级总览), with a chart of the overview by district
-        (the report documents' inline SVG, numbers in the table beside it)."""
+        """The city's queues and its overview (市级总览), with a chart of the overview by district.
+
+        Parameters
+        ----------
+        account : Account
+            The logged-in account.
+
+        Returns
+        -------
+        dict
+            ``queue``, ``overview`` (the register's city view), ``chart`` (the report
+            documents' inline SVG; the numbers are in the table beside it), ``grounds``
+            (revocation grounds: id, Chinese and English names) and ``year``.
+        """
         overview = self.register.city_view(self.actor(account))
         return {"queue": self.queue(account), "overview": overview,
                 "chart": _district_chart(overview["by_district_year"]),
@@ -329,11 +434,40 @@ class RegisterService:
                 "year": self.register.today().year}
 
     def expert_view(self, account: Account) -> dict:
-        """The applications assigned to this expert."""
+        """The applications assigned to this expert.
+
+        Parameters
+        ----------
+        account : Account
+            The logged-in account.
+
+        Returns
+        -------
+        dict
+            ``queue`` (:meth:`queue`) and ``year``.
+        """
         return {"queue": self.queue(account), "year": self.register.today().year}
 
     def status(self, account: Account, credit_code: str) -> dict:
-        """An enterprise's state and history, as the register lets this account see them."""
+        """An enterprise's state and history, as the register lets this account see them.
+
+        Parameters
+        ----------
+        account : Account
+            The logged-in account.
+        credit_code : str
+            The enterprise's unified social credit code.
+
+        Returns
+        -------
+        dict
+            ``status`` and ``history``.
+
+        Raises
+        ------
+        RegisterError
+            The register's refusal (another district's or another enterprise's record).
+        """
         actor = self.actor(account)
         return {"status": self.register.status(actor, credit_code),
                 "history": self.register.history(actor, credit_code)}
@@ -343,6 +477,16 @@ class RegisterService:
 
         Each row is offered only when the register's authorization function allows this actor
         to see the enterprise (``status``); the stage tells which command comes next.
+
+        Parameters
+        ----------
+        account : Account
+            The logged-in account.
+
+        Returns
+        -------
+        list of dict
+            ``credit_code``, ``name``, ``district``, ``year``, ``status``, ``experts``.
         """
         actor = self.actor(account)
         proc = self.register.procedure

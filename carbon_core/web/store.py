@@ -113,6 +113,9 @@ class WebStore:
         Shared with the register.
     session_ttl : datetime.timedelta
         How long a session or API token lives without use.
+    hasher : argon2.PasswordHasher, optional
+        The Argon2id password hasher (default: RFC 9106's second recommended parameters;
+        tests pass a cheaper one).
     """
 
     def __init__(self, engine: sa.Engine, *, session_ttl: dt.timedelta = dt.timedelta(hours=8),
@@ -128,6 +131,21 @@ class WebStore:
     def add_account(self, username: str, password: str, role: str, scope: str = "",
                     display_name: str = "") -> Account:
         """Create an account; the password is stored as an Argon2id hash.
+
+        Parameters
+        ----------
+        username : str
+            1 to 64 printable characters, unique.
+        password : str
+            At least 10 characters; only its hash is kept.
+        role : {"enterprise", "district", "city", "expert"}
+        scope : str
+            The enterprise's credit code or the district's name (required for those roles).
+        display_name : str
+
+        Returns
+        -------
+        Account
 
         Raises
         ------
@@ -153,7 +171,16 @@ class WebStore:
         return Account(username, role, scope, display_name)
 
     def account(self, username: str) -> Account | None:
-        """The account called ``username``, or None."""
+        """The account called ``username``.
+
+        Parameters
+        ----------
+        username : str
+
+        Returns
+        -------
+        Account or None
+        """
         with self.engine.connect() as con:
             row = con.execute(sa.select(accounts).where(accounts.c.username == username)).first()
         if row is None:
@@ -161,7 +188,18 @@ class WebStore:
         return Account(row.username, row.role, row.scope, row.display_name)
 
     def authenticate(self, username: str, password: str) -> Account | None:
-        """The account if the password matches, else None (same work either way)."""
+        """Check a password.
+
+        Parameters
+        ----------
+        username, password : str
+
+        Returns
+        -------
+        Account or None
+            The account if the password matches, else None; an unknown username costs the same
+            hash work as a wrong password (no timing difference tells which).
+        """
         with self.engine.connect() as con:
             row = con.execute(sa.select(accounts).where(accounts.c.username == username)).first()
         stored = row.password_hash if row is not None else self._dummy
@@ -176,7 +214,18 @@ class WebStore:
     # -- sessions and tokens ----------------------------------------------------------------------
 
     def open_session(self, account: Account, *, kind: str = "cookie") -> tuple[str, str]:
-        """A new session for ``account``: returns (token, csrf token). Only hashes are stored."""
+        """Open a session (cookie) or an API token (bearer) for ``account``.
+
+        Parameters
+        ----------
+        account : Account
+        kind : {"cookie", "bearer"}
+
+        Returns
+        -------
+        (token, csrf token) : tuple of str
+            Random 256-bit values; only the token's SHA-256 is stored.
+        """
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.engine.begin() as con:
             con.execute(sessions.insert().values(
@@ -185,7 +234,21 @@ class WebStore:
         return token, csrf
 
     def session(self, token: str | None, *, kind: str = "cookie") -> tuple[Account, str] | None:
-        """The (account, csrf) of a live session; an expired one is deleted and gives None."""
+        """The account and CSRF token of a live session; each use extends it.
+
+        Parameters
+        ----------
+        token : str or None
+            The cookie's or bearer header's token.
+        kind : {"cookie", "bearer"}
+            A token opened as one kind is not accepted as the other.
+
+        Returns
+        -------
+        (Account, csrf token) or None
+            None for an unknown, expired (then deleted) or wrong-kind token, or an account
+            that no longer exists.
+        """
         if not token or len(token) > 200:
             return None
         key = _sha(token)
@@ -201,10 +264,17 @@ class WebStore:
                         .values(expires=_now() + self.session_ttl))
             acc = con.execute(sa.select(accounts)
                               .where(accounts.c.username == row.username)).first()
+        if acc is None:  # the account was removed: its sessions end with it
+            return None
         return Account(acc.username, acc.role, acc.scope, acc.display_name), row.csrf
 
     def close_session(self, token: str | None) -> None:
-        """Log out: the session's row is deleted."""
+        """Log out: the session's row is deleted.
+
+        Parameters
+        ----------
+        token : str or None
+        """
         if token:
             with self.engine.begin() as con:
                 con.execute(sessions.delete().where(sessions.c.token_sha256 == _sha(token)))
@@ -217,7 +287,20 @@ class WebStore:
     # -- jobs -------------------------------------------------------------------------------------
 
     def new_job(self, username: str, upload: str) -> str:
-        """Record a queued background computation; returns its id."""
+        """Record a queued background computation.
+
+        Parameters
+        ----------
+        username : str
+            The account that uploaded (only it may see the job).
+        upload : str
+            The upload's id.
+
+        Returns
+        -------
+        str
+            The job's id (32 hex digits).
+        """
         job_id = secrets.token_hex(16)
         with self.engine.begin() as con:
             con.execute(jobs.insert().values(id=job_id, username=username, upload=upload,
@@ -226,12 +309,31 @@ class WebStore:
         return job_id
 
     def update_job(self, job_id: str, **values: Any) -> None:
-        """Set a job's status, stage, done/total or error."""
+        """Set a job's fields.
+
+        Parameters
+        ----------
+        job_id : str
+        **values
+            Any of ``status`` (queued, running, done, failed), ``stage``, ``done``, ``total``
+            [row groups], ``error``.
+        """
         with self.engine.begin() as con:
             con.execute(jobs.update().where(jobs.c.id == job_id).values(**values, updated=_now()))
 
     def job(self, job_id: str) -> dict | None:
-        """A job's row as a dict, or None."""
+        """A job's row.
+
+        Parameters
+        ----------
+        job_id : str
+
+        Returns
+        -------
+        dict or None
+            ``id``, ``username``, ``upload``, ``status``, ``stage``, ``done``, ``total``,
+            ``error``, ``created``, ``updated`` (ISO timestamps, UTC).
+        """
         with self.engine.connect() as con:
             row = con.execute(sa.select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
@@ -242,7 +344,17 @@ class WebStore:
         return out
 
     def jobs_of(self, username: str) -> list[dict]:
-        """Every job of one account, newest first."""
+        """Every job of one account, newest first.
+
+        Parameters
+        ----------
+        username : str
+
+        Returns
+        -------
+        list of dict
+            As :meth:`job` gives them.
+        """
         with self.engine.connect() as con:
             rows = con.execute(sa.select(jobs.c.id).where(jobs.c.username == username)
                                .order_by(jobs.c.created.desc())).all()

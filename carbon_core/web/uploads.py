@@ -21,14 +21,25 @@ from typing import BinaryIO, Iterable
 
 from ..errors import CarbonCoreError
 
-__all__ = ["UploadError", "UploadLimits", "Upload", "UploadStore"]
+__all__ = ["UploadError", "UploadLimits", "Upload", "UploadStore", "check_name",
+           "ALLOWED_SUFFIXES", "BUNDLE_SUFFIXES"]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
-ALLOWED_SUFFIXES = (".toml", ".csv", ".parquet", ".bundle", ".json")
+#: A verifier bundle is a ZIP archive (carbon_core.verify.archive): ``carbon bundle`` names it
+#: ``NAME.bundle``; the same file renamed ``NAME.zip`` is accepted as one too.
+BUNDLE_SUFFIXES = (".bundle", ".zip")
+ALLOWED_SUFFIXES = (".toml", ".csv", ".parquet", ".json") + BUNDLE_SUFFIXES
 
 
 class UploadError(CarbonCoreError, ValueError):
-    """An upload refused: too large, a bad file name, or not the expected kind of file."""
+    """An upload refused: too large, a bad file name, or not the expected kind of file.
+
+    Parameters
+    ----------
+    message : str
+    status : int
+        The HTTP status the pages and the API answer with (400, 404 or 413).
+    """
 
     def __init__(self, message: str, *, status: int = 400):
         super().__init__(message)
@@ -57,7 +68,18 @@ class UploadLimits:
 
 @dataclass
 class Upload:
-    """A stored upload: its id, workspace folder and files (name -> SHA-256)."""
+    """A stored upload.
+
+    Attributes
+    ----------
+    id : str
+        24 hex digits.
+    folder : Path
+        Its workspace folder ``uploads/<id>/`` (results and a bundle's inputs are written
+        beside the files, under ``_``-prefixed names).
+    files : dict of str -> str
+        Each uploaded file's name and SHA-256.
+    """
 
     id: str
     folder: Path
@@ -71,14 +93,32 @@ class Upload:
 
     @property
     def bundle(self) -> Path | None:
-        """The upload's verifier bundle, if it is one."""
-        b = [n for n in self.files if n.endswith(".bundle")]
+        """The upload's verifier bundle (its one ``.bundle`` or ``.zip`` file), if any."""
+        b = [n for n in self.files if n.lower().endswith(BUNDLE_SUFFIXES)]
         return self.folder / b[0] if len(b) == 1 else None
 
 
 def check_name(name: str) -> str:
     """A safe base name, or :class:`UploadError` saying why not.
 
+    Parameters
+    ----------
+    name : str
+        The file name the client sent.
+
+    Returns
+    -------
+    str
+        ``name`` itself when it is a plain base name (letters, digits, ``.``, ``_``, ``-``; at
+        most 100 characters) with an allowed extension.
+
+    Raises
+    ------
+    UploadError
+        A folder part, ``..``, a control or other character, or another extension.
+
+    Examples
+    --------
     >>> check_name("meters.parquet")
     'meters.parquet'
     >>> check_name("../etc/passwd")
@@ -115,7 +155,19 @@ class UploadStore:
         (self.root / "uploads").mkdir(parents=True, exist_ok=True)
 
     def save(self, files: Iterable[tuple[str, BinaryIO]]) -> Upload:
-        """Store files (name, readable binary stream); everything or nothing.
+        """Store files; everything or nothing.
+
+        Parameters
+        ----------
+        files : iterable of (str, binary stream)
+            Each file's name (checked by :func:`check_name`) and a readable stream, read in
+            1 MiB chunks up to the limits.
+
+        Returns
+        -------
+        Upload
+            With a fresh id; each file stored read-only under its SHA-256 in ``blobs/`` and
+            copied into the upload's folder by its name.
 
         Raises
         ------
@@ -173,7 +225,17 @@ class UploadStore:
         return up
 
     def get(self, upload_id: str) -> Upload:
-        """A stored upload by id (its files re-hashed from the blobs' names).
+        """A stored upload by id, its files hashed again from the upload's folder.
+
+        Parameters
+        ----------
+        upload_id : str
+            24 hex digits.
+
+        Returns
+        -------
+        Upload
+            Its plain files (not the ``_``-prefixed results, nor the ``_bundle/`` folder).
 
         Raises
         ------

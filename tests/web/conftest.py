@@ -28,3 +28,19 @@ def server(tmp_path, db_url):
     uv.should_exit = True
     thread.join(timeout=10)
     srv.app.state.close()
+
+
+@pytest.fixture(scope="session")
+def good_bundle(tmp_path_factory):
+    """The qualifying example factory as a verifier bundle (``carbon bundle``), built once."""
+    from bundles import make_good_bundle
+
+    return make_good_bundle(tmp_path_factory.mktemp("good-bundle"))
+
+
+@pytest.fixture(scope="session")
+def hostile_bundles(good_bundle, tmp_path_factory):
+    """``case -> (bytes, expected words, verdict written?)`` (see bundles.py), built once."""
+    from bundles import hostile_bundles as build
+
+    return build(good_bundle, tmp_path_factory.mktemp("hostile-bundles"))

@@ -134,3 +134,66 @@ def test_unknown_commands_and_fields_are_named(world):
     r = httpx.post(f"{world.url}/api/register/expert_review",
                    json={"credit_code": A, "score": "NaN"}, headers=h)
     assert r.status_code == 400 and "finite" in r.json()["message"]
+
+
+#: Every read of an uploaded file, page and API (a bundle upload has them all).
+UPLOAD_ROUTES = ("/uploads/{u}", "/uploads/{u}/report", "/api/uploads/{u}/results",
+                 "/api/uploads/{u}/score", "/api/uploads/{u}/verification")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_role_against_every_read_of_an_uploaded_bundle(world, good_bundle):
+    """The owner reads its upload; anyone else exactly when the register lets them see the
+    enterprise's status (its district, the city, its assigned experts); the rest get 404 (the
+    upload's existence is not revealed), and anonymous requests are sent to log in."""
+    reg = world.app.state.service.register
+    owner = httpx.Client(base_url=world.url, headers=_token_headers(world, "ent_a"), timeout=60)
+    try:
+        r = owner.post("/api/uploads", files=[("files", (good_bundle.name,
+                                                         good_bundle.read_bytes()))])
+        j = world.wait_job(owner, r.json()["job"])
+    finally:
+        owner.close()
+    assert j["status"] == "done", j
+    state = reg.state()
+    e = state[A]
+    experts = [x for a in e.applications.values() for x in a.experts]
+    seen = {}
+    for user, (role, scope) in ACCOUNTS.items():
+        h = _token_headers(world, user)
+        may = user == "ent_a" or permission_allowed(
+            Actor(role, scope or user), "status", reg.procedure, credit_code=A,
+            district=e.district, experts=experts).allowed
+        for route in UPLOAD_ROUTES:
+            r = httpx.get(world.url + route.format(u=j["upload"]), headers=h, timeout=30)
+            assert r.status_code == (200 if may else 404), (user, route, r.status_code)
+        seen[user] = may
+    assert seen == {"ent_a": True, "ent_b": False, "ent_c": False, "jingkai": True,
+                    "gaoxin": False, "city": True, "x1": False, "x2": False}
+    anon = world.client()
+    for route in UPLOAD_ROUTES:
+        r = anon.get(route.format(u=j["upload"]))
+        assert r.status_code in (303, 401), (route, r.status_code)
+    # the verdict call of another's upload is 404 also for a bundle that does not exist
+    r = httpx.get(world.url + "/api/uploads/" + "0" * 24 + "/verification",
+                  headers=_token_headers(world, "city"), timeout=30)
+    assert r.status_code == 404
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_only_enterprise_accounts_may_upload(world, good_bundle):
+    """Uploading (an inventory or a bundle) is the enterprise's step: every other role is
+    refused before a byte is stored, and an anonymous request must log in."""
+    files = [("files", (good_bundle.name, good_bundle.read_bytes()))]
+    root = world.app.state.uploads.root
+    for user, (role, _) in ACCOUNTS.items():
+        if role == "enterprise":
+            continue
+        r = httpx.post(world.url + "/api/uploads", files=files,
+                       headers=_token_headers(world, user), timeout=60)
+        assert r.status_code == 403, (user, r.status_code)
+        c = world.client(user)
+        r = c.post("/enterprise/upload", data={"csrf_token": world.csrf(c)}, files=files)
+        assert r.status_code == 403, (user, r.status_code)
+    assert httpx.post(world.url + "/api/uploads", files=files, timeout=60).status_code == 401
+    assert not list((root / "uploads").iterdir()) and not list((root / "blobs").iterdir())

@@ -72,12 +72,29 @@ def _login(drv, server, username: str) -> None:
 def _click(drv, css: str) -> None:
     """Click a button or link that loads a new page, and wait until the new page is there (so
     the next lookup never finds an element of the old one)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = drv.find_element("tag name", "html")
-    drv.find_element("css selector", css).click()
+    def loaded(d) -> bool:
+        return d.execute_script("return document.readyState") == "complete"
+
+    for attempt in range(3):
+        # a page reached through a redirect may still be replacing the previous document: wait
+        # until it is complete, and look again if an element belonged to the one it replaced
+        WebDriverWait(drv, 120).until(loaded)
+        try:
+            old = drv.find_element("tag name", "html")
+            drv.find_element("css selector", css).click()
+            break
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
+        except WebDriverException as exc:
+            if "does not belong to the document" not in str(exc) or attempt == 2:
+                raise
     WebDriverWait(drv, 120).until(EC.staleness_of(old))
+    WebDriverWait(drv, 120).until(loaded)
 
 
 def _row(code: str, button: str) -> str:
@@ -189,3 +206,48 @@ def test_enterprise_district_city_walk_to_the_published_list(server, browser):
     _click(drv, "form[action='/act/file'] button")
     _shot(drv, "12-dynamic-table-filed")
     assert "file" in drv.find_element("id", "history").text
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_enterprise_uploads_a_verifier_bundle_and_sees_the_verdict(server, browser, good_bundle,
+                                                                   hostile_bundles, tmp_path):
+    """An enterprise uploads a bundle written by ``carbon bundle``: the page shows the
+    verification and computation in progress, then the verdict beside the results and score;
+    a tampered bundle ends on a clear error with the member that changed, and its verdict."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server.account("factory", "enterprise", A, "合肥示例空调制造有限公司")
+    drv = browser
+    _login(drv, server, "factory")
+    drv.find_element("id", "upload-files").send_keys(str(good_bundle))
+    _click(drv, "#upload-button")
+    WebDriverWait(drv, 60).until(lambda d: "/jobs/" in d.current_url)
+    _shot(drv, "20-bundle-verifying")
+    WebDriverWait(drv, 180).until(
+        lambda d: d.find_element("id", "job-status").text in ("done", "failed"))
+    assert drv.find_element("id", "job-status").text == "done", \
+        drv.find_element("id", "job-error").text
+    _click(drv, "#results-link")
+    _shot(drv, "21-bundle-verified-results")
+    assert drv.find_element("id", "verdict").text == "核查通过 VERIFIED"
+    assert len(drv.find_element("id", "bundle-root").text) == 64
+    assert "all fields reproduce" in drv.find_element("id", "bundle-recomputed").text
+    assert drv.find_element("id", "eligible").text.startswith("满足")
+
+    tampered = tmp_path / "tampered.bundle"
+    tampered.write_bytes(hostile_bundles["tampered (hash mismatch)"][0])
+    drv.get(server.url + "/enterprise")
+    drv.find_element("id", "upload-files").send_keys(str(tampered))
+    _click(drv, "#upload-button")
+    WebDriverWait(drv, 120).until(
+        lambda d: d.find_element("id", "job-status").text in ("done", "failed"))
+    assert drv.find_element("id", "job-status").text == "failed"
+    WebDriverWait(drv, 10).until(lambda d: d.find_element("id", "job-failed").is_displayed()
+                                 and d.find_element("id", "job-verdict").is_displayed())
+    error = drv.find_element("id", "job-error").text
+    assert "NOT VERIFIED" in error and "inventory/inventory.toml" in error
+    _shot(drv, "22-bundle-tampered-refused")
+    _click(drv, "#verdict-link")
+    assert drv.find_element("id", "verdict").text == "核查未通过 NOT VERIFIED"
+    assert "changed" in drv.find_element("id", "bundle-integrity").text
+    _shot(drv, "23-bundle-tampered-verdict")

@@ -236,3 +236,22 @@ def test_one_account_cannot_see_anothers_upload_or_job(server):
     assert fc.get(f"/api/uploads/{j['upload']}/results").json()["factory"]["credit_code"] == A
     # ids are checked for their form: no path reaches the store
     assert fc.get("/uploads/..%2F..%2Fetc").status_code == 404
+
+
+@SQLITE_ONLY
+def test_file_parts_of_refused_or_command_forms_are_not_left_open(server):
+    """A multipart form with a file, sent with a forged CSRF token or to a register command
+    (which takes no file), is refused or ignored, and its spooled file is closed (the suite
+    turns an unclosed file into an error)."""
+    server.account("f", "enterprise", A)
+    c = server.client("f")
+    big = ("m.csv", b"x" * (2 * 2**20))  # past Starlette's in-memory spool: a real file
+    r = c.post("/enterprise/upload", data={"csrf_token": "forged"}, files=[("files", big)])
+    assert r.status_code == 403
+    r = c.post("/act/apply", data={"csrf_token": server.csrf(c), "name": "企业",
+                                   "district": "经开区"}, files=[("files", big)])
+    assert r.status_code == 303
+    assert not list((server.app.state.uploads.root / "uploads").iterdir())
+    import gc
+
+    gc.collect()

@@ -13,7 +13,14 @@
         document.getElementById("job-error").textContent = job.error || "";
         if (job.status === "done") {
           document.getElementById("job-link").hidden = false;
-        } else if (job.status !== "failed") {
+        } else if (job.status === "failed") {
+          document.getElementById("job-failed").hidden = false;
+          bar.hidden = true;
+          fetch("/api/uploads/" + el.getAttribute("data-upload") + "/verification",
+                {credentials: "same-origin"}).then(function (r) {
+            if (r.ok) { document.getElementById("job-verdict").hidden = false; }
+          });
+        } else {
           setTimeout(poll, 500);
         }
       }).catch(function () { setTimeout(poll, 2000); });
