@@ -27,7 +27,11 @@ __all__ = ["serve"]
 @click.option("--demo", is_flag=True,
               help="Seed demo accounts and the example factory if the register is empty.")
 @click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (behind HTTPS).")
-def serve(database_url, data_dir, host, port, programme, demo, secure_cookies):
+@click.option("--trusted", multiple=True, type=click.Path(exists=True, dir_okay=False,
+                                                          path_type=Path),
+              metavar="KEY.pub", help="A trusted Ed25519 public key (as for carbon verify); "
+              "repeatable. Uploaded bundles must then be signed by one of them.")
+def serve(database_url, data_dir, host, port, programme, demo, secure_cookies, trusted=()):
     """Start the web interface of the programme register."""
     import uvicorn
 
@@ -37,7 +41,7 @@ def serve(database_url, data_dir, host, port, programme, demo, secure_cookies):
     data_dir.mkdir(parents=True, exist_ok=True)
     url = database_url or f"sqlite:///{(data_dir / 'register.sqlite').resolve()}"
     config = WebConfig(database_url=url, data_dir=data_dir, programme=programme,
-                       secure_cookies=secure_cookies)
+                       secure_cookies=secure_cookies, trusted_keys=tuple(trusted))
     app = create_app(config)
     if demo:
         for line in seed_demo(app):

@@ -46,3 +46,25 @@ def test_carbon_serve_demo_starts_on_loopback_and_logs_in(tmp_path):
         proc.terminate()
         proc.wait(timeout=30)
         proc.stdout.close()
+
+
+def test_carbon_serve_passes_trusted_keys_to_the_app(tmp_path, monkeypatch):
+    """`--trusted KEY.pub` reaches the web configuration: uploaded bundles must then be signed."""
+    import uvicorn
+    from click.testing import CliRunner
+
+    from carbon_core.cli import main
+
+    from carbon_core.verify.signing import new_keypair
+
+    _, key = new_keypair(tmp_path / "verifier")
+    started = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
+    r = CliRunner().invoke(main, ["serve", "--data", str(tmp_path / "site"), "--port", "8123",
+                                  "--trusted", str(key)])
+    assert r.exit_code == 0, r.output
+    assert tuple(started["app"].state.config.trusted_keys) == (key,)
+    assert started["host"] == "127.0.0.1" and started["port"] == 8123
+    started["app"].state.close()
+    missing = CliRunner().invoke(main, ["serve", "--trusted", str(tmp_path / "none.pub")])
+    assert missing.exit_code == 2 and "none.pub" in missing.output
