@@ -23,7 +23,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -415,7 +415,7 @@ def _text_csv_batches(path: Path, report: "_Report | None"
             idx = np.flatnonzero((ns == nat) & ~nulls)
             report.rows("timestamp is not ISO 8601", path, offset + idx,
                         message="timestamp is not an ISO 8601 date-time", field="timestamp",
-                        found=lambda j, i=idx: text.iloc[i[j]],
+                        found=_pick(text.iloc[idx].to_numpy()),
                         expected="e.g. 2024-01-01T00:15:00 (China time) or with +08:00")
         vtext = batch.column("value").to_pandas()
         values = pd.to_numeric(vtext, errors="coerce").to_numpy(dtype=np.float64)
@@ -533,14 +533,14 @@ def _rows(plan: _Plan, chunk: _Chunk, path: Path, offset: int, batch: pa.RecordB
             idx = np.flatnonzero(bad_text[0] & own_r)
             report.rows("reading is not a number", path, offset + rows[idx],
                         message="reading is not a number", field="value",
-                        found=lambda j, i=rows[idx]: bad_text[1][int(i[j])].as_py(),
+                        found=_pick(rows[idx], lambda k: bad_text[1][int(k)].as_py()),
                         expected="a finite number")
         inf = np.isinf(values) & keep & own_r
         if inf.any():
             idx = np.flatnonzero(inf)
             report.rows("reading is not finite", path, offset + rows[idx],
                         message="reading is not finite", field="value",
-                        found=lambda j, v=values[idx]: float(v[j]), expected="a finite number")
+                        found=_pick(values[idx], float), expected="a finite number")
     elif ts_null is not None:
         keep &= ~ts_null[rows]
     for gi, iv in enumerate(plan.ivs):
@@ -567,21 +567,21 @@ def _rows(plan: _Plan, chunk: _Chunk, path: Path, offset: int, batch: pa.RecordB
                 idx = np.flatnonzero(outside & o)
                 report.rows("timestamp outside the reporting year", path, offset + rows[sel[idx]],
                             message="timestamp outside the reporting year", field="timestamp",
-                            found=lambda j, tt=t[idx]: _fmt_ts(tt[j]),
+                            found=_pick(t[idx], _fmt_ts),
                             expected=f"interval starts in {inv.reporting_year} (cumulative "
                                      f"registers: up to {inv.reporting_year + 1}-01-01T00:00)")
             if off.any():
                 idx = np.flatnonzero(off & o)
                 report.rows("off grid", path, offset + rows[sel[idx]],
                             message=f"timestamp is not on the meter's {iv} grid",
-                            field="timestamp", found=lambda j, tt=t[idx]: _fmt_ts(tt[j]),
+                            field="timestamp", found=_pick(t[idx], _fmt_ts),
                             expected=f"the start of a {iv} interval")
             neg = (v < 0) & ~cum & ok & o
             if neg.any():
                 idx = np.flatnonzero(neg)
                 report.rows("negative reading", path, offset + rows[sel[idx]],
                             message="negative reading", field="value",
-                            found=lambda j, vv=v[idx]: float(vv[j]),
+                            found=_pick(v[idx], float),
                             expected="a consumption >= 0 (exports are separate meters with "
                                      "role 'export')")
         if not ok.all():
@@ -726,9 +726,9 @@ def _read_chunks(inv: Inventory, step_months: int, progress: Callable | None
             starts = np.flatnonzero(np.r_[True, months_of[1:] != months_of[:-1]])
             first = int((months_of[0] - np.datetime64(f"{year}-01", "M")).astype(int))
             monthly[ks, first:first + starts.size] = np.add.reduceat(consumption, starts, axis=-1)
-            for name, r in role_idx[iv].items():
-                if r:
-                    roles_acc[iv][name][a:b] = sum_rows(consumption, r)
+            for name, role_rows_ in role_idx[iv].items():
+                if role_rows_:
+                    roles_acc[iv][name][a:b] = sum_rows(consumption, role_rows_)
             # the spike screen, each meter against its median over this chunk (the whole
             # year's median would need the whole series)
             for j, count, i, med in meter_checks.spikes(consumption):
@@ -746,11 +746,12 @@ def _read_chunks(inv: Inventory, step_months: int, progress: Callable | None
         raise InputError(report.problems(inv, plan),
                          title=f"problems in the meter data of {inv.path} (read in chunks)")
     files = []
-    for p in inv.data_files:
-        rows = seen.get(p, 0)
-        if p.suffix.lower() in (".parquet", ".pq") and pq.ParquetFile(p).metadata.num_rows != rows:
-            raise _refuse(inv, f"{p.name}: rows read in no chunk", f"year {year}")
-        files.append({"path": str(p), "rows": rows})
+    for path in inv.data_files:
+        rows = seen.get(path, 0)
+        if path.suffix.lower() in (".parquet", ".pq") and \
+                pq.ParquetFile(path).metadata.num_rows != rows:
+            raise _refuse(inv, f"{path.name}: rows read in no chunk", f"year {year}")
+        files.append({"path": str(path), "rows": rows})
     roles = [(iv, grids[iv].view("datetime64[ns]"), roles_acc[iv]) for iv, ks in members.items()
              if any(role_idx[iv].values())]
     ids = [inv.meters[k].id for ks in members.values() for k in ks]
@@ -765,6 +766,13 @@ def _read_chunks(inv: Inventory, step_months: int, progress: Callable | None
     return ChunkedMeterData(meter_ids=ids, monthly_totals=monthly[order], roles=roles,
                             files=files, rollovers=rollovers, chunks=nchunks,
                             peak_block_bytes=peak, members=members_of, warnings=warnings)
+
+
+def _pick(values, convert: Callable[[Any], object] | None = None) -> Callable[[int], object]:
+    """``found(j)`` for :meth:`_Report.rows`: the ``j``-th of ``values`` (converted)."""
+    def found(j: int) -> object:
+        return values[j] if convert is None else convert(values[j])
+    return found
 
 
 def _scatter_sink(chunk: _Chunk) -> Callable:
