@@ -96,6 +96,12 @@ class LineItem:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The line item as a JSON-ready mapping (``factor_keys`` as a list).
+
+        Returns
+        -------
+        dict
+        """
         d = asdict(self)
         d["factor_keys"] = list(self.factor_keys)
         return d
