@@ -90,6 +90,13 @@ class Problem:
 class InputError(CarbonCoreError, ValueError):
     """Bad input: carries every problem found, not just the first.
 
+    Parameters
+    ----------
+    problems : iterable of Problem, or str
+        The problems found (kept on ``.problems``); a text is one problem of file ``"input"``.
+    title : str or None
+        The message's heading (default: the number of problems).
+
     Examples
     --------
     >>> err = InputError([Problem("meters.csv", "negative reading", row=7, field="value",
@@ -137,6 +144,13 @@ class PluginError(CarbonCoreError, RuntimeError):
 @dataclass
 class ProblemCollector:
     """Collect problems during a validation pass, then raise them all at once.
+
+    Attributes
+    ----------
+    file : str
+        The file the problems are in, unless :meth:`add` names another.
+    problems : list of Problem
+        The problems collected so far, in order.
 
     Examples
     --------

@@ -72,6 +72,8 @@ class LineItem:
         The plugin that produced the item, None for the core.
     formula : str
         The formula applied, with its source.
+    details : dict
+        Intermediate values of the computation (e.g. NCV, carbon content, matching basis).
     """
 
     id: str

@@ -71,6 +71,8 @@ CONVERTED = [
     "carbon_core/cli/verify.py",
     "carbon_core/scoring/rules.py",
     "carbon_core/cli/__init__.py",
+    "carbon_core/errors.py",
+    "carbon_core/lineitems.py",
     "carbon_core/outputs/__init__.py",
     "carbon_core/outputs/build.py",
     "carbon_core/outputs/charts.py",
