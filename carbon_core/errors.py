@@ -70,6 +70,13 @@ class Problem:
         return text
 
     def to_dict(self) -> dict[str, Any]:
+        """The problem as a JSON-ready mapping (``found`` as text).
+
+        Returns
+        -------
+        dict
+            ``file``, ``row``, ``field``, ``found``, ``expected`` and ``message``.
+        """
         return {
             "file": self.file,
             "row": self.row,
@@ -82,6 +89,13 @@ class Problem:
 
 class InputError(CarbonCoreError, ValueError):
     """Bad input: carries every problem found, not just the first.
+
+    Parameters
+    ----------
+    problems : iterable of Problem, or str
+        The problems found (kept on ``.problems``); a text is one problem of file ``"input"``.
+    title : str or None
+        The message's heading (default: the number of problems).
 
     Examples
     --------
@@ -131,6 +145,13 @@ class PluginError(CarbonCoreError, RuntimeError):
 class ProblemCollector:
     """Collect problems during a validation pass, then raise them all at once.
 
+    Attributes
+    ----------
+    file : str
+        The file the problems are in, unless :meth:`add` names another.
+    problems : list of Problem
+        The problems collected so far, in order.
+
     Examples
     --------
     >>> problems = ProblemCollector("inventory.toml")
@@ -146,17 +167,53 @@ class ProblemCollector:
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, message: str, *, row=None, field=None, found=None, expected=None, file=None):
+        """Record one problem.
+
+        Parameters
+        ----------
+        message : str
+            What is wrong.
+        row : int or str or None
+            The row (or table) of the file, when there is one.
+        field : str or None
+            The field (key, column) concerned.
+        found : object
+            The value found, when there is one.
+        expected : str or None
+            What would be accepted.
+        file : str or None
+            The file, when not the collector's :attr:`file`.
+        """
         self.problems.append(
             Problem(file=file or self.file, message=message, row=row, field=field,
                     found=found, expected=expected)
         )
 
     def extend(self, problems: Iterable[Problem]) -> None:
+        """Record problems already made.
+
+        Parameters
+        ----------
+        problems : iterable of Problem
+            The problems, kept in order.
+        """
         self.problems.extend(problems)
 
     def __bool__(self) -> bool:
         return bool(self.problems)
 
     def raise_if_any(self, title: str | None = None) -> None:
+        """Raise :class:`InputError` with every problem collected, if there is any.
+
+        Parameters
+        ----------
+        title : str or None
+            The error's heading (default: the number of problems).
+
+        Raises
+        ------
+        InputError
+            When a problem was collected.
+        """
         if self.problems:
             raise InputError(self.problems, title=title)

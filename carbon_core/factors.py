@@ -71,6 +71,7 @@ class Source:
     published_note: str = ""
 
     def citation(self) -> str:
+        """Short citation: publisher, document, title and year (those given), comma-separated."""
         parts = [self.publisher, self.document, self.title, str(self.year or "")]
         return ", ".join(p for p in parts if p)
 
@@ -121,6 +122,7 @@ class Factor:
 
     @property
     def measured(self) -> bool:
+        """True for a value measured by the factory (confidence ``"measured"``)."""
         return self.confidence == "measured"
 
     def citation(self) -> str:
@@ -135,6 +137,12 @@ class Factor:
         return text
 
     def to_dict(self) -> dict[str, Any]:
+        """The factor as results record it: value, unit, region, data year, confidence, citation.
+
+        Returns
+        -------
+        dict
+        """
         return {
             "key": self.key,
             "value": self.value,
@@ -172,6 +180,23 @@ class SelectionRule:
 
     @classmethod
     def parse(cls, text: str | int | None) -> "SelectionRule":
+        """Parse a selection rule as written in an inventory.
+
+        Parameters
+        ----------
+        text : str or int or None
+            ``"year:2022"``, ``"latest:Y-2"`` (or ``"latest:Y"``) or ``"timeless"``; an int is an
+            exact data year; None means ``"timeless"``.
+
+        Returns
+        -------
+        SelectionRule
+
+        Raises
+        ------
+        ValueError
+            For any other text.
+        """
         if text is None or text == "timeless":
             return cls("timeless")
         if isinstance(text, int):
@@ -194,6 +219,17 @@ class SelectionRule:
         return "timeless"
 
     def describe(self, reporting_year: int | None = None) -> str:
+        """The rule in words, resolved for a reporting year when one is given.
+
+        Parameters
+        ----------
+        reporting_year : int or None
+            The inventory's reporting year; None leaves it symbolic.
+
+        Returns
+        -------
+        str
+        """
         if self.kind == "year":
             return f"data year {self.year}"
         if self.kind == "latest":
@@ -277,6 +313,22 @@ class FactorLibrary:
 
     @classmethod
     def from_files(cls, paths: Iterable[Any]) -> "FactorLibrary":
+        """Build from factor files: those without the factor-file schema line are skipped.
+
+        Parameters
+        ----------
+        paths : iterable of path-like
+            Objects with ``read_bytes()`` (:class:`pathlib.Path`, :mod:`importlib.resources` files).
+
+        Returns
+        -------
+        FactorLibrary
+
+        Raises
+        ------
+        InputError
+            For a file that is not valid TOML, or any problem :meth:`from_tables` finds.
+        """
         tables = []
         for path in paths:
             raw = path.read_bytes()
@@ -397,9 +449,16 @@ class FactorLibrary:
 
     @property
     def sources(self) -> dict[str, Source]:
+        """The sources of the loaded factors by source id (a copy)."""
         return dict(self._sources)
 
     def keys(self) -> list[str]:
+        """Every factor key of the library (shipped and measured), sorted.
+
+        Returns
+        -------
+        list of str
+        """
         return sorted(set(self._by_key) | {k for k, _ in self._measured})
 
     def candidates(self, key: str) -> list[Factor]:

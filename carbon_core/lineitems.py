@@ -72,6 +72,8 @@ class LineItem:
         The plugin that produced the item, None for the core.
     formula : str
         The formula applied, with its source.
+    details : dict
+        Intermediate values of the computation (e.g. NCV, carbon content, matching basis).
     """
 
     id: str
@@ -96,6 +98,12 @@ class LineItem:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The line item as a JSON-ready mapping (``factor_keys`` as a list).
+
+        Returns
+        -------
+        dict
+        """
         d = asdict(self)
         d["factor_keys"] = list(self.factor_keys)
         return d

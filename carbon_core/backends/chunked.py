@@ -96,9 +96,33 @@ class ChunkedMeterData:
     members: dict = field(default_factory=dict)  # interval -> {series name: meter ids, "all"}
 
     def monthly(self) -> tuple[list[str], np.ndarray]:
+        """Monthly totals by meter, summed while reading.
+
+        Returns
+        -------
+        meter_ids : list of str
+            The meters, in row order.
+        monthly_totals : numpy.ndarray
+            Consumption by meter and calendar month, shape (meters, 12), in each meter's canonical
+            carrier unit (e.g. [kWh]).
+        """
         return self.meter_ids, self.monthly_totals
 
     def role_sums(self, inv: Inventory) -> list[tuple[str, np.ndarray, dict[str, np.ndarray]]]:
+        """The series by role, summed while the chunks were read.
+
+        Parameters
+        ----------
+        inv : Inventory
+            The factory inventory (not read: the sums were made while reading; taken for the
+            interface of :class:`~carbon_core.io.meters.MeterData`).
+
+        Returns
+        -------
+        list of tuple
+            ``(interval, time, series)`` by interval: the interval text, the interval start times
+            and the summed series by name.
+        """
         return self.roles
 
     def role_series(self, weights, interval: str, year: int) -> dict[str, np.ndarray]:

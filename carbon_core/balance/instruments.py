@@ -72,9 +72,21 @@ class SerialRange:
 
     @property
     def count(self) -> int:
+        """Number of serials in the range (both bounds included)."""
         return self.last - self.first + 1
 
     def overlaps(self, other: "SerialRange") -> bool:
+        """Whether this range shares a serial with ``other`` (same prefix, intersecting bounds).
+
+        Parameters
+        ----------
+        other : SerialRange
+            The range compared with.
+
+        Returns
+        -------
+        bool
+        """
         return (self.prefix == other.prefix and self.first <= other.last
                 and other.first <= self.last)
 
@@ -163,10 +175,12 @@ class Instrument:
 
     @property
     def serial_count(self) -> int:
+        """Total number of serials over :attr:`serials`."""
         return sum(s.count for s in self.serials)
 
     @property
     def unbundled(self) -> bool:
+        """Whether the instrument is an unbundled certificate (GEC, I-REC): sold apart from power."""
         return self.type in _UNBUNDLED
 
 
@@ -201,6 +215,7 @@ class Offset:
 
     @property
     def serial_count(self) -> int:
+        """Total number of serials over :attr:`serials`."""
         return sum(s.count for s in self.serials)
 
 

@@ -117,6 +117,7 @@ class Claim:
 
     @property
     def serial_count(self) -> int:
+        """Total number of serials over :attr:`serials`."""
         return sum(s.count for s in self.serials)
 
 
@@ -212,6 +213,7 @@ class Ledger:
                 for r in rows[:10]]
 
     def close(self) -> None:
+        """Close the database connection; the ledger cannot be used after."""
         self._db.close()
 
     def __enter__(self) -> "Ledger":

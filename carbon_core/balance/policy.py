@@ -209,6 +209,7 @@ class Policy:
 
     @property
     def unbundled_types(self) -> tuple[str, ...]:
+        """The instrument types that are unbundled certificates (``"gec"``, ``"irec"``)."""
         return ("gec", "irec")
 
     def to_dict(self) -> dict[str, Any]:

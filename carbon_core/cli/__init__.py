@@ -40,6 +40,17 @@ class _LazyConsole:
 
 
 def Table(*args, **kwargs):  # noqa: N802 - stands in for rich.table.Table, imported on use
+    """A :class:`rich.table.Table`, rich being imported only on first use.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to :class:`rich.table.Table`.
+
+    Returns
+    -------
+    rich.table.Table
+    """
     from rich.table import Table as _Table
 
     return _Table(*args, **kwargs)
@@ -63,12 +74,48 @@ class LazyGroup(click.Group):
         self.lazy: dict[str, tuple[str, str]] = {}
 
     def add_lazy(self, name: str, target: str, short_help: str) -> None:
+        """Register a command whose module is imported only when the command is used.
+
+        Parameters
+        ----------
+        name : str
+            The subcommand's name.
+        target : str
+            ``"module:attribute"`` of the click command.
+        short_help : str
+            The text ``carbon --help`` lists for it (a test keeps it equal to the command's own).
+        """
         self.lazy[name] = (target, short_help)
 
     def list_commands(self, ctx) -> list[str]:
+        """Names of every subcommand, added and lazy, sorted.
+
+        Parameters
+        ----------
+        ctx : click.Context
+            The invocation context.
+
+        Returns
+        -------
+        list of str
+        """
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
 
     def get_command(self, ctx, name):
+        """The subcommand ``name``, importing a lazy one on first use (and adding it to the group).
+
+        Parameters
+        ----------
+        ctx : click.Context
+            The invocation context.
+        name : str
+            The subcommand's name.
+
+        Returns
+        -------
+        click.Command or None
+            None when no command has that name.
+        """
         cmd = super().get_command(ctx, name)
         if cmd is None and name in self.lazy:
             from importlib import import_module
@@ -79,6 +126,16 @@ class LazyGroup(click.Group):
         return cmd
 
     def format_commands(self, ctx, formatter) -> None:
+        """Write the help's ``Commands`` section; lazy commands show their registered short help
+        without being imported.
+
+        Parameters
+        ----------
+        ctx : click.Context
+            The invocation context.
+        formatter : click.HelpFormatter
+            The help being written.
+        """
         rows = []
         for name in self.list_commands(ctx):
             if name in self.commands:

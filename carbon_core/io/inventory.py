@@ -88,6 +88,23 @@ def check_credit_code(code: str) -> str | None:
 
 @dataclass(frozen=True)
 class Factory:
+    """Who reports: the inventory's ``[factory]`` table.
+
+    Attributes
+    ----------
+    name : str
+        The legal entity's name.
+    credit_code : str
+        Unified social credit code 统一社会信用代码 (18 characters, GB 32100-2015), upper case.
+    district : str
+        District or park, as the programme names it.
+    sectors : tuple of str
+        The sector plugins to run (their inputs are ``[process.<sector>]``).
+    grid_province : str
+        ISO 3166-2 province of the grid connection, e.g. ``"CN-AH"``.
+    grid_region : str
+        Regional grid, e.g. ``"CN-GRID-EAST"``.
+    """
     name: str
     credit_code: str
     district: str = ""
@@ -140,6 +157,17 @@ class Activity:
 
 @dataclass(frozen=True)
 class Production:
+    """The year's production, for intensity metrics.
+
+    Attributes
+    ----------
+    output : float or None
+        Quantity produced, in ``output_unit``.
+    output_unit : str
+        Unit of ``output`` as written.
+    value_added_wan_cny : float or None
+        Industrial value added [10^4 CNY] (万元).
+    """
     output: float | None = None
     output_unit: str = ""
     value_added_wan_cny: float | None = None
@@ -155,6 +183,7 @@ class ElectricityChoice:
 
     @property
     def key(self) -> str:
+        """The factor key of the chosen grid-factor kind (:data:`GRID_FACTOR_KINDS`)."""
         return GRID_FACTOR_KINDS[self.kind]
 
 

@@ -150,6 +150,22 @@ class MeterData:
         return out
 
     def series(self, meter_id: str) -> tuple[SeriesGroup, int]:
+        """Where a meter's series is stored: its group and its row in the group.
+
+        Parameters
+        ----------
+        meter_id : str
+            The meter's id.
+
+        Returns
+        -------
+        tuple of (SeriesGroup, int)
+
+        Raises
+        ------
+        KeyError
+            When no group holds the meter.
+        """
         for g in self.groups.values():
             if meter_id in g.meters:
                 return g, g.meters.index(meter_id)

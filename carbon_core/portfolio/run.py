@@ -75,10 +75,12 @@ class PortfolioRun:
 
     @property
     def failed(self) -> list[FactoryOutcome]:
+        """The outcomes of the factories that could not be computed."""
         return [o for o in self.outcomes if not o.ok]
 
     @property
     def computed(self) -> list[FactoryOutcome]:
+        """The outcomes of the factories that were computed."""
         return [o for o in self.outcomes if o.ok]
 
 

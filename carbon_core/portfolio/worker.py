@@ -37,6 +37,13 @@ class FactoryOutcome:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The outcome's summary (without results and score): name, status, error, grouping, time
+        and memory used.
+
+        Returns
+        -------
+        dict
+        """
         return {k: getattr(self, k) for k in ("name", "ok", "error", "kind", "district", "sector",
                                               "seconds", "peak_rss_mb", "worker")}
 

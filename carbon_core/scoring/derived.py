@@ -142,6 +142,13 @@ class Previous:
         self.credit_code = credit_code
 
     def to_dict(self) -> dict[str, Any]:
+        """Where the previous year's metrics came from, as the score JSON records it.
+
+        Returns
+        -------
+        dict
+            ``source`` and ``reporting_year``.
+        """
         return {"source": self.source, "reporting_year": self.reporting_year}
 
 

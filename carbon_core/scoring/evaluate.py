@@ -108,6 +108,12 @@ class IndicatorResult:
     explanation: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The indicator's entry of the score JSON: indicator, inputs, value, rule, status, points.
+
+        Returns
+        -------
+        dict
+        """
         ind = self.indicator
         return {
             "id": ind.id, "level1": ind.level1, "name_zh": ind.name_zh, "name_en": ind.name_en,
@@ -149,6 +155,7 @@ class Evaluation:
 
     @property
     def eligible(self) -> bool:
+        """Whether the factory passes the gate (every basic requirement met, no exclusion)."""
         return self.eligibility.eligible
 
     def result(self, indicator_id: str) -> IndicatorResult:
@@ -159,6 +166,12 @@ class Evaluation:
         raise KeyError(indicator_id)
 
     def to_dict(self) -> dict[str, Any]:
+        """The score JSON: system, factory, eligibility, total score, verdict, levels, indicators.
+
+        Returns
+        -------
+        dict
+        """
         zh, en = self.system.verdict_names().get(self.verdict, VERDICTS[self.verdict])
         return {
             "schema": SCORE_SCHEMA_ID,
@@ -183,6 +196,19 @@ class Evaluation:
         }
 
     def to_json(self, path=None, *, indent: int = 2) -> str:
+        """The score JSON as text, also written to ``path`` when one is given.
+
+        Parameters
+        ----------
+        path : str or path-like or None
+            A file to write (UTF-8, with a final newline); None writes nothing.
+        indent : int
+            JSON indentation.
+
+        Returns
+        -------
+        str
+        """
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
         if path is not None:
             with open(path, "w", encoding="utf-8") as fh:
@@ -475,6 +501,12 @@ class RankEntry:
     score: Mapping[str, Any] = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The entry as the ranking records it: rank, name, verdict, score, reason, factory.
+
+        Returns
+        -------
+        dict
+        """
         return {"rank": self.rank, "name": self.name, "verdict": self.verdict,
                 "total_score": self.total_score, "reason": self.reason,
                 "inventory": self.score.get("factory", {}).get("inventory"),

@@ -135,9 +135,31 @@ class Certification:
     scope: str = ""
 
     def valid_on(self, day: datetime.date) -> bool:
+        """Whether the certificate is valid on ``day`` (both bounds included).
+
+        Parameters
+        ----------
+        day : datetime.date
+            The day judged.
+
+        Returns
+        -------
+        bool
+        """
         return self.valid_from <= day <= self.valid_until
 
     def describe(self, day: datetime.date) -> str:
+        """The certificate in words, with whether it is valid on ``day``.
+
+        Parameters
+        ----------
+        day : datetime.date
+            The day judged.
+
+        Returns
+        -------
+        str
+        """
         who = f"{self.standard} {self.number} ({self.issuer})"
         if day > self.valid_until:
             return f"{who} expired {self.valid_until.isoformat()}"
@@ -208,6 +230,18 @@ class FactoryInfo:
 
     @classmethod
     def coerce(cls, obj: Any) -> "FactoryInfo":
+        """A :class:`FactoryInfo` from one, a mapping or an object with the same keys, or None.
+
+        Parameters
+        ----------
+        obj : FactoryInfo or mapping or object or None
+            ``name``, ``credit_code`` and ``district`` are read (missing ones are empty); None gives
+            an empty one.
+
+        Returns
+        -------
+        FactoryInfo
+        """
         if obj is None:
             return cls()
         if isinstance(obj, FactoryInfo):
@@ -794,6 +828,12 @@ class EligibilityCheck:
     detail: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The check as the score JSON records it.
+
+        Returns
+        -------
+        dict
+        """
         return {"id": self.id, "name_zh": self.name_zh, "name_en": self.name_en,
                 "passed": self.passed, "detail": self.detail}
 
@@ -807,13 +847,21 @@ class Eligibility:
 
     @property
     def eligible(self) -> bool:
+        """Whether every check passed."""
         return all(c.passed for c in self.checks)
 
     @property
     def failed(self) -> list[str]:
+        """The ids of the checks that failed."""
         return [c.id for c in self.checks if not c.passed]
 
     def to_dict(self) -> dict[str, Any]:
+        """The gate's result as the score JSON records it.
+
+        Returns
+        -------
+        dict
+        """
         return {"eligible": self.eligible, "as_of": self.as_of.isoformat(),
                 "failed": self.failed, "checks": [c.to_dict() for c in self.checks]}
 

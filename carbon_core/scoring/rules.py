@@ -247,19 +247,44 @@ class MetRule(Rule):
     value_kind: ClassVar[str] = "bool"
 
     def fraction(self, value):
+        """See :meth:`Rule.fraction`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.fraction`.
+        """
         return 1.0 if value is True else 0.0
 
     def met(self, value):
+        """See :meth:`Rule.met`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.met`.
+        """
         return value is True
 
     def describe(self):
+        """See :meth:`Rule.describe`."""
         return "met / not met (满足得满分)"
 
     def params(self):
+        """See :meth:`Rule.params`."""
         return {}
 
     @classmethod
     def parse(cls, table, ctx):
+        """See :meth:`Rule.parse`.
+
+        Parameters
+        ----------
+        table : mapping
+            As for :meth:`Rule.parse`.
+        ctx : RuleContext
+            As for :meth:`Rule.parse`.
+        """
         return None if _unknown_keys(table, set(), ctx) else cls()
 
 
@@ -303,19 +328,44 @@ class ThresholdRule(Rule):
         return _OPS[self.op][1]
 
     def fraction(self, value):
+        """See :meth:`Rule.fraction`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.fraction`.
+        """
         return 1.0 if _OPS[self.op][0](value, self.threshold) else 0.0
 
     def met(self, value):
+        """See :meth:`Rule.met`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.met`.
+        """
         return _OPS[self.op][0](value, self.threshold)
 
     def describe(self):
+        """See :meth:`Rule.describe`."""
         return f"full points if value {self.op} {_fmt(self.threshold)}, else 0 (门槛)"
 
     def params(self):
+        """See :meth:`Rule.params`."""
         return {"op": self.op, "value": self.threshold}
 
     @classmethod
     def parse(cls, table, ctx):
+        """See :meth:`Rule.parse`.
+
+        Parameters
+        ----------
+        table : mapping
+            As for :meth:`Rule.parse`.
+        ctx : RuleContext
+            As for :meth:`Rule.parse`.
+        """
         bad = _unknown_keys(table, {"op", "value"}, ctx)
         op = table.get("op")
         if op not in _OPS:
@@ -360,6 +410,13 @@ class StepsRule(Rule):
         return _ge(value, at) if self.higher_is_better else _le(value, at)
 
     def fraction(self, value):
+        """See :meth:`Rule.fraction`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.fraction`.
+        """
         best = 0.0
         for at, frac in self.steps:
             if self._reached(value, at) and frac > best:
@@ -367,20 +424,38 @@ class StepsRule(Rule):
         return best
 
     def met(self, value):
+        """See :meth:`Rule.met`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.met`.
+        """
         return any(self._reached(value, at) for at, _ in self.steps)
 
     def describe(self):
+        """See :meth:`Rule.describe`."""
         op = ">=" if self.higher_is_better else "<="
         order = sorted(self.steps, reverse=not self.higher_is_better)
         tiers = "; ".join(f"{op} {_fmt(at)}: {_fmt(f)}" for at, f in order)
         return f"tiered steps (分档), share of points: {tiers}; otherwise 0"
 
     def params(self):
+        """See :meth:`Rule.params`."""
         return {"direction": "higher_is_better" if self.higher_is_better else "lower_is_better",
                 "steps": [{"at": at, "fraction": f} for at, f in self.steps]}
 
     @classmethod
     def parse(cls, table, ctx):
+        """See :meth:`Rule.parse`.
+
+        Parameters
+        ----------
+        table : mapping
+            As for :meth:`Rule.parse`.
+        ctx : RuleContext
+            As for :meth:`Rule.parse`.
+        """
         bad = _unknown_keys(table, {"direction", "steps"}, ctx)
         hib = _direction(table, ctx)
         raw = table.get("steps")
@@ -488,6 +563,13 @@ class LinearRule(Rule):
         return self.leading > self.baseline
 
     def fraction(self, value):
+        """See :meth:`Rule.fraction`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.fraction`.
+        """
         if not self.met(value):
             return 0.0
         if (_ge if self.higher_is_better else _le)(value, self.leading):
@@ -496,20 +578,38 @@ class LinearRule(Rule):
         return _clip01(self.at_baseline + (1.0 - self.at_baseline) * t)
 
     def met(self, value):
+        """See :meth:`Rule.met`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.met`.
+        """
         return _ge(value, self.baseline) if self.higher_is_better else _le(value, self.baseline)
 
     def describe(self):
+        """See :meth:`Rule.describe`."""
         worse = "<" if self.higher_is_better else ">"
         return (f"linear from baseline 基准值 {_fmt(self.baseline)} "
                 f"({_fmt(self.at_baseline)} of points) to leading 引领值 {_fmt(self.leading)} "
                 f"(full); {worse} baseline: 0")
 
     def params(self):
+        """See :meth:`Rule.params`."""
         return {"baseline": self.baseline, "leading": self.leading,
                 "at_baseline": self.at_baseline}
 
     @classmethod
     def parse(cls, table, ctx):
+        """See :meth:`Rule.parse`.
+
+        Parameters
+        ----------
+        table : mapping
+            As for :meth:`Rule.parse`.
+        ctx : RuleContext
+            As for :meth:`Rule.parse`.
+        """
         bad = _unknown_keys(table, {"baseline", "leading", "at_baseline"}, ctx)
         base = _number(table, "baseline", ctx)
         lead = _number(table, "leading", ctx)
@@ -556,6 +656,13 @@ class RatioRule(Rule):
     higher_is_better: bool = True  # type: ignore[assignment]
 
     def fraction(self, value):
+        """See :meth:`Rule.fraction`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.fraction`.
+        """
         if self.met(value):
             return 1.0
         if self.higher_is_better:
@@ -563,18 +670,36 @@ class RatioRule(Rule):
         return _clip01(self.target / value)
 
     def met(self, value):
+        """See :meth:`Rule.met`.
+
+        Parameters
+        ----------
+        value : float or bool
+            As for :meth:`Rule.met`.
+        """
         return _ge(value, self.target) if self.higher_is_better else _le(value, self.target)
 
     def describe(self):
+        """See :meth:`Rule.describe`."""
         share = "value/target" if self.higher_is_better else "target/value"
         return f"ratio to target {_fmt(self.target)} (目标完成率): share = {share}, capped at 1"
 
     def params(self):
+        """See :meth:`Rule.params`."""
         return {"target": self.target,
                 "direction": "higher_is_better" if self.higher_is_better else "lower_is_better"}
 
     @classmethod
     def parse(cls, table, ctx):
+        """See :meth:`Rule.parse`.
+
+        Parameters
+        ----------
+        table : mapping
+            As for :meth:`Rule.parse`.
+        ctx : RuleContext
+            As for :meth:`Rule.parse`.
+        """
         bad = _unknown_keys(table, {"target", "direction"}, ctx)
         target = _number(table, "target", ctx)
         hib = _direction(table, ctx)

@@ -104,6 +104,7 @@ class Indicator:
 
     @property
     def kind(self) -> str:
+        """``"mandatory"`` or ``"optional"``."""
         return "mandatory" if self.mandatory else "optional"
 
 
@@ -141,10 +142,12 @@ class IndicatorSystem:
 
     @property
     def is_template(self) -> bool:
+        """Whether the system is a template (``status = "template"``)."""
         return self.status == "template"
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
+        """Every second-level indicator, first-level indicator by first-level indicator."""
         return tuple(ind for level in self.levels for ind in level.indicators)
 
     def indicator(self, id: str) -> Indicator:
