@@ -53,6 +53,7 @@ import numpy as np
 from .errors import InputError, Problem, UnitError
 
 __all__ = [
+    "MISSPELLING_CUTOFF",
     "Field",
     "Table",
     "Rows",
@@ -488,7 +489,12 @@ KINDS: dict[str, _Kind] = {
 # --------------------------------------------------------------------------------------------------
 
 
-def suggest(key: str, allowed: Iterable[str]) -> str | None:
+#: How close a name must be to a known one to be called its misspelling (difflib ratio): a
+#: letter or two in a name of ten or more (``sharx`` for ``share``), never a different word.
+MISSPELLING_CUTOFF = 0.85
+
+
+def suggest(key: str, allowed: Iterable[str], *, cutoff: float = 0.6) -> str | None:
     """The declared key closest to ``key`` (difflib), or None.
 
     Parameters
@@ -497,18 +503,21 @@ def suggest(key: str, allowed: Iterable[str]) -> str | None:
         The key as written.
     allowed : iterable of str
         The declared keys.
+    cutoff : float
+        The least similarity to count (:func:`difflib.get_close_matches`); 0.6 to suggest a key
+        for one that is refused anyway, :data:`MISSPELLING_CUTOFF` to judge a name a misspelling.
 
     Returns
     -------
     str or None
-        The closest declared key (:func:`difflib.get_close_matches`, cutoff 0.6).
+        The closest declared key.
 
     Examples
     --------
     >>> suggest("gap_polcy", ["files", "gap_policy"])
     'gap_policy'
     """
-    close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(key), sorted(allowed), n=1, cutoff=cutoff)
     return close[0] if close else None
 
 

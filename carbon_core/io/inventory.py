@@ -24,7 +24,7 @@ from ..carriers import CARRIERS, ROLES
 from ..errors import InputError, PluginError, ProblemCollector, UnitError
 from ..factors import SelectionRule, measured_factor, Factor
 from ..meter_accuracy import ACCURACY_CLASSES
-from ..schema import Field, Table, validate_into
+from ..schema import MISSPELLING_CUTOFF, Field, Table, suggest, validate_into
 from ..units import GWP_SETS, conversion_factor, parse_unit
 
 __all__ = [
@@ -732,8 +732,6 @@ def _misspelt_metric_names(raw: Mapping[str, Any], p: ProblemCollector) -> None:
     compared with anything, silently. Names of the open families (plugins' ``sector.*``,
     ``yoy.*``, ``scope3.*``) and names far from every metric are left to the report, which
     states a target it cannot compare."""
-    import difflib
-
     from ..balance import BALANCE_METRICS
     from ..metrics import CORE_METRICS
 
@@ -750,10 +748,10 @@ def _misspelt_metric_names(raw: Mapping[str, Any], p: ProblemCollector) -> None:
     for where, name in named:
         if name in known or name.startswith(_OPEN_METRIC_FAMILIES):
             continue
-        near = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+        near = suggest(name, known, cutoff=MISSPELLING_CUTOFF)
         if near:
             p.add("not a metric name (a misspelling?)", row=where, field=name, found=name,
-                  expected=repr(near[0]))
+                  expected=repr(near))
 
 
 def _role_takes_carrier(p: ProblemCollector, role, carrier, where: str) -> None:

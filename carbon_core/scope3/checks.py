@@ -6,10 +6,10 @@ A module of its own so that :mod:`carbon_core.scope3.lines` and
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 from ..errors import Problem
+from ..schema import suggest
 
 __all__ = ["unknown_keys"]
 
@@ -33,12 +33,12 @@ def unknown_keys(row: Mapping, known: Iterable[str], file: str, where: str,
         The row label (``"scope3.lines[2]"``, ``"biogenic"`` ...), for the problem.
     problems : list of Problem
         Appended to, one :class:`~carbon_core.errors.Problem` per unknown key, with the closest
-        known key (:func:`difflib.get_close_matches`) and the full list as ``expected``.
+        known key (:func:`carbon_core.schema.suggest`) and the full list as ``expected``.
     """
     known = sorted(known)
     for k in row:
         if k not in known:
-            near = difflib.get_close_matches(str(k), known, n=1)
+            near = suggest(str(k), known)
             problems.append(Problem(file=file, row=where, field=str(k), message="unknown key",
-                                    expected=(f"did you mean {near[0]!r}? " if near else "")
+                                    expected=(f"did you mean {near!r}? " if near else "")
                                     + f"one of {known}"))

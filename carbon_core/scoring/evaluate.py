@@ -388,7 +388,7 @@ def _refuse_misspelt_qualitative(system: IndicatorSystem, evidence: Evidence, fi
     InputError
         Naming each such item and the name it most likely means.
     """
-    import difflib
+    from ..schema import MISSPELLING_CUTOFF, suggest
 
     read = {ind.source.removeprefix("qualitative.") for ind in system.indicators
             if ind.source_kind == "evidence" and ind.source.startswith("qualitative.")}
@@ -396,11 +396,11 @@ def _refuse_misspelt_qualitative(system: IndicatorSystem, evidence: Evidence, fi
     for name in evidence.qualitative:
         if name in read:
             continue
-        near = difflib.get_close_matches(name, sorted(read), n=1, cutoff=0.85)
+        near = suggest(name, read, cutoff=MISSPELLING_CUTOFF)
         if near:
             problems.append(Problem(file, f"no indicator of {system.id!r} reads this item",
                                     row=f"evidence.qualitative.{name}", field=name,
-                                    found=name, expected=f"{near[0]!r} (a misspelling?)"))
+                                    found=name, expected=f"{near!r} (a misspelling?)"))
     if problems:
         raise InputError(problems)
 
