@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -64,37 +65,55 @@ def _shot(drv, name: str) -> None:
 def _login(drv, server, username: str) -> None:
     drv.delete_all_cookies()
     drv.get(server.url + "/login")
-    drv.find_element("id", "username").send_keys(username)
-    drv.find_element("id", "password").send_keys("correct horse battery")
+
+    def fill() -> None:
+        drv.find_element("id", "username").send_keys(username)
+        drv.find_element("id", "password").send_keys("correct horse battery")
+
+    _attached(drv, fill)
     _click(drv, "#login-button")
+
+
+def _attached(drv, action) -> None:
+    """Run ``action`` (element lookups and one interaction) on the complete current page; if an
+    element belonged to a document being replaced (a redirect still loading), look again after a
+    pause, for at most a minute."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    deadline = time.monotonic() + 60
+    while True:
+        WebDriverWait(drv, 120).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
+        try:
+            action()
+            return
+        except StaleElementReferenceException:
+            if time.monotonic() > deadline:
+                raise
+        except WebDriverException as exc:
+            if "does not belong to the document" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
 
 
 def _click(drv, css: str) -> None:
     """Click a button or link that loads a new page, and wait until the new page is there (so
     the next lookup never finds an element of the old one)."""
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def loaded(d) -> bool:
-        return d.execute_script("return document.readyState") == "complete"
+    old = []
 
-    for attempt in range(3):
-        # a page reached through a redirect may still be replacing the previous document: wait
-        # until it is complete, and look again if an element belonged to the one it replaced
-        WebDriverWait(drv, 120).until(loaded)
-        try:
-            old = drv.find_element("tag name", "html")
-            drv.find_element("css selector", css).click()
-            break
-        except StaleElementReferenceException:
-            if attempt == 2:
-                raise
-        except WebDriverException as exc:
-            if "does not belong to the document" not in str(exc) or attempt == 2:
-                raise
-    WebDriverWait(drv, 120).until(EC.staleness_of(old))
-    WebDriverWait(drv, 120).until(loaded)
+    def click() -> None:
+        page = drv.find_element("tag name", "html")
+        drv.find_element("css selector", css).click()
+        old[:] = [page]
+
+    _attached(drv, click)
+    WebDriverWait(drv, 120).until(EC.staleness_of(old[0]))
+    WebDriverWait(drv, 120).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def _row(code: str, button: str) -> str:
