@@ -99,21 +99,32 @@ def _attached(drv, action) -> None:
 
 def _click(drv, css: str) -> None:
     """Click a button or link that loads a new page, and wait until the new page is there (so
-    the next lookup never finds an element of the old one)."""
-    from selenium.webdriver.support import expected_conditions as EC
+    the next lookup never finds an element of the old one).
+
+    The old page is recognised by a mark set on its ``window`` before the click: every new
+    document gets a new ``window``, so the wait never touches an element of the old document
+    (asking a replaced node whether it is stale is itself an error in some Chromium builds)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = []
-
     def click() -> None:
-        page = drv.find_element("tag name", "html")
+        drv.execute_script("window.__carbonOldPage = true")
         drv.find_element("css selector", css).click()
-        old[:] = [page]
+
+    def new_page_loaded(d) -> bool:
+        try:
+            return bool(d.execute_script(
+                "return window.__carbonOldPage !== true && document.readyState === 'complete'"))
+        except WebDriverException:  # the script ran while the documents were being swapped
+            return False
 
     _attached(drv, click)
-    WebDriverWait(drv, 120).until(EC.staleness_of(old[0]))
-    WebDriverWait(drv, 120).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(drv, 120).until(new_page_loaded)
+
+
+def _type(drv, css: str, text: str) -> None:
+    """Type ``text`` into the field ``css`` of the complete current page."""
+    _attached(drv, lambda: drv.find_element("css selector", css).send_keys(text))
 
 
 def _row(code: str, button: str) -> str:
@@ -150,8 +161,7 @@ def test_enterprise_district_city_walk_to_the_published_list(server, browser):
     tmp = Path(tempfile.mkdtemp())
     for name, data in example_files():
         (tmp / name).write_bytes(data)
-    drv.find_element("id", "upload-files").send_keys(
-        "\n".join(str(tmp / n) for n, _ in example_files()))
+    _type(drv, "#upload-files", "\n".join(str(tmp / n) for n, _ in example_files()))
     _click(drv, "#upload-button")
     WebDriverWait(drv, 60).until(lambda d: "/jobs/" in d.current_url)
     _shot(drv, "03-computing")
@@ -182,11 +192,10 @@ def test_enterprise_district_city_walk_to_the_published_list(server, browser):
 
     # the city assigns an expert, the expert reviews, the city passes it and opens the notice
     _login(drv, server, "city")
-    drv.find_element("css selector", f"tr[data-code='{A}'] input[name='experts']").send_keys(
-        "expert1")
+    _type(drv, f"tr[data-code='{A}'] input[name='experts']", "expert1")
     _click(drv, _row(A, "assign-button"))
     _login(drv, server, "expert1")
-    drv.find_element("css selector", "input[name='score']").send_keys("86")
+    _type(drv, "input[name='score']", "86")
     _click(drv, ".expert-review-button")
     _shot(drv, "07-expert-reviewed")
     _login(drv, server, "city")
@@ -221,7 +230,7 @@ def test_enterprise_district_city_walk_to_the_published_list(server, browser):
     # at the year end the listed factory files its dynamic management table (动态管理表)
     server.clock.set(dt.date(2025, 12, 15))
     _login(drv, server, "factory")
-    drv.find_element("css selector", "input[name='year']").send_keys("2025")
+    _type(drv, "input[name='year']", "2025")
     _click(drv, "form[action='/act/file'] button")
     _shot(drv, "12-dynamic-table-filed")
     assert "file" in drv.find_element("id", "history").text
@@ -238,7 +247,7 @@ def test_enterprise_uploads_a_verifier_bundle_and_sees_the_verdict(server, brows
     server.account("factory", "enterprise", A, "合肥示例空调制造有限公司")
     drv = browser
     _login(drv, server, "factory")
-    drv.find_element("id", "upload-files").send_keys(str(good_bundle))
+    _type(drv, "#upload-files", str(good_bundle))
     _click(drv, "#upload-button")
     WebDriverWait(drv, 60).until(lambda d: "/jobs/" in d.current_url)
     _shot(drv, "20-bundle-verifying")
@@ -256,7 +265,7 @@ def test_enterprise_uploads_a_verifier_bundle_and_sees_the_verdict(server, brows
     tampered = tmp_path / "tampered.bundle"
     tampered.write_bytes(hostile_bundles["tampered (hash mismatch)"][0])
     drv.get(server.url + "/enterprise")
-    drv.find_element("id", "upload-files").send_keys(str(tampered))
+    _type(drv, "#upload-files", str(tampered))
     _click(drv, "#upload-button")
     WebDriverWait(drv, 120).until(
         lambda d: d.find_element("id", "job-status").text in ("done", "failed"))
