@@ -14,18 +14,30 @@ Two benchmarks, each alternating its contenders round by round in one run (fresh
   Moving an import from module level into a function therefore changes nothing here; only not
   importing it does. Issue target: start-up below the compute (ratio < 1).
 
+Both first compile the package's bytecode (``compileall`` of ``carbon_core`` and ``plugins``): an
+installed package has it (pip compiles at install), but an editable checkout run with
+``PYTHONDONTWRITEBYTECODE=1`` (set on some development machines) would otherwise compile about
+50 modules from source in every process, ~0.2-0.3 s that no user pays. Whether dask is
+importable is recorded (``dask_installed``): with it (``carbon_core[portfolio]``, which the test
+extra pulls in) pint imports ``dask.base`` at its own import, ~0.1-0.3 s; the base install
+(``pip install -e .``, the README's command) has no dask.
+
 ``CARBON_BENCH_ROUNDS`` sets the rounds (default 5). The figures, command and date are in
 ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
 
+import compileall
+import importlib.util
 import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
 CARBON = str(Path(sys.executable).with_name("carbon"))
@@ -46,6 +58,18 @@ for _ in range(2):
     runs.append(time.perf_counter() - t0)
 print(*runs)
 """
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bytecode():
+    """The package's bytecode, as an installed package has it (see the module docstring)."""
+    root = Path(__file__).parents[1]
+    for folder in ("carbon_core", "plugins"):
+        compileall.compile_dir(str(root / folder), quiet=1)
+
+
+def _installed() -> dict[str, bool]:
+    return {"dask_installed": importlib.util.find_spec("dask") is not None}
 
 
 def _wall(cmd: list[str]) -> float:
@@ -72,7 +96,7 @@ def test_startup(benchmark):
             "compute": [CARBON, "compute", str(EXAMPLE), "--json"]}
     times = _alternate(cmds, ROUNDS)
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    info: dict[str, float] = {}
+    info: dict[str, float] = dict(_installed())
     for k, v in times.items():
         info[f"{k}_min_s"], info[f"{k}_median_s"] = min(v), statistics.median(v)
     for k in ("import", "help", "compute"):
@@ -107,6 +131,6 @@ def test_compute_example_start_vs_compute(benchmark):
             "compute_min_s": min(warm), "compute_median_s": med(warm),
             "start_min_s": start_min, "start_median_s": start_med,
             "start_over_compute_min": start_min / min(warm),
-            "start_over_compute_median": start_med / med(warm)}
+            "start_over_compute_median": start_med / med(warm), **_installed()}
     benchmark.extra_info.update(info)
     print("\n" + ", ".join(f"{k} {v:.3f}" for k, v in info.items()))
