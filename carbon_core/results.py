@@ -230,6 +230,7 @@ class Results:
         Parameters
         ----------
         scope : {1, 2, 3}, optional
+            Only the line items of this scope (all scopes when None).
         category : str, optional
             A category of :data:`carbon_core.lineitems.CATEGORIES` (GB/T 32150-2015).
 
@@ -357,11 +358,14 @@ class Results:
         Parameters
         ----------
         path : str or Path, optional
+            File to write the JSON to (UTF-8, with a final newline).
         indent : int
+            Spaces per indentation level (default 2).
 
         Returns
         -------
         str
+            The JSON text (without the final newline).
         """
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
         if path is not None:

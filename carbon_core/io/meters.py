@@ -1013,6 +1013,8 @@ def read_meter_data(inv: Inventory, *, progress: Callable[..., None] | None = No
     Parameters
     ----------
     inv : Inventory
+        The validated inventory: its meters and ``data_files``, reporting year and
+        ``gap_policy``.
     progress : callable, optional
         Called as ``progress(text)`` at each stage and ``progress(text, done, total)`` while
         large Parquet files are read row group by row group (the CLI shows a progress bar).
