@@ -86,7 +86,23 @@ ROLES: dict[str, tuple[str, ...]] = {
 
 
 def get_carrier(name: str) -> Carrier:
-    """The carrier called ``name``; KeyError listing the known carriers otherwise."""
+    """The carrier called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A carrier identifier of :data:`CARRIERS` (``"natural_gas"``, ``"electricity"``...).
+
+    Returns
+    -------
+    Carrier
+        The carrier, with its kind and canonical unit.
+
+    Raises
+    ------
+    KeyError
+        For an unknown name; the message lists the known carriers.
+    """
     try:
         return CARRIERS[name]
     except KeyError:
@@ -97,6 +113,17 @@ def get_carrier(name: str) -> Carrier:
 def is_mass_unit(unit: str) -> bool:
     """Whether ``unit`` is a mass (t, kg ...): steam and hot water metered by mass need the
     enthalpy or temperature to become heat [GJ].
+
+    Parameters
+    ----------
+    unit : str
+        A unit as written in an inventory (``"t"``, ``"kg"``, ``"GJ"``...).
+
+    Returns
+    -------
+    bool
+        True when the unit has the dimension of mass; False for any other unit and for text
+        that is not a unit at all (no error is raised).
 
     Examples
     --------
@@ -117,6 +144,23 @@ def metered_unit(carrier: str, unit: str) -> str:
     """The canonical unit a meter or activity of ``carrier`` written in ``unit`` is held in.
 
     The carrier's canonical unit, except steam or hot water already metered as heat: GJ.
+
+    Parameters
+    ----------
+    carrier : str
+        A carrier identifier of :data:`CARRIERS`.
+    unit : str
+        The unit the meter or activity is written in.
+
+    Returns
+    -------
+    str
+        The canonical unit (``"kWh"``, ``"t"``, ``"wan_Nm3"``, ``"GJ"``...).
+
+    Raises
+    ------
+    KeyError
+        For a carrier not in :data:`CARRIERS` (callers check the carrier first).
 
     Examples
     --------

@@ -89,6 +89,7 @@ def resolve_factor(library: FactorLibrary, key: str, unit: str, *, region: str =
     Parameters
     ----------
     library : FactorLibrary
+        The factor library to look in (shipped defaults, plugin tables, measured values).
     key : str
         Factor key (``"fuel.natural_gas.ncv"``).
     unit : str
@@ -572,6 +573,7 @@ def factory_view(inv: Inventory, energy: dict) -> FactoryView:
     Parameters
     ----------
     inv : Inventory
+        The validated inventory (reporting year, grid province and region, production).
     energy : dict
         The engine's energy accounting (items with carrier, activity, unit and tce, GB/T
         2589-2020).
@@ -712,7 +714,9 @@ def electricity_series(inv: Inventory, data: MeterBackend) -> xr.Dataset:
     Parameters
     ----------
     inv : Inventory
+        The validated inventory (its meters' carrier, role and renewable flag).
     data : MeterBackend
+        The meter data read for it.
 
     Returns
     -------

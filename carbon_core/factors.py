@@ -54,7 +54,40 @@ _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)+$")
 
 @dataclass(frozen=True)
 class Source:
-    """A source edition: one document in one edition, from one publisher."""
+    """A source edition: one document in one edition, from one publisher.
+
+    Read from the ``[source]`` table of a factor file (format in ``factors/README.md``).
+
+    Attributes
+    ----------
+    id : str
+        Unique edition id, used in selection (``edition=``) and provenance
+        (``"ndrc-2015-other-industry"``; ``"measured:<key>"`` for a factory's own value).
+    title : str
+        Original title of the document.
+    publisher : str
+        Who published it (``"NDRC 国家发展和改革委员会"``).
+    year : int or None
+        Edition year.
+    title_en : str
+        English title.
+    document : str
+        Document number, if any (``"发改办气候〔2015〕1722号"``).
+    published : str
+        Publication date ``YYYY-MM-DD`` (empty when not declared); as-of selection uses it.
+    url : str
+        A public URL, if there is one.
+    note : str
+        How the values were checked, and anything a verifier should know.
+    file : str
+        Name of the factor file the edition was read from.
+    sha256 : str
+        SHA-256 of that file's bytes [hex].
+    published_confidence : str
+        Confidence mark (C/S/M/X) of the publication date itself.
+    published_note : str
+        Why the date is not confirmed, when it is not.
+    """
 
     id: str
     title: str
@@ -101,8 +134,11 @@ class Factor:
     confidence : str
         One of :data:`CONFIDENCE`.
     source : Source
+        The edition the value comes from.
     table : str
-        Where in the document.
+        Where in the document (table or clause, e.g. ``"附录二 表2.1"``).
+    note : str
+        Optional remark from the factor file (for a measured factor: its evidence).
     """
 
     key: str
@@ -167,6 +203,15 @@ class SelectionRule:
     - ``"latest:Y-2"``: the latest data year no later than the reporting year minus 2 (``Y`` is the
       reporting year; ``"latest:Y"`` and ``"latest:Y-3"`` work the same way);
     - ``"timeless"``: only factors without a data year (fuel properties).
+
+    Attributes
+    ----------
+    kind : str
+        ``"year"``, ``"latest"`` or ``"timeless"``.
+    year : int or None
+        The exact data year of a ``"year"`` rule.
+    lag : int
+        Years subtracted from the reporting year by a ``"latest"`` rule (``Y-2`` -> 2).
 
     Examples
     --------
@@ -240,7 +285,27 @@ class SelectionRule:
         return "timeless default"
 
     def choose(self, years: Iterable[int | None], reporting_year: int | None) -> int | None:
-        """Pick the data year among ``years``; raise LookupError when none fits."""
+        """Pick the data year among ``years``; raise LookupError when none fits.
+
+        Parameters
+        ----------
+        years : iterable of int or None
+            The data years available (None for a timeless value).
+        reporting_year : int or None
+            The inventory's reporting year; a ``"latest"`` rule needs it.
+
+        Returns
+        -------
+        int or None
+            The exact year of a ``"year"`` rule, the latest year no later than
+            ``reporting_year - lag`` for ``"latest"``, or None for ``"timeless"``.
+
+        Raises
+        ------
+        LookupError
+            When no available year fits the rule (no silent fallback), or a ``"latest"`` rule
+            is given no reporting year.
+        """
         years = set(years)
         if self.kind == "timeless":
             if None in years:
@@ -265,6 +330,18 @@ class FactorLibrary:
 
     Build it with :meth:`default` (the files shipped under ``factors/``), :meth:`from_files`,
     or :meth:`from_tables` (parsed TOML, e.g. from a plugin).
+
+    Parameters
+    ----------
+    factors : iterable of Factor, optional
+        The factors; each key, region, data year and edition at most once.
+    sources : iterable of Source, optional
+        The editions; an id at most once (the same edition again is accepted).
+
+    Raises
+    ------
+    InputError
+        For a source id defined twice with different content, or a duplicate factor.
     """
 
     def __init__(self, factors: Iterable[Factor] = (), sources: Iterable[Source] = ()):
@@ -347,6 +424,23 @@ class FactorLibrary:
         """Build from parsed files: ``(data, file_name, sha256)`` triples.
 
         Every problem in every file is reported at once.
+
+        Parameters
+        ----------
+        tables : iterable of (mapping, str, str)
+            Each file's parsed TOML, its name (for messages and provenance) and the SHA-256 of
+            its bytes [hex].
+
+        Returns
+        -------
+        FactorLibrary
+
+        Raises
+        ------
+        InputError
+            Listing every problem: a missing ``[source]`` table or source field, a malformed
+            key, value, unit, confidence mark, region or data year, a duplicate edition id or
+            factor.
         """
         lib = cls()
         problems: list[Problem] = []
@@ -366,7 +460,24 @@ class FactorLibrary:
         return lib
 
     def merged(self, other: "FactorLibrary") -> "FactorLibrary":
-        """A new library with the factors of both; duplicate editions are an error."""
+        """A new library with the factors of both; duplicate editions are an error.
+
+        Parameters
+        ----------
+        other : FactorLibrary
+            The library to add (e.g. a plugin's factor tables); its measured values win over
+            this one's for the same key and region.
+
+        Returns
+        -------
+        FactorLibrary
+
+        Raises
+        ------
+        InputError
+            For an edition id defined differently in both, or the same factor (key, region,
+            data year, edition) in both.
+        """
         lib = FactorLibrary(sources=self._sources.values())
         for s in other._sources.values():
             lib._add_source(s)
@@ -382,6 +493,21 @@ class FactorLibrary:
 
         Each measured factor must have ``confidence="measured"``; it overrides the default for its
         key and region in every lookup, whatever the rule, and is marked as measured in results.
+
+        Parameters
+        ----------
+        measured : iterable of Factor
+            The factory's values (:func:`measured_factor`).
+
+        Returns
+        -------
+        FactorLibrary
+            A copy of this library (as-of cut included) with the measured values layered on top.
+
+        Raises
+        ------
+        ValueError
+            For a factor whose confidence is not ``"measured"``.
         """
         lib = FactorLibrary(sources=self._sources.values())
         lib._by_key = {k: list(v) for k, v in self._by_key.items()}
@@ -462,7 +588,18 @@ class FactorLibrary:
         return sorted(set(self._by_key) | {k for k, _ in self._measured})
 
     def candidates(self, key: str) -> list[Factor]:
-        """Every factor stored under ``key`` (all regions, years, editions)."""
+        """Every factor stored under ``key`` (all regions, years, editions).
+
+        Parameters
+        ----------
+        key : str
+            Factor key, e.g. ``"electricity.grid.average"``.
+
+        Returns
+        -------
+        list of Factor
+            The shipped factors, then the measured ones; empty for an unknown key.
+        """
         return list(self._by_key.get(key, [])) + [
             f for (k, _), f in self._measured.items() if k == key]
 
@@ -632,7 +769,33 @@ def _parse_file(data: Mapping, name: str, digest: str
 
 def measured_factor(key: str, value: float, unit: str, region: str = "CN", *,
                     evidence: str = "", file: str = "inventory") -> Factor:
-    """A factor measured by the factory (实测), e.g. a lab NCV of its natural gas."""
+    """A factor measured by the factory (实测), e.g. a lab NCV of its natural gas.
+
+    Parameters
+    ----------
+    key : str
+        Factor key it replaces, e.g. ``"fuel.natural_gas.ncv"``.
+    value : float
+        The measured value, in ``unit``.
+    unit : str
+        Unit text, parseable by :func:`carbon_core.units.parse_unit`.
+    region : str, optional
+        Region whose default it overrides (default ``"CN"``).
+    evidence : str, optional
+        The measurement's evidence (lab report...), kept as the factor's note and title.
+    file : str, optional
+        Where it was declared, for provenance (default ``"inventory"``).
+
+    Returns
+    -------
+    Factor
+        With ``confidence="measured"`` and a source ``measured:<key>``.
+
+    Raises
+    ------
+    UnitError
+        If ``unit`` does not parse.
+    """
     parse_unit(unit)
     source = Source(id=f"measured:{key}", title=f"measured by the factory: {evidence or key}",
                     publisher="factory", file=file)
@@ -645,6 +808,15 @@ __all__.append("measured_factor")
 
 def resolve_as_of(as_of: datetime.date | str | None = None) -> datetime.date:
     """The as-of day of a run: ``as_of`` parsed, or today's date (the run date) when None.
+
+    Parameters
+    ----------
+    as_of : datetime.date or str or None, optional
+        The day asked for (``YYYY-MM-DD``); a datetime is cut to its date.
+
+    Returns
+    -------
+    datetime.date
 
     Raises
     ------
@@ -682,6 +854,11 @@ def as_of_record(library: "FactorLibrary", day: datetime.date, *, given: bool) -
         The as-of day used.
     given : bool
         True when the day was asked for (``--as-of``), False when it is the run date.
+
+    Returns
+    -------
+    dict
+        ``date``, ``basis``, ``excluded_editions`` and ``undated_editions``.
     """
     return {"date": day.isoformat(), "basis": "given (--as-of)" if given else "run date",
             "excluded_editions": list(library.excluded_by_as_of),

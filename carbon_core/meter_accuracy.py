@@ -37,5 +37,27 @@ ACCURACY_CLASSES: dict[str, tuple[float, str]] = {
 
 
 def accuracy_percent(accuracy_class: str) -> float:
-    """The error bound [%] of an accuracy class (KeyError for an unknown class)."""
+    """The error bound [%] of an accuracy class.
+
+    Parameters
+    ----------
+    accuracy_class : str
+        The class designation as declared on ``[[meters]]`` (``"0.5S"``, ``"1"``, ``"1.0"``...);
+        a number is taken as its text (``1.0`` -> ``"1.0"``).
+
+    Returns
+    -------
+    float
+        The limit of the percentage error at reference conditions [%].
+
+    Raises
+    ------
+    KeyError
+        For a class not in :data:`ACCURACY_CLASSES` (the inventory reader refuses those first).
+
+    References
+    ----------
+    IEC 62053-21 / GB/T 17215.321 and IEC 62053-22 / GB/T 17215.322 (static active-energy
+    meters); OIML R 137-1 (gas meters); EN 1434 / GB/T 32224 (heat meters).
+    """
     return ACCURACY_CLASSES[str(accuracy_class)][0]

@@ -31,7 +31,24 @@ SCHEMA_VERSION = "1.0"
 
 
 def load_schema(name: str) -> dict:
-    """A JSON Schema shipped in ``carbon_core/schemas`` (``results``, ``score``, ``balance``...)."""
+    """A JSON Schema shipped in ``carbon_core/schemas`` (``results``, ``score``, ``balance``...).
+
+    Parameters
+    ----------
+    name : str
+        The schema's name: the file ``<name>.schema.json`` without the suffix.
+
+    Returns
+    -------
+    dict
+        The parsed schema; for ``results``, with the ``balance`` schema inlined as the
+        ``balance`` property.
+
+    Raises
+    ------
+    KeyError
+        For a name with no schema file; the message lists the available ones.
+    """
     path = resources.files("carbon_core") / "schemas" / f"{name}.schema.json"
     if not path.is_file():
         have = sorted(p.name.removesuffix(".schema.json")
@@ -45,7 +62,18 @@ def load_schema(name: str) -> dict:
 
 
 def validate_results(doc: dict) -> None:
-    """Validate a results JSON document; raises jsonschema.ValidationError."""
+    """Validate a results JSON document against the results schema.
+
+    Parameters
+    ----------
+    doc : dict
+        A results document, as :meth:`Results.to_dict` makes it or as read back from JSON.
+
+    Raises
+    ------
+    jsonschema.ValidationError
+        At the first place the document does not fit the schema.
+    """
     _validator().validate(doc)
 
 
@@ -108,6 +136,12 @@ class Results:
     emissions_unallocated : numpy.ndarray
         Emissions per line item not attributable to a month [tCO2e] (annual invoices, plugin
         totals).
+    sections : dict
+        Further sections of the results JSON by name (Scope 3 detail, ``iso14064``,
+        ``biogenic``).
+    pending_claims : carbon_core.balance.ledger.PendingClaims or None
+        Claims checked against the ledger but not yet recorded: committed as the run's last
+        step (:func:`carbon_core.compute` does it, the CLI after writing the output).
     meter_ids : list of str
         The meters of ``activity_monthly``, in its row order.
     activity_monthly : numpy.ndarray
@@ -196,6 +230,7 @@ class Results:
         Parameters
         ----------
         scope : {1, 2, 3}, optional
+            Only the line items of this scope (all scopes when None).
         category : str, optional
             A category of :data:`carbon_core.lineitems.CATEGORIES` (GB/T 32150-2015).
 
@@ -323,11 +358,14 @@ class Results:
         Parameters
         ----------
         path : str or Path, optional
+            File to write the JSON to (UTF-8, with a final newline).
         indent : int
+            Spaces per indentation level (default 2).
 
         Returns
         -------
         str
+            The JSON text (without the final newline).
         """
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
         if path is not None:

@@ -58,6 +58,11 @@ def combustion_co2_factor(ncv, carbon_content, oxidation):
     numeric
         tCO2 per unit of fuel.
 
+    References
+    ----------
+    GB/T 32150-2015 工业企业温室气体排放核算和报告通则, §6.1 (fuel combustion); NDRC,
+    工业其他行业企业温室气体排放核算方法与报告指南（试行）, 发改办气候〔2015〕1722号, eq. 2.
+
     Examples
     --------
     Natural gas at the NDRC defaults (389.31 GJ/10^4 Nm3, 15.3 tC/TJ, 0.99):
@@ -73,6 +78,25 @@ def steam_to_gj(mass_t, enthalpy_kj_per_kg):
 
     ``AD = Ma x (En - 83.74) x 10^-3``
 
+    Parameters
+    ----------
+    mass_t : numeric
+        Mass of the steam [t].
+    enthalpy_kj_per_kg : numeric
+        Specific enthalpy of the steam at its measured temperature and pressure [kJ/kg].
+
+    Returns
+    -------
+    numeric
+        Heat carried by the steam [GJ]; negative where the enthalpy is below 83.74 kJ/kg
+        (nothing is clamped).
+
+    References
+    ----------
+    NDRC, 工业其他行业企业温室气体排放核算方法与报告指南（试行）, 发改办气候〔2015〕1722号,
+    formula for the heat of steam, ``AD_st = Ma_st x (En_st - 83.74) x 10^-3`` (reference
+    enthalpy 83.74 kJ/kg; confidence [M]).
+
     Examples
     --------
     >>> round(float(steam_to_gj(100.0, 2780.0)), 3)
@@ -86,6 +110,25 @@ def hot_water_to_gj(mass_t, temperature_c):
     """Heat of hot water [GJ] from its mass [t] and temperature [°C], relative to 20 °C.
 
     ``AD = Ma x (T - 20) x 4.1868 x 10^-3``
+
+    Parameters
+    ----------
+    mass_t : numeric
+        Mass of the hot water [t].
+    temperature_c : numeric
+        Temperature of the hot water [°C].
+
+    Returns
+    -------
+    numeric
+        Heat carried by the water above 20 °C [GJ], with the specific heat of water
+        4.1868 kJ/(kg K); negative below 20 °C (nothing is clamped).
+
+    References
+    ----------
+    NDRC, 工业其他行业企业温室气体排放核算方法与报告指南（试行）, 发改办气候〔2015〕1722号,
+    formula for the heat of hot water, ``AD_w = Ma_w x (T_w - 20) x 4.1868 x 10^-3``
+    (confidence [M]).
 
     Examples
     --------
@@ -102,11 +145,14 @@ def emissions(activity, factor):
     Parameters
     ----------
     activity : ndarray, shape (items, periods)
+        Activity data of each line item, in the unit its factor is per (e.g. [GJ], [MWh], [t]).
     factor : ndarray, shape (items,)
+        Emission factor of each line item (e.g. [tCO2/GJ], [tCO2/MWh]).
 
     Returns
     -------
     ndarray, shape (items, periods)
+        Emissions of each item and period, float64 (e.g. [tCO2]).
     """
     activity = np.asarray(activity, dtype=np.float64)
     factor = np.asarray(factor, dtype=np.float64)
@@ -115,6 +161,17 @@ def emissions(activity, factor):
 
 def month_starts(time):
     """Index of the first interval of each month in sorted datetime64 interval starts.
+
+    Parameters
+    ----------
+    time : array_like of datetime64
+        Interval start times, sorted ascending (any datetime64 resolution).
+
+    Returns
+    -------
+    ndarray of int
+        Position of the first interval of each calendar month present in ``time``, in order;
+        the ``starts`` argument of :func:`monthly_totals`.
 
     Examples
     --------
@@ -129,6 +186,16 @@ def month_starts(time):
 def monthly_totals(values, starts):
     """Sum a (meters, time) array into months in one pass (``np.add.reduceat`` on the last axis).
 
-    ``starts`` comes from :func:`month_starts`.
+    Parameters
+    ----------
+    values : ndarray, shape (..., time)
+        Interval quantities in any unit (the result keeps it), time on the last axis.
+    starts : ndarray of int
+        Index of each month's first interval, from :func:`month_starts`.
+
+    Returns
+    -------
+    ndarray, shape (..., months)
+        The sum over each month's intervals, one column per entry of ``starts``.
     """
     return np.add.reduceat(values, starts, axis=-1)

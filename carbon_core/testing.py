@@ -93,11 +93,14 @@ def plugin_library(plugin: SectorPlugin, base: FactorLibrary | None = None) -> F
     Parameters
     ----------
     plugin : SectorPlugin
+        The plugin whose factor tables are added.
     base : FactorLibrary, optional
+        The library to start from (default: :meth:`FactorLibrary.default`, the shipped one).
 
     Returns
     -------
     FactorLibrary
+        ``base`` with the plugin's defaults merged in.
     """
     base = FactorLibrary.default() if base is None else base
     pm = build_plugin_manager(autoload=False, plugins=[(plugin.name or "plugin", plugin)])
@@ -122,7 +125,26 @@ def _split(inputs: dict, plugin: SectorPlugin) -> tuple[dict, dict]:
 
 def plugin_checks(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
                   gwp_set: str = "AR5") -> list[Callable[[], None]]:
-    """The conformance checks for ``plugin``, as zero-argument callables named ``check_*``."""
+    """The conformance checks for ``plugin``, as zero-argument callables named ``check_*``.
+
+    Parameters
+    ----------
+    plugin : SectorPlugin or type
+        The plugin to check; a class is instantiated without arguments.
+    library : FactorLibrary, optional
+        The factor library the checks compute with, merged with the plugin's own factor
+        tables (:func:`plugin_library`; default: the shipped library). It is loaded the first
+        time a check needs it, not here.
+    gwp_set : str, optional
+        The GWP set the example inputs are computed with (default ``"AR5"``).
+
+    Returns
+    -------
+    list of callable
+        The checks in the order of the module docstring; each returns None when it passes and
+        raises (usually ``AssertionError``) naming what failed. Their ``__qualname__`` is
+        ``<plugin name>.check_*``.
+    """
     if isinstance(plugin, type):
         plugin = plugin()
     lib_cache: list[FactorLibrary] = []
@@ -274,7 +296,27 @@ def check_plugin(plugin: SectorPlugin, *, library: FactorLibrary | None = None,
                  gwp_set: str = "AR5", raise_errors: bool = True) -> dict[str, str]:
     """Run every conformance check; return ``{check: "PASSED" | "FAILED: ..."}``.
 
-    With ``raise_errors`` (default) the first failure raises ``AssertionError`` naming the check.
+    Parameters
+    ----------
+    plugin : SectorPlugin or type
+        The plugin to check (a class is instantiated without arguments).
+    library : FactorLibrary, optional
+        Base factor library, merged with the plugin's own tables (default: the shipped one).
+    gwp_set : str, optional
+        The GWP set the example inputs are computed with (default ``"AR5"``).
+    raise_errors : bool, optional
+        When true (default), the first failing check raises; when false, every check runs and
+        each failure is recorded in the result.
+
+    Returns
+    -------
+    dict of str to str
+        Check name -> ``"PASSED"`` or ``"FAILED: <exception type>: <message>"``.
+
+    Raises
+    ------
+    AssertionError
+        With ``raise_errors``, at the first check that fails (whatever it raised), naming it.
     """
     results: dict[str, str] = {}
     for check in plugin_checks(plugin, library=library, gwp_set=gwp_set):

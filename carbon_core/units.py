@@ -372,7 +372,23 @@ def gwp(gas: str, gwp_set: str, origin: str = "fossil") -> float:
 
 
 def gas_unit(gas: str) -> str:
-    """Registry identifier of a gas name (``"HFC-134a"`` -> ``"HFC134a"``)."""
+    """Registry identifier of a gas name (``"HFC-134a"`` -> ``"HFC134a"``).
+
+    Parameters
+    ----------
+    gas : str
+        A gas name as written in line items, a key of :data:`GASES`.
+
+    Returns
+    -------
+    str
+        The gas's unit identifier in the registry.
+
+    Raises
+    ------
+    UnitError
+        For an unknown gas; the message lists the known ones.
+    """
     try:
         return GASES[gas]
     except KeyError:
@@ -446,6 +462,28 @@ def conversion_factor(from_unit: str | pint.Unit, to_unit: str | pint.Unit,
     This is how units are handled at the boundary: one float per (unit, canonical unit) pair,
     applied to a whole float64 array.
 
+    Parameters
+    ----------
+    from_unit : str or pint.Unit
+        The unit the magnitude is written in; text is read with :func:`parse_unit`.
+    to_unit : str or pint.Unit
+        The unit wanted.
+    context : str, optional
+        A pint context to convert within, e.g. a GWP set of :data:`GWP_SETS` to turn a gas
+        into CO2e; without one, gases do not convert to CO2e.
+
+    Returns
+    -------
+    float
+        The multiplier: a magnitude in ``from_unit`` times it is the magnitude in ``to_unit``
+        (e.g. 29.3076 GJ per tce, GB/T 2589-2020 §3.3, see the module docstring).
+
+    Raises
+    ------
+    UnitError
+        If either unit text is unknown or ambiguous, or the units measure different things
+        (different dimensions, or a gas to CO2e without a GWP set).
+
     Examples
     --------
     >>> conversion_factor("万kWh", "MWh")
@@ -470,7 +508,28 @@ def conversion_factor(from_unit: str | pint.Unit, to_unit: str | pint.Unit,
 
 
 def to_canonical(unit_text: str, canonical: str, *, what: str = "value") -> float:
-    """Like :func:`conversion_factor` but the error says which quantity expected which unit."""
+    """Like :func:`conversion_factor` but the error says which quantity expected which unit.
+
+    Parameters
+    ----------
+    unit_text : str
+        The unit as the user wrote it.
+    canonical : str
+        The canonical unit of the quantity (``"kWh"``, ``"GJ"``, ``"t"``...).
+    what : str, optional
+        What the value is, for the message (e.g. ``"meters[0].unit"``).
+
+    Returns
+    -------
+    float
+        The multiplier from ``unit_text`` to ``canonical`` (no GWP context is used).
+
+    Raises
+    ------
+    UnitError
+        If the unit is unknown, ambiguous or not convertible to ``canonical``; the message
+        starts with ``what`` and names the expected unit.
+    """
     try:
         return conversion_factor(unit_text, canonical)
     except UnitError as exc:

@@ -102,6 +102,8 @@ def as_backend(data: Any) -> MeterBackend:
     Parameters
     ----------
     data : MeterBackend or carbon_core.io.meters.MeterData
+        Meter data from a reader (:func:`carbon_core.io.meters.read_meter_data`,
+        :func:`carbon_core.backends.chunked.read_chunked`) or any other backend.
 
     Returns
     -------

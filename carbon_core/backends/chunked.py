@@ -47,6 +47,25 @@ _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
 def parse_bytes(text: str | int) -> int:
     """A memory size: ``"512MB"``, ``"2GiB"``, ``"1.5 GB"`` or a number of bytes.
 
+    Parameters
+    ----------
+    text : str or int
+        A number with an optional unit, case-insensitive: B, kB, MB, GB, TB (powers of 1000)
+        or KiB, MiB, GiB, TiB (powers of 1024); an int is taken as bytes.
+
+    Returns
+    -------
+    int
+        The size [bytes], rounded down to a whole byte.
+
+    Raises
+    ------
+    InputError
+        For text that is not a memory size (reported as the ``memory-limit`` option of the
+        command line).
+
+    Examples
+    --------
     >>> parse_bytes("2GiB"), parse_bytes("500 MB"), parse_bytes(1024)
     (2147483648, 500000000, 1024)
     """
@@ -62,12 +81,45 @@ def parse_bytes(text: str | int) -> int:
 
 
 def array_bytes(inv: Inventory) -> int:
-    """Size of the in-memory (meters x intervals) float64 arrays of ``inv`` [bytes]."""
+    """Size of the in-memory (meters x intervals) float64 arrays of ``inv`` [bytes].
+
+    Parameters
+    ----------
+    inv : Inventory
+        The inventory whose meters are counted (each on its own interval's grid of the
+        reporting year, plus one value).
+
+    Returns
+    -------
+    int
+        8 bytes per meter and interval [bytes].
+    """
     return sum(8 * (year_grid(inv.reporting_year, m.interval).size + 1) for m in inv.meters)
 
 
 def read_within(inv: Inventory, memory_bytes: int, *, progress=None):
-    """The in-memory reader when its arrays fit in half of ``memory_bytes``, else chunked."""
+    """The in-memory reader when its arrays fit in half of ``memory_bytes``, else chunked.
+
+    Parameters
+    ----------
+    inv : Inventory
+        The inventory whose meter files are read.
+    memory_bytes : int
+        The memory the read may use [bytes]; the in-memory reader is used when
+        :func:`array_bytes` is at most half of it.
+    progress : callable, optional
+        Passed on to the reader chosen (see :func:`carbon_core.io.meters.read_meter_data` and
+        :func:`read_chunked`).
+
+    Returns
+    -------
+    MeterData or ChunkedMeterData
+
+    Raises
+    ------
+    InputError
+        Whatever the chosen reader finds wrong in the meter files.
+    """
     if array_bytes(inv) * 2 <= memory_bytes:
         from ..io.meters import read_meter_data
 
@@ -81,6 +133,36 @@ class ChunkedMeterData:
 
     Same interface as :class:`~carbon_core.io.meters.MeterData` for the engine and the results:
     :meth:`monthly`, :meth:`role_sums`, ``files``, ``fills``, ``rollovers``.
+
+    Attributes
+    ----------
+    meter_ids : list of str
+        The inventory's meters, grouped by interval: the row order of ``monthly_totals``.
+    monthly_totals : numpy.ndarray
+        Consumption by meter and calendar month, shape (meters, 12) [canonical unit of each
+        meter's carrier per month].
+    roles : list of tuple
+        ``(interval, time, series)`` per meter interval that holds an electricity role meter:
+        the interval text, its interval starts
+        (datetime64) and the electricity series by role name
+        (:data:`~carbon_core.io.meters.ROLE_SERIES`) [kWh per interval].
+    files : list of dict
+        The input files read (path, sha256, rows), for provenance.
+    fills : list of dict
+        Always empty: gaps are reported, not filled, by the chunked reader.
+    rollovers : list of dict
+        Register rollovers detected.
+    warnings : list of dict
+        Data-quality warnings of the meter checks (:mod:`carbon_core.io.meter_checks`).
+    chunks : int
+        How many chunks the year was read in.
+    peak_block_bytes : int
+        Largest (meters x chunk intervals) block held at once [bytes].
+    groups : dict
+        Always empty: no full arrays are kept (see :meth:`role_sums`).
+    members : dict
+        Interval -> {series name: frozenset of meter ids, ``"all"``: every meter of the
+        interval}, used by :meth:`role_series` to find the series a request matches.
     """
 
     meter_ids: list[str]
@@ -130,6 +212,27 @@ class ChunkedMeterData:
 
         Only the electricity series by role (:data:`~carbon_core.io.meters.ROLE_SERIES`, weight 1
         per meter) were kept; any other request is refused (the arrays are gone).
+
+        Parameters
+        ----------
+        weights : mapping of str to mapping of str to float
+            Output variable -> {meter id: weight}; every weight 0 or 1, and the meters of
+            weight 1 in each interval group exactly those of one series summed while reading.
+        interval : {"15min", "1h", "1D", "1MS", "1Y"}
+            Target resolution, not finer than the meters' own.
+        year : int
+            Reporting year of the grid.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            One float64 array per variable, one value per interval [kWh per interval]; zeros
+            for a variable whose meters are in no group.
+
+        Raises
+        ------
+        ValueError
+            For a weight other than 0 or 1, or a set of meters no kept series matches.
         """
         out = {}
         for var, w in weights.items():
@@ -188,6 +291,19 @@ def months_per_chunk(inv: Inventory, memory_bytes: int | None) -> int:
     differences); other groups are turned into consumption in place. One month is the floor: a
     limit below one month's block plus the read's buffers (:func:`_read_overhead`) is exceeded
     by that much (``benchmarks/README.md`` gives measured peaks against the limit).
+
+    Parameters
+    ----------
+    inv : Inventory
+        The inventory whose meters (count, intervals, register kind) and Parquet row groups
+        set the sizes.
+    memory_bytes : int or None
+        The memory the read may use [bytes]; None or 0 for no limit.
+
+    Returns
+    -------
+    int
+        Months per chunk, 1 to 12.
     """
     if not memory_bytes:
         return 12
@@ -655,10 +771,13 @@ def read_chunked(inv: Inventory, *, memory_bytes: int | None = None, months: int
     Parameters
     ----------
     inv : Inventory
+        The inventory whose ``data_files`` are read, for its meters and reporting year.
     memory_bytes : int, optional
         Memory the chunk may use [bytes]; sets the months per chunk (:func:`months_per_chunk`).
     months : int, optional
         Months per chunk (overrides ``memory_bytes``).
+    progress : callable, optional
+        Called as ``progress(text, months_done, 12)`` before each chunk is read.
 
     Returns
     -------

@@ -25,8 +25,14 @@ def interval_grid(year: int, interval: str) -> np.ndarray:
     Parameters
     ----------
     year : int
+        The calendar year of the grid.
     interval : {"15min", "1h", "1D", "1MS", "1Y"}
         ``"1Y"`` is one bin starting on 1 January.
+
+    Returns
+    -------
+    numpy.ndarray of datetime64[ns]
+        Every interval start from 1 January 00:00 to the last interval of 31 December.
 
     Examples
     --------
@@ -90,7 +96,22 @@ class InMemoryMeters:
 
     @classmethod
     def adapt(cls, data: Any) -> "InMemoryMeters":
-        """Wrap a :class:`MeterData` (``TypeError`` for anything else)."""
+        """Wrap a :class:`MeterData` (``TypeError`` for anything else).
+
+        Parameters
+        ----------
+        data : MeterData
+            The arrays of :func:`carbon_core.io.meters.read_meter_data`.
+
+        Returns
+        -------
+        InMemoryMeters
+
+        Raises
+        ------
+        TypeError
+            When ``data`` is not a :class:`MeterData`.
+        """
         if not isinstance(data, MeterData):
             raise TypeError(f"meter data must follow carbon_core.backends.MeterBackend or be a "
                             f"carbon_core.io.meters.MeterData; got {type(data).__name__}")
@@ -121,6 +142,21 @@ class InMemoryMeters:
 
         One weight matrix (variables x meters) per interval group, one matrix product over its
         data, then :func:`resample` to ``interval``.
+
+        Parameters
+        ----------
+        weights : mapping of str to mapping of str to float
+            Output variable -> {meter id: weight [1]}; a meter not named has weight 0.
+        interval : {"15min", "1h", "1D", "1MS", "1Y"}
+            Target resolution, not finer than the interval of any group with a weighted meter.
+        year : int
+            Reporting year of the grid (:func:`interval_grid`).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            One float64 array per variable, one value per interval of the grid [canonical unit
+            of the meters per interval].
         """
         names = list(weights)
         grid = interval_grid(year, interval)

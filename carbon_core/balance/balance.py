@@ -84,6 +84,22 @@ class BalanceInputs:
 
     Attributes
     ----------
+    reporting_year : int
+        The inventory's reporting year.
+    factory_id : str
+        The factory's unified social credit code (the claimant, and the beneficiary
+        certificates and credits must be retired for).
+    factory_name : str
+        The factory's name (accepted as beneficiary too).
+    source_file : str
+        The inventory path: named in problems; ``policy_file`` and profile files are relative
+        to its folder.
+    instruments_raw : list of dict
+        The ``[[instruments]]`` tables as parsed.
+    offsets_raw : list of dict
+        The ``[[offsets]]`` tables as parsed.
+    balance_raw : dict
+        The ``[balance]`` table as parsed (boundary, Scope 3 categories, policy, overrides).
     electricity : ElectricitySeries or xarray.Dataset
         On dim ``time`` (datetime64[ns], interval start, China time UTC+8 naive), float64
         ``grid_purchase_kwh``, ``onsite_renewable_kwh``, ``export_kwh``, ``consumed_kwh`` [kWh].
@@ -93,8 +109,17 @@ class BalanceInputs:
         From the core [tCO2e]; ``scope2_location_tco2e`` is the electricity part.
     scope3_tco2e : dict
         By category [tCO2e]; only the categories of a type II boundary count.
+    library : FactorLibrary
+        Where the policy's residual factor is looked up.
+    grid_region, grid_province : str
+        The factory's grid region and province, for the policy's market boundary.
     ledger : str or Path or None
         SQLite ledger where the claims are recorded and checked; None: no ledger check.
+    gwp_set : str
+        The inventory's GWP set, recorded on the market-based line items.
+    commit_claims : bool
+        Record the claims at once (True) or only check them and leave them on
+        :attr:`BalanceResult.pending_claims` for the caller to commit as its last step (False).
     """
 
     reporting_year: int
@@ -212,13 +237,61 @@ class BalanceResult:
 
     Attributes
     ----------
+    policy : Policy
+        The balance policy applied (with the inventory's overrides).
+    boundary : str
+        ``"I"`` (Scope 1 + 2) or ``"II"`` (adds the chosen Scope 3 categories).
+    scope3_categories : tuple of str
+        The Scope 3 categories of a type II boundary, as ``"1"``..``"15"``.
+    residual_factor : dict
+        The residual factor used [tCO2/MWh]: value, unit, key, region, data year, confirmed,
+        citation, source.
+    gross_tco2e : float
+        Gross emissions of the boundary, grid electricity before instruments at the residual
+        factor [tCO2e].
+    green_electricity_tco2e : float
+        Reduction from bundled instruments (green-power contracts, PPAs, supplier-specific)
+        [tCO2e].
+    certificates_tco2e : float
+        Reduction from unbundled certificates (GEC, I-REC) [tCO2e].
+    offsets_tco2e : float
+        Offsets counted: within the policy's cap and at most the emissions left [tCO2e].
+    net_tco2e : float
+        ``gross - green electricity - certificates - offsets`` [tCO2e], never negative
+        through offsets.
     scope2_market_tco2e : float
         Market-based Scope 2, electricity [tCO2e] (the core adds heat, which has no instruments).
+    components : dict of str to float
+        The parts of the gross [tCO2e]: Scope 1, electricity before instruments, heat,
+        Scope 3.
+    location_based_gross_tco2e : float
+        The same boundary with location-based Scope 2 [tCO2e], reported beside the gross.
+    electricity : dict
+        The year's electricity [MWh]: consumed, grid purchase, on-site renewable generation
+        and self-consumption, export, grid demand; the data interval and interval count.
+    modes : dict of str to ModeResult
+        Every matching mode of the policy.
+    instruments : list of Instrument
+        Every instrument, accepted and excluded.
+    offsets : list of Offset
+        Every offset, accepted and excluded.
+    offset_status : dict
+        Offsets claimed and counted, the cap and whether it was breached, beyond the cap,
+        surplus, removals and avoidance [tCO2e].
+    ledger : dict or None
+        The ledger path and the number of claims recorded (or to record); None without a
+        ledger.
     metrics : dict
         ``balance.*`` metrics (see :data:`BALANCE_METRICS`).
     line_items : list of LineItem
         Market-based Scope 2: the unmatched volume at the residual factor and each matched
         instrument at its own factor; ``details = {"basis": "market"}``.
+    pending_claims : PendingClaims or None
+        Claims checked against the ledger, to be committed last (``commit_claims=False``).
+    claims_checked : bool
+        False when certificates or offsets were checked against no ledger.
+    claims_unchecked_reason : str
+        Why they were not checked.
     """
 
     policy: Policy

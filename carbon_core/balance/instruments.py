@@ -64,7 +64,17 @@ _PROVINCE_RE = re.compile(r"^CN-[A-Z]{2}$")
 
 @dataclass(frozen=True, order=True)
 class SerialRange:
-    """A contiguous block of serial numbers sharing a prefix (inclusive bounds)."""
+    """A contiguous block of serial numbers sharing a prefix (inclusive bounds).
+
+    One serial is one unit: 1 GEC = 1 MWh, 1 CCER = 1 tCO2e.
+
+    Attributes
+    ----------
+    prefix : str
+        Everything before ``#`` (``"GEC-AH-2024"``).
+    first, last : int
+        First and last serial of the range, ``0 <= first <= last``.
+    """
 
     prefix: str
     first: int
@@ -99,6 +109,16 @@ class SerialRange:
     def parse(cls, value: Any) -> "SerialRange":
         """From ``"PREFIX#FIRST..LAST"``, ``"PREFIX#N"`` or ``{prefix, first, last}``.
 
+        Parameters
+        ----------
+        value : str or mapping
+            The range as written in an inventory; in a table, ``first`` and ``last`` are
+            non-negative integers and the prefix holds no ``#``.
+
+        Returns
+        -------
+        SerialRange
+
         Raises
         ------
         ValueError
@@ -128,6 +148,8 @@ class Instrument:
     Attributes
     ----------
     id, type : str
+        The instrument's id (unique within ``[[instruments]]``) and type, one of
+        :data:`carbon_core.balance.policy.INSTRUMENT_TYPES`.
     row : str
         Table path in the inventory (``instruments[2]``), for messages.
     volume_mwh : float
@@ -135,17 +157,40 @@ class Instrument:
     resolution : str
         ``"year"`` (an annual volume), ``"month"`` (monthly volumes) or ``"interval"`` (a
         metered profile), the finest matching the volume supports.
+    technology : str
+        Generation technology, one of :data:`RENEWABLE_TECHNOLOGIES` (may be empty for
+        ``supplier_specific`` and ``onsite_renewable``).
+    province : str
+        Generation province, ISO 3166-2 (``"CN-AH"``), when given.
+    grid_region : str
+        Generation grid region (``"CN-GRID-EAST"``), when given.
+    country : str
+        Country of generation, ISO 3166-1 (default ``"CN"``).
     monthly_mwh : numpy.ndarray or None
         12 volumes for the months of the reporting year [MWh] (resolution "month").
     profile_mwh : pandas.Series or None
         Volumes by interval start [MWh] (resolution "interval").
     serials : tuple of SerialRange
+        The certificate serial ranges (1 certificate = 1 MWh, 发改能源〔2023〕1044号).
     generation_start, generation_end : tuple (year, month) or None
+        First and last month of generation; contracts, PPAs, supplier-specific and on-site
+        instruments default to the reporting year's January and December.
     factor_tco2_per_mwh : float
         Emission factor of the electricity [tCO2/MWh]; 0 for renewables.
     renewable : bool
+        Whether the electricity counts as renewable (a supplier-specific one only with a
+        renewable technology and a zero factor).
+    beneficiary : str
+        Who the certificates were retired for (this factory's credit code or name).
+    retired_on : str
+        Retirement date, ``YYYY-MM-DD`` (empty when not given).
     status : str
         ``"accepted"`` or ``"excluded"`` (by the policy; see ``reason``).
+    reason : str
+        Why the policy excludes it (empty when accepted).
+    notes : tuple of str
+        What was adjusted, e.g. a green-power contract's fraction of a MWh beyond its
+        certificates rounded down.
     evidence : dict
         The evidence fields as written (documents, contract number, registry, retirement).
     """
@@ -190,12 +235,34 @@ class Offset:
 
     Attributes
     ----------
+    id : str
+        Unique within ``[[offsets]]``.
+    row : str
+        Table path in the inventory (``offsets[0]``), for messages.
+    standard : str
+        The crediting standard (``"CCER"``, ``"CDM"``, ``"VCS"``, ``"GS"``...).
+    registry : str
+        The registry holding the credits.
+    project : str
+        The project.
+    vintage : int
+        Year of the reductions.
     tco2e : float
         Credits claimed [tCO2e] (1 CCER = 1 tCO2e).
     kind : str
         ``"avoidance"`` or ``"removal"``.
-    vintage : int
-        Year of the reductions.
+    serials : tuple of SerialRange
+        The credits' serial ranges.
+    retired_on : str
+        Retirement (注销) date, ``YYYY-MM-DD`` (empty when not given).
+    beneficiary : str
+        Who the credits were retired for.
+    status : str
+        ``"accepted"`` or ``"excluded"`` (by the policy; see ``reason``).
+    reason : str
+        Why the policy excludes it (standard, removals only, vintage window).
+    evidence : dict
+        The fields as written, with the evidence text.
     """
 
     id: str
@@ -396,13 +463,38 @@ def parse_instruments(raw: Sequence[Mapping[str, Any]], *, policy: Policy, repor
         As parsed by tomllib.
     policy : Policy
         Decides acceptance (type, boundary, vintage window) and validity period.
+    reporting_year : int
+        The inventory's reporting year (validity, vintage window, profile timestamps).
+    factory_id : str
+        The factory's unified social credit code: the beneficiary certificates must be retired
+        for.
+    factory_name : str, optional
+        The factory's name, accepted as beneficiary too.
+    grid_region, grid_province : str, optional
+        The factory's grid region and province, for the policy's market boundary.
+    source_file : str, optional
+        The inventory path: named in problems, and the folder ``profile_file`` is relative to.
     problems : ProblemCollector, optional
         Collect into this (the caller raises); if None, raise here.
 
     Returns
     -------
     list of Instrument
-        Accepted and excluded ones, in inventory order.
+        Accepted and excluded ones, in inventory order; an instrument with a problem is left
+        out (its problem is reported).
+
+    Raises
+    ------
+    InputError
+        When ``problems`` is None: every problem of every instrument at once (missing fields or
+        evidence, a non-renewable technology, missing serials, a claim beyond the issued
+        volume, an expired certificate, generation after the reporting year, certificates not
+        retired or retired for someone else).
+
+    References
+    ----------
+    发改能源〔2023〕1044号 (1 GEC = 1,000 kWh); GHG Protocol Scope 2 Guidance (2015), Scope 2
+    Quality Criteria (exclusive claims: retirement for the consumer).
     """
     own = problems is None
     p = problems if problems is not None else ProblemCollector(source_file)
@@ -604,7 +696,42 @@ def _boundary_reason(policy: Policy, country, province, region, grid_province, g
 def parse_offsets(raw: Sequence[Mapping[str, Any]], *, policy: Policy, reporting_year: int,
                   factory_id: str, factory_name: str = "", source_file: str = "inventory.toml",
                   problems: ProblemCollector | None = None) -> list[Offset]:
-    """Validate the ``[[offsets]]`` tables (see :func:`parse_instruments`)."""
+    """Validate the ``[[offsets]]`` tables (see :func:`parse_instruments`).
+
+    Parameters
+    ----------
+    raw : list of dict
+        As parsed by tomllib.
+    policy : Policy
+        Decides acceptance (standards, removals only, vintage window) and whether retirement
+        is required.
+    reporting_year : int
+        The inventory's reporting year.
+    factory_id : str
+        The factory's unified social credit code: the beneficiary credits must be retired for.
+    factory_name : str, optional
+        The factory's name, accepted as beneficiary too.
+    source_file : str, optional
+        The inventory path, named in problems.
+    problems : ProblemCollector, optional
+        Collect into this (the caller raises); if None, raise here.
+
+    Returns
+    -------
+    list of Offset
+        Accepted and excluded ones, in inventory order; an offset with a problem is left out.
+
+    Raises
+    ------
+    InputError
+        When ``problems`` is None: every problem at once (missing fields, more tCO2e than
+        credits or more serials than tCO2e, not retired or retired for someone else, retired
+        before its vintage, a vintage after the reporting year).
+
+    References
+    ----------
+    温室气体自愿减排交易管理办法（试行）, MEE/SAMR order No. 31, 2023 (1 CCER = 1 tCO2e).
+    """
     own = problems is None
     p = problems if problems is not None else ProblemCollector(source_file)
     out: list[Offset] = []
@@ -675,6 +802,13 @@ def check_serial_overlaps(items: Sequence[Instrument | Offset], p: ProblemCollec
 
     The common case: a GEC listed as an unbundled certificate while it is also bundled in a
     green-power contract (the same MWh claimed twice).
+
+    Parameters
+    ----------
+    items : sequence of Instrument or Offset
+        Every instrument and offset of the inventory.
+    p : ProblemCollector
+        Where one problem per overlapping pair is added (the caller raises).
     """
     rows = sorted(((s, it) for it in items for s in it.serials),
                   key=lambda x: (x[0].prefix, x[0].first))

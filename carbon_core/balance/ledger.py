@@ -103,7 +103,15 @@ class Claim:
         ``"certificate"`` or ``"offset"``.
     amount : float
         Claimed volume [MWh for certificates, tCO2e for offsets]; at most the serial count.
+    unit : str
+        Unit of ``amount``: ``"MWh"`` or ``"tCO2e"`` (1 serial = 1 unit).
     serials : tuple of SerialRange
+        The serial ranges claimed.
+    beneficiary : str
+        Who the block was retired for (empty when not given); must be the claimant.
+    vintage : str
+        First generation month ``YYYY-MM`` of a certificate, or the vintage year of an offset
+        (empty when not known).
     """
 
     item_id: str
@@ -133,6 +141,16 @@ class Ledger:
     ----------
     path : str or Path
         The database file. ``":memory:"`` works for tests.
+    readonly : bool, optional
+        Open the file read-only (an SQLite URI with ``mode=ro``): it must exist, is never
+        created or changed, and :meth:`record` is refused.
+
+    Raises
+    ------
+    InputError
+        The file is missing (read-only), a directory, in a missing folder, not SQLite, an
+        SQLite database of another schema or schema version, empty (read-only), or cannot be
+        opened.
     """
 
     def __init__(self, path: str | os.PathLike, *, readonly: bool = False):
@@ -228,6 +246,22 @@ class Ledger:
                claimant_name: str = "", source_file: str = "", policy: str = "") -> int:
         """Replace ``claimant``'s claims for ``reporting_year`` by ``claims``, atomically.
 
+        Parameters
+        ----------
+        claimant : str
+            The factory's unified social credit code.
+        reporting_year : int
+            The year claimed for.
+        claims : sequence of Claim
+            Every claim of the claimant for the year (the earlier ones for that year are
+            replaced, so re-running is idempotent).
+        claimant_name : str, optional
+            The factory's name (accepted as beneficiary; shown in conflicts).
+        source_file : str, optional
+            The inventory the claims come from, recorded and named in problems.
+        policy : str, optional
+            The balance policy's name, recorded with each claim.
+
         Returns
         -------
         int
@@ -236,7 +270,10 @@ class Ledger:
         Raises
         ------
         InputError
-            Every conflict found, each naming both claims; nothing is written.
+            Every conflict found, each naming both claims (a serial range another claim
+            holds, a claim beyond its serials, serials beyond the claimed volume, a block
+            retired for someone else, a serial twice in the batch); also a read-only ledger or
+            an SQLite failure. Nothing is written.
         """
         problems = _check_batch(claimant, claimant_name, reporting_year, claims, source_file)
         if problems:
@@ -286,6 +323,30 @@ class Ledger:
         """Conflicts of ``claims`` with every other claim in the ledger, changing nothing.
 
         The claimant's own claims for ``reporting_year`` are ignored (a re-run replaces them).
+
+        Parameters
+        ----------
+        claimant : str
+            The factory's unified social credit code.
+        claimant_name : str
+            The factory's name (for messages).
+        reporting_year : int
+            The year claimed for.
+        claims : sequence of Claim
+            The claims to check.
+        source_file : str, optional
+            The inventory, named as the problems' file.
+
+        Returns
+        -------
+        list of Problem
+            One per serial range overlapping another claim, naming both claims; empty when
+            there is none.
+
+        Raises
+        ------
+        InputError
+            When the database cannot be read.
         """
         try:
             return self._conflicts(claimant, claimant_name, reporting_year, claims,
@@ -330,7 +391,28 @@ class Ledger:
                serial: str | None = None) -> list[dict[str, Any]]:
         """Claims with their serial ranges, optionally filtered.
 
-        ``serial`` is one serial ``PREFIX#N`` or a range; claims holding any of it are returned.
+        Parameters
+        ----------
+        claimant : str, optional
+            Only the claims of this credit code or factory name.
+        reporting_year : int, optional
+            Only the claims for this year.
+        serial : str, optional
+            One serial ``PREFIX#N`` or a range; claims holding any of it are returned.
+
+        Returns
+        -------
+        list of dict
+            Each claim's columns (claimant, reporting year, item, kind, amount, unit,
+            beneficiary, vintage, source file, policy, ``recorded_at`` UTC) and ``serials``
+            (the ranges as text), sorted by claimant, year and item.
+
+        Raises
+        ------
+        ValueError
+            For a ``serial`` that is not a serial range.
+        InputError
+            When the database cannot be read.
         """
         try:
             return self._claims(claimant, reporting_year, serial)
@@ -487,6 +569,20 @@ def open_ledger(path: str | os.PathLike, *, readonly: bool = False,
                 check: bool = False) -> "Ledger":
     """Open a ledger; with ``check=True`` refuse a damaged one (``PRAGMA quick_check``).
 
+    Parameters
+    ----------
+    path : str or Path
+        The ledger file (created on first use unless ``readonly``).
+    readonly : bool, optional
+        Open it read-only (see :class:`Ledger`).
+    check : bool, optional
+        Run SQLite's ``quick_check`` first and refuse a damaged file.
+
+    Returns
+    -------
+    Ledger
+        Open; close it (or use it as a context manager).
+
     Raises
     ------
     InputError
@@ -510,6 +606,25 @@ class PendingClaims:
     ``compute`` builds them during the balance, checks them (read-only) and records them with
     :meth:`commit` only as the last step of a successful run, so a run that fails afterwards
     claims nothing.
+
+    Attributes
+    ----------
+    path : str
+        The ledger file.
+    claimant : str
+        The factory's unified social credit code.
+    reporting_year : int
+        The year claimed for.
+    claims : list of Claim
+        The accepted instruments' and offsets' claims.
+    claimant_name : str
+        The factory's name.
+    source_file : str
+        The inventory the claims come from.
+    policy : str
+        The balance policy's name.
+    committed : bool
+        True once :meth:`commit` has recorded them.
     """
 
     path: str

@@ -94,7 +94,32 @@ def _columns(ds) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
 
 @dataclass(frozen=True)
 class ElectricityArrays:
-    """The meter series as float64 arrays [MWh per interval], with the derived quantities."""
+    """The meter series as float64 arrays [MWh per interval], with the derived quantities.
+
+    Built by :func:`electricity_arrays`; the quantities are defined in the module docstring.
+
+    Attributes
+    ----------
+    times : numpy.ndarray of datetime64[ns]
+        Interval starts, China time, strictly increasing.
+    interval : numpy.timedelta64
+        Resolution of the series [ns].
+    grid_purchase : numpy.ndarray
+        Electricity bought from the grid [MWh per interval].
+    onsite_generation : numpy.ndarray
+        On-site renewable generation (the ``onsite_renewable_kwh`` series) [MWh per interval].
+    export : numpy.ndarray
+        Electricity exported [MWh per interval].
+    consumed : numpy.ndarray
+        Consumption (the ``consumed_kwh`` series: grid purchase + on-site generation -
+        export) [MWh per interval].
+    onsite : numpy.ndarray
+        On-site renewable self-consumption, ``clip(onsite_generation - export, 0, consumed)``
+        [MWh per interval].
+    demand : numpy.ndarray
+        Grid electricity to be covered, ``min(grid_purchase, max(consumed - onsite, 0))``
+        [MWh per interval].
+    """
 
     times: np.ndarray
     interval: np.timedelta64
@@ -166,7 +191,59 @@ def electricity_arrays(ds: "ElectricitySeries | xr.Dataset", interval: np.timede
 
 @dataclass
 class ModeResult:
-    """One temporal matching mode: volumes [MWh], emissions [tCO2e], scores [1]."""
+    """One temporal matching mode: volumes [MWh], emissions [tCO2e], scores [1].
+
+    Attributes
+    ----------
+    mode : str
+        ``"annual"``, ``"monthly"``, ``"hourly"`` or ``"15min"``.
+    available : bool
+        False when the meter data is coarser than the mode (nothing else is then set).
+    reason : str
+        Why the mode is not available.
+    bins : int
+        Matching intervals in the year.
+    consumed_mwh : float
+        Electricity consumed [MWh].
+    demand_mwh : float
+        Grid electricity to be covered [MWh].
+    onsite_mwh : float
+        On-site renewable self-consumption counted [MWh] (0 when the policy requires an
+        ``onsite_renewable`` instrument and none is declared).
+    supply_mwh : float
+        Volume of the instruments matchable in this mode, over the year's bins [MWh].
+    not_time_stamped_mwh : float
+        Volume of instruments coarser than the mode (an annual GEC in hourly matching),
+        which cannot be matched in it [MWh].
+    matched_mwh : float
+        Demand covered by instruments [MWh].
+    unmatched_mwh : float
+        Demand left, valued at the residual factor [MWh].
+    unmatched_tco2e : float
+        ``unmatched_mwh x residual`` [tCO2e].
+    excess_mwh : float
+        Supply beyond demand in its interval, ``supply_mwh - matched_mwh`` [MWh].
+    market_based_tco2e : float
+        Market-based Scope 2 of electricity: matched volumes at their own factors plus the
+        unmatched at the residual [tCO2e].
+    green_electricity_tco2e : float
+        Reduction by bundled instruments (:data:`BUNDLED_TYPES`), matched x (residual - own
+        factor) [tCO2e].
+    certificates_tco2e : float
+        The same for unbundled certificates (:data:`UNBUNDLED_TYPES`) [tCO2e].
+    cfe_score : float or None
+        (On-site + matched zero-carbon) / consumed [1]; None when nothing was consumed.
+    renewable_share : float or None
+        (On-site + matched renewable) / consumed [1]; None when nothing was consumed.
+    matched_by_type : dict of str to float
+        Matched volume per instrument type [MWh].
+    matched_by_instrument : dict of str to float
+        Matched volume per instrument id [MWh].
+    excess_by_instrument : dict of str to float
+        Each matchable instrument's volume not matched [MWh].
+    unmatchable_by_instrument : dict of str to float
+        Volume of each instrument too coarse for the mode [MWh].
+    """
 
     mode: str
     available: bool
@@ -296,13 +373,14 @@ def match_modes(el: ElectricityArrays, instruments: Sequence[Instrument], policy
     ----------
     el : ElectricityArrays
         Demand and on-site generation [MWh per interval].
-    policy : Policy
-        Its matching modes, instrument hierarchy and on-site rule.
-    reporting_year : int
     instruments : list of Instrument
         Accepted instruments only.
+    policy : Policy
+        Its matching modes, instrument hierarchy and on-site rule.
     residual : float
         Residual factor [tCO2/MWh].
+    reporting_year : int
+        The reporting year.
 
     Returns
     -------

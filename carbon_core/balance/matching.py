@@ -48,7 +48,20 @@ def to_coarser(x: np.ndarray, factor: int) -> np.ndarray:
     Parameters
     ----------
     x : numpy.ndarray
-        ``(..., T)`` with ``T`` a multiple of ``factor`` and the first interval at a group start.
+        ``(..., T)`` with ``T`` a multiple of ``factor`` and the first interval at a group start
+        [any unit per interval, e.g. MWh].
+    factor : int
+        Intervals per coarser interval (15-minute to hourly: 4).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(..., T // factor)`` float64 [the unit of ``x`` per coarser interval].
+
+    Raises
+    ------
+    ValueError
+        When ``T`` is not a multiple of ``factor``.
 
     Examples
     --------
@@ -75,6 +88,20 @@ def to_coarser(x: np.ndarray, factor: int) -> np.ndarray:
 def bin_sum(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Sum the last axis over bins beginning at the sorted indices ``starts`` (first is 0).
 
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``(..., T)`` [any unit per interval].
+    starts : numpy.ndarray of int
+        Sorted index of each bin's first interval; the last bin runs to the end.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(..., len(starts))`` [the unit of ``x`` per bin].
+
+    Examples
+    --------
     >>> bin_sum(np.arange(6.0), np.array([0, 2, 5]))
     array([1., 9., 5.])
     """
@@ -84,8 +111,20 @@ def bin_sum(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def month_starts(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of the first interval of each month present, and the month numbers (1-12).
 
-    ``times`` are sorted datetime64 interval starts of one year.
+    Parameters
+    ----------
+    times : numpy.ndarray of datetime64
+        Sorted interval starts of one year.
 
+    Returns
+    -------
+    starts : numpy.ndarray of int
+        Index of the first interval of each month present (:func:`carbon_core.scopes.month_starts`).
+    months : numpy.ndarray of int
+        The calendar month of each, 1-12.
+
+    Examples
+    --------
     >>> t = np.array(["2024-01-31T23:00", "2024-02-01T00:00", "2024-02-01T01:00"],
     ...              dtype="datetime64[ns]")
     >>> month_starts(t)
@@ -97,7 +136,27 @@ def month_starts(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def match(demand: np.ndarray, supply: np.ndarray) -> np.ndarray:
-    """Matched volume per interval: ``min(demand, supply)``, never above either."""
+    """Matched volume per interval: ``min(demand, supply)``, never above either.
+
+    Surplus supply in one interval never covers demand in another.
+
+    Parameters
+    ----------
+    demand : numpy.ndarray
+        Consumption per interval [MWh] (any shape; broadcast with ``supply``).
+    supply : numpy.ndarray
+        Green supply per interval [MWh].
+
+    Returns
+    -------
+    numpy.ndarray
+        Matched volume per interval [MWh].
+
+    References
+    ----------
+    GHG Protocol Scope 2 revision proposal (consultation 2025-10-20), hourly matching;
+    EnergyTag Granular Certificate Scheme Standard.
+    """
     return np.minimum(demand, supply)
 
 
@@ -107,6 +166,14 @@ def match_hierarchy(demand: np.ndarray, supplies: Sequence[np.ndarray]
 
     Each class takes ``min(remaining, supply)`` in each interval; what it leaves is offered to the
     next class.
+
+    Parameters
+    ----------
+    demand : numpy.ndarray
+        Consumption per interval [MWh] (not modified).
+    supplies : sequence of numpy.ndarray
+        Supply of each class per interval, in the order of the hierarchy [MWh], each
+        broadcastable to ``demand``.
 
     Returns
     -------
@@ -137,10 +204,22 @@ def match_totals(demand: np.ndarray, supply: np.ndarray) -> tuple[np.ndarray, np
     The fleet kernel (1,000 factories x 8,760 hours): one pass over both arrays, in row blocks
     that fit in cache so the ``min`` is never written to main memory.
 
+    Parameters
+    ----------
+    demand : numpy.ndarray
+        ``(rows, T)`` consumption per interval [MWh].
+    supply : numpy.ndarray
+        ``(rows, T)`` supply per interval [MWh], same shape.
+
     Returns
     -------
     matched_total, demand_total : numpy.ndarray
-        Shape ``(rows,)``.
+        Shape ``(rows,)`` [MWh].
+
+    Raises
+    ------
+    ValueError
+        When the shapes differ or the arrays are not 2-D.
 
     Examples
     --------
@@ -192,6 +271,27 @@ def allocate(class_matched: np.ndarray, members: np.ndarray) -> np.ndarray:
 def cfe_score(carbon_free: np.ndarray | float, consumed: np.ndarray | float):
     """Carbon-free-energy score: carbon-free volume matched / consumed; NaN when nothing consumed.
 
+    Parameters
+    ----------
+    carbon_free : numpy.ndarray or float
+        Carbon-free volume matched [MWh].
+    consumed : numpy.ndarray or float
+        Volume consumed [MWh], same shape.
+
+    Returns
+    -------
+    numpy.ndarray or float
+        The score [fraction, 0..1] (a float for scalar input); capped at 1, since separately
+        rounded sums of volumes matched interval by interval can exceed the consumption by a
+        rounding error; NaN where nothing was consumed.
+
+    References
+    ----------
+    EnergyTag Granular Certificate Scheme Standard and 24/7 Carbon-Free Energy usage: the CFE
+    score is matched / consumed.
+
+    Examples
+    --------
     >>> cfe_score(5.0, 10.0)
     0.5
     """

@@ -82,6 +82,11 @@ class Policy:
         Policy name (a programme's name, or a file of ``factors/policies/``);
         ``<name>+overrides`` when an inventory overrides a
         parameter.
+    title : str
+        The policy's title, as the file gives it.
+    status : str
+        ``"template: ..."`` for a policy of declared assumptions (no published document fixes
+        its rules), else empty or the file's status.
     hierarchy : tuple of str
         Instrument types in the order they are applied to consumption.
     accepted_types : tuple of str
@@ -98,22 +103,45 @@ class Policy:
         is refused.
     vintage_window_months : int or None
         Generation no earlier than this many months before the reporting year [months].
-    require_certificate_retirement, require_serials, onsite_requires_instrument : bool
+    require_certificate_retirement, require_serials : bool
+        Certificates must be retired for the factory, and carry their serial numbers (an
+        exclusive claim, as the Scope 2 Quality Criteria of the GHG Protocol Scope 2 Guidance 2015
+        ask).
+    onsite_requires_instrument : bool
+        On-site renewable self-consumption counts only with a declared ``onsite_renewable``
+        instrument.
     residual_factor_key, residual_factor_region, residual_factor_rule : str
         Library lookup of the residual factor [tCO2/MWh].
     residual_factor_value : float or None
         A fixed residual factor [tCO2/MWh] instead of a library lookup.
+    residual_factor_unit : str
+        Unit of ``residual_factor_value``: ``"tCO2/MWh"`` only.
+    residual_factor_citation : str
+        The source of a fixed residual factor.
     matching_for_balance : str
         The matching mode whose result counts for the balance.
     matching_modes : tuple of str
         The modes reported side by side.
     accepted_offset_standards : tuple of str
+        Offset standards accepted (``CCER``, ``CDM``, ``VCS``, ``GS`` by default); others are
+        excluded.
     offset_vintage_window_years : int or None
         Offsets of vintage older than reporting year minus this are excluded [years].
     removals_only : bool
+        Accept removal credits only (avoidance credits are excluded).
     offset_cap_share : float or None
         Maximum offsets as a share of gross emissions; None = no cap. A breach is reported.
     require_offset_retirement : bool
+        Offsets must be retired for the factory.
+    references : tuple of str
+        The sources the policy file cites.
+    overridden : tuple of str
+        The parameters an inventory overrode (sorted; empty for the policy as shipped).
+    base : str
+        The name of the policy as loaded, before overrides.
+    file : str
+        Where the policy was read from (``factors/policies/<name>.toml``, a programme bundle
+        file, or a path).
     """
 
     name: str
@@ -155,6 +183,23 @@ class Policy:
 
         The keys, types and bounds are checked against :data:`POLICY_TABLE`; the rules that need
         several parameters by :meth:`validate`.
+
+        Parameters
+        ----------
+        data : mapping
+            The parsed policy file.
+        file : str, optional
+            Where it was read from, for problems and :attr:`file`.
+
+        Returns
+        -------
+        Policy
+
+        Raises
+        ------
+        InputError
+            Every problem of the file (unknown keys, types, bounds, choices, a missing name) or,
+            when those are clean, of :meth:`validate`.
         """
         problems: list[Problem] = []
         rec = validate_into(POLICY_TABLE, data, problems, file=file) or {}
@@ -176,7 +221,20 @@ class Policy:
         return policy
 
     def validate(self, file: str = "policy") -> list[Problem]:
-        """Problems of the rules that need several parameters (empty list when valid)."""
+        """Problems of the rules that need several parameters (empty list when valid).
+
+        ``matching_for_balance`` must be one of ``matching_modes``, and a fixed residual factor
+        must be in tCO2/MWh.
+
+        Parameters
+        ----------
+        file : str, optional
+            Where the policy (or the override) was written, for the problems.
+
+        Returns
+        -------
+        list of Problem
+        """
         out: list[Problem] = []
         if self.matching_for_balance not in self.matching_modes:
             out.append(Problem(file, "bad policy parameter", field="matching_for_balance",
@@ -187,7 +245,28 @@ class Policy:
         return out
 
     def with_overrides(self, overrides: Mapping[str, Any], file: str = "inventory") -> "Policy":
-        """This policy with some parameters changed; the name records that it was modified."""
+        """This policy with some parameters changed; the name records that it was modified.
+
+        Parameters
+        ----------
+        overrides : mapping
+            ``[balance.policy_overrides]`` of an inventory: parameter -> value, checked against
+            :data:`OVERRIDES_TABLE`.
+        file : str, optional
+            The inventory, for problems.
+
+        Returns
+        -------
+        Policy
+            ``self`` when there is nothing to override; else a copy named
+            ``<base>+overrides`` with :attr:`overridden` listing the parameters changed.
+
+        Raises
+        ------
+        InputError
+            An unknown parameter, a bad value (field named ``policy_overrides.<key>``), or a
+            combination :meth:`validate` refuses.
+        """
         if not overrides:
             return self
         problems: list[Problem] = []
@@ -301,6 +380,18 @@ def available_policies() -> list[str]:
 
 def load_policy(name: str = DEFAULT_POLICY, *, path: str | Path | None = None) -> Policy:
     """A shipped policy by name, or a policy file by path.
+
+    Parameters
+    ----------
+    name : str, optional
+        A policy of ``factors/policies/`` or a programme bundle's policy (default
+        :data:`DEFAULT_POLICY`); read once per process and cached.
+    path : str or Path, optional
+        A policy file to read instead (``[balance] policy_file``); not cached.
+
+    Returns
+    -------
+    Policy
 
     Raises
     ------

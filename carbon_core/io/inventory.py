@@ -66,6 +66,22 @@ def check_credit_code(code: str) -> str | None:
     Returns None if valid, else the reason. The 18th character is a check digit over the first 17,
     weights 3^i mod 31, in the 31-character set without I, O, Z, S, V.
 
+    Parameters
+    ----------
+    code : str
+        The code as written (lower case is accepted).
+
+    Returns
+    -------
+    str or None
+        None for a valid code; else why not (length, a character outside the set, or the check
+        digit found and expected).
+
+    References
+    ----------
+    GB 32100-2015 法人和其他组织统一社会信用代码编码规则 (coding rules of the unified social
+    credit code), check character computed modulo 31.
+
     Examples
     --------
     >>> check_credit_code("91350100M000100Y43") is None
@@ -121,6 +137,38 @@ class Meter:
     the consumption of the interval starting at t is R(t + step) - R(t), so a cumulative meter needs
     one reading more, at the start of the next year). ``to_canonical`` converts the meter's unit to
     the carrier's canonical unit.
+
+    Attributes
+    ----------
+    id : str
+        Unique among meters and activities; the ``meter`` column of the data files.
+    carrier : str
+        What is metered, a key of :data:`carbon_core.carriers.CARRIERS`.
+    unit : str
+        The unit of the values in the data files, as written.
+    role : str
+        A key of :data:`carbon_core.carriers.ROLES` (submeters are informational, never
+        counted twice).
+    reading : str
+        ``"interval"`` or ``"cumulative"``.
+    interval : str
+        ``"15min"``, ``"1h"``, ``"1D"`` or ``"1MS"`` (monthly).
+    rollover : float or None
+        Cumulative registers: the modulus the register wraps at, in ``unit`` (an 8-digit
+        register: 100000000).
+    renewable : bool
+        ``onsite_generation`` from renewable sources.
+    enthalpy_kj_per_kg : float or None
+        Steam metered by mass: its specific enthalpy [kJ/kg] (the row's, else ``[steam]``'s).
+    temperature_c : float or None
+        Hot water metered by mass: its temperature [°C].
+    to_canonical : float
+        Multiplier from ``unit`` to the carrier's canonical unit (steam and hot water metered
+        as heat: to GJ) [canonical unit per unit].
+    table : str
+        Where it is declared (``"meters[2]"``).
+    accuracy_class : str or None
+        The meter's accuracy class (:mod:`carbon_core.meter_accuracy`), e.g. ``"0.5S"``.
     """
 
     id: str
@@ -140,7 +188,34 @@ class Meter:
 
 @dataclass(frozen=True)
 class Activity:
-    """Activity not metered: fuel by invoice, heat by bill."""
+    """Activity not metered: fuel by invoice, heat by bill, refrigerant top-ups.
+
+    Attributes
+    ----------
+    id : str
+        Unique among meters and activities.
+    carrier : str
+        A key of :data:`carbon_core.carriers.CARRIERS`; for a ``fugitive`` top-up, the gas
+        (a key of :data:`carbon_core.units.GASES`).
+    role : str
+        A key of :data:`carbon_core.carriers.ROLES`.
+    amount : float
+        The amount, in ``unit`` (NaN when it was missing: a problem was raised).
+    unit : str
+        Unit of ``amount``, as written (fugitive: a mass).
+    period : str
+        ``"YYYY"`` (the reporting year, the default) or a month ``"YYYY-MM"``.
+    evidence : str
+        The invoice, bill or log the amount comes from.
+    enthalpy_kj_per_kg : float or None
+        Steam by mass: its specific enthalpy [kJ/kg].
+    temperature_c : float or None
+        Hot water by mass: its temperature [°C].
+    to_canonical : float
+        Multiplier from ``unit`` to the carrier's canonical unit (fugitive: to t).
+    table : str
+        Where it is declared (``"activities[0]"``).
+    """
 
     id: str
     carrier: str
@@ -175,7 +250,19 @@ class Production:
 
 @dataclass(frozen=True)
 class ElectricityChoice:
-    """Which grid factor location-based Scope 2 uses."""
+    """Which grid factor location-based Scope 2 uses.
+
+    Attributes
+    ----------
+    kind : str
+        A key of :data:`GRID_FACTOR_KINDS` (``"average"``, ``"excl_market_nonfossil"``,
+        ``"fossil"``, ``"operational"``).
+    region : str
+        The factor's region: ``[electricity] region``, else the factory's grid province, else
+        ``"CN"``.
+    rule : SelectionRule
+        The data-year rule (default ``latest:Y-2``).
+    """
 
     kind: str = "average"
     region: str = "CN"
@@ -193,6 +280,35 @@ class Inventory:
 
     Build it with :func:`load_inventory`; other layers read their own sections from :attr:`raw`
     through :meth:`sections`.
+
+    Attributes
+    ----------
+    path : Path
+        The inventory file; the files it names are relative to its folder.
+    raw : mapping
+        The parsed TOML as written.
+    reporting_year : int
+        The reporting year.
+    gwp_set : str
+        The GWP set, one of :data:`carbon_core.units.GWP_SETS`.
+    factory : Factory
+        The ``[factory]`` table.
+    electricity : ElectricityChoice
+        The location-based grid factor choice.
+    meters : tuple of Meter
+        The ``[[meters]]``, in order.
+    activities : tuple of Activity
+        The ``[[activities]]``, in order.
+    production : Production
+        The ``[production]`` table.
+    data_files : tuple of Path
+        The meter data files (a relative path resolved against the inventory's folder).
+    gap_policy : str
+        ``"error"``, ``"zero"`` or ``"linear"``: what is done with missing intervals.
+    fuel_edition : str or None
+        ``[fuels] edition``: the default fuel factor edition.
+    measured_factors : tuple of Factor
+        The ``[[measured_factors]]`` (实测) that override defaults.
     """
 
     path: Path
@@ -210,12 +326,39 @@ class Inventory:
     measured_factors: tuple[Factor, ...] = ()
 
     def sections(self, name: str) -> Any:
-        """Raw table of a section owned by another layer (``[]``/``{}`` when absent)."""
+        """Raw table of a section owned by another layer (``[]``/``{}`` when absent).
+
+        Parameters
+        ----------
+        name : str
+            The top-level key (``"instruments"``, ``"offsets"``, ``"balance"``...).
+
+        Returns
+        -------
+        Any
+            The value as written; ``[]`` for an absent ``instruments`` or ``offsets``, ``{}``
+            for any other absent section.
+        """
         default: Any = [] if name in ("instruments", "offsets") else {}
         return self.raw.get(name, default)
 
     def meter(self, meter_id: str) -> Meter:
-        """The meter called ``meter_id`` (KeyError if none)."""
+        """The meter called ``meter_id`` (KeyError if none).
+
+        Parameters
+        ----------
+        meter_id : str
+            A meter id.
+
+        Returns
+        -------
+        Meter
+
+        Raises
+        ------
+        KeyError
+            When no meter has that id.
+        """
         index = self.__dict__.get("_meter_index")
         if index is None:  # built once; the dataclass is frozen, so bypass __setattr__
             index = {m.id: m for m in self.meters}
@@ -225,6 +368,15 @@ class Inventory:
 
 def load_inventory(path: str | Path) -> Inventory:
     """Read and validate an inventory TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The inventory file (UTF-8 TOML; a byte-order mark is accepted).
+
+    Returns
+    -------
+    Inventory
 
     Raises
     ------
@@ -491,6 +643,12 @@ def register_inventory_table(declaration: Field) -> None:
     ``docs/design.md``). A ``kind="any"`` declaration reserves the key for a layer that validates
     the table itself.
 
+    Parameters
+    ----------
+    declaration : Field
+        The table's declaration (:class:`carbon_core.schema.Field` of kind ``"table"``,
+        ``"rows"`` or ``"any"``), named by its top-level key.
+
     Raises
     ------
     PluginError
@@ -505,6 +663,13 @@ def register_inventory_table(declaration: Field) -> None:
 
 def extend_inventory_table(table: str, *fields: Field) -> None:
     """Add fields to a declared inventory table (e.g. an uncertainty on every ``[[meters]]`` row).
+
+    Parameters
+    ----------
+    table : str
+        The top-level key of a declared table (core or registered) that has fields.
+    *fields : Field
+        The new fields' declarations.
 
     Raises
     ------
@@ -559,6 +724,22 @@ def parse_inventory(raw: Mapping[str, Any], path: str | Path = "inventory.toml")
     The structure (keys, types, bounds, choices, units) is checked against
     :func:`inventory_schema`; what needs several fields (a role that takes no such carrier, steam
     by mass without its enthalpy, the credit code's check digit) is checked here.
+
+    Parameters
+    ----------
+    raw : mapping
+        The parsed TOML document.
+    path : str or Path, optional
+        The inventory's path: named in problems, and the folder data files are relative to.
+
+    Returns
+    -------
+    Inventory
+
+    Raises
+    ------
+    InputError
+        With every problem found, each naming the file, table and key.
     """
     path = Path(path)
     p = ProblemCollector(str(path))

@@ -76,6 +76,24 @@ def parquet_checksums(path: str | Path) -> str:
     """``"present"`` (every column chunk's first page has a CRC), ``"absent"``, ``"partial"``,
     or ``"unknown"`` (the footer cannot be read: the reader reports why).
 
+    Only the first page of each column chunk (its dictionary page when it has one) is looked
+    at.
+
+    Parameters
+    ----------
+    path : str or Path
+        A Parquet file.
+
+    Returns
+    -------
+    str
+        ``"present"``, ``"absent"``, ``"partial"`` or ``"unknown"``; never raises.
+
+    References
+    ----------
+    Apache Parquet format, ``parquet.thrift``: ``PageHeader`` field 4, the optional CRC-32
+    checksum of the page (https://github.com/apache/parquet-format/blob/master/src/main/thrift/parquet.thrift).
+
     Examples
     --------
     >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
@@ -121,7 +139,9 @@ def register_problem(inv, meter, grid: np.ndarray, regs: np.ndarray, i: int,
     Parameters
     ----------
     inv : Inventory
+        The inventory (its path, data files and reporting year name the problem).
     meter : Meter
+        The cumulative meter.
     grid : ndarray of datetime64[ns]
         Interval starts; reading ``i + 1`` is at ``grid[i + 1]`` (or the next year's start).
     regs : ndarray
@@ -129,10 +149,17 @@ def register_problem(inv, meter, grid: np.ndarray, regs: np.ndarray, i: int,
     i : int
         Index of the first reading of the decreasing pair.
     kind : {"backwards", "modulus"}
+        A decrease without a declared rollover, or one the declared modulus does not explain.
     locate : callable, optional
         ``locate(files, meter_id, ts_ns) -> (file, row) or None``, the reader's way of finding
         the reading in its file (:func:`carbon_core.io.meters.locate_reading`); without it the
         problem names the inventory's meter table.
+
+    Returns
+    -------
+    Problem
+        Naming the meter, both readings and their timestamps, and the data file and row of the
+        second reading when it was found (else the meter's table in the inventory).
     """
     n = grid.size
     nxt = (int(grid[i + 1].view("int64")) if i + 1 < n else
@@ -211,6 +238,29 @@ def coarse_block_problems(inv, members: Sequence[int], grid: np.ndarray, absent:
     Under ``gap_policy`` ``"error"`` or ``"linear"`` each block is a problem (linear would
     interpolate across it); under ``"zero"`` a warning. The returned mask marks the block's
     empty intervals, so the gap filler never interpolates there.
+
+    Parameters
+    ----------
+    inv : Inventory
+        The inventory (meters, path and ``gap_policy``).
+    members : sequence of int
+        Index in ``inv.meters`` of each row of ``absent``.
+    grid : numpy.ndarray of datetime64[ns]
+        The group's interval starts.
+    absent : numpy.ndarray of bool, shape (meters, n or more)
+        True where an interval has no reading; only the first ``grid.size`` columns are used.
+    interval : str
+        The group's interval (``"15min"``, ``"1h"``; other intervals have no coarser blocks
+        to look for).
+
+    Returns
+    -------
+    problems : list of Problem
+        One per block under ``"error"`` or ``"linear"``.
+    warnings : list of dict
+        One ``"coarser_block"`` warning per block under ``"zero"``.
+    mask : numpy.ndarray of bool
+        Shape of ``absent``: True on the empty intervals inside a block.
     """
     n = grid.size
     mask = np.zeros_like(absent)
@@ -245,6 +295,19 @@ def magnitude_warnings(groups: dict, inv) -> list[dict]:
 
     A heuristic screen, not a rule: the reading is kept; the warning names meter, time and value
     so a person can check the source (a unit slip, a register glitch).
+
+    Parameters
+    ----------
+    groups : dict of str to SeriesGroup
+        The read meter data by interval (:attr:`carbon_core.io.meters.MeterData.groups`).
+    inv : Inventory
+        The inventory read (not used by the screen; taken for a uniform call).
+
+    Returns
+    -------
+    list of dict
+        One ``"implausible_reading"`` warning per meter with such readings
+        (:func:`spike_warning`).
     """
     out = []
     for g in groups.values():
@@ -292,6 +355,7 @@ def spike_warning(meter_id: str, count: int, first_ns: int, value: float, median
     Parameters
     ----------
     meter_id : str
+        The meter.
     count : int
         Intervals above the ratio.
     first_ns : int
@@ -323,7 +387,26 @@ _INTENSITY_FLOORS = {"tco2e_per_wan_cny": 1e-6, "tce_per_wan_cny": 1e-6}
 
 def intensity_warnings(intensities: dict[str, Any], total_tco2e: float,
                        total_tce: float) -> list[dict]:
-    """Intensities below any physical value (a value added or output typed in the wrong unit)."""
+    """Intensities below any physical value (a value added or output typed in the wrong unit).
+
+    The floors are heuristic, far below the least carbon-intensive industries: 1e-6 tCO2e and
+    1e-6 tce per 万元 of value added (one gram per 万元).
+
+    Parameters
+    ----------
+    intensities : dict of str to float or None
+        Intensities by name; ``tco2e_per_wan_cny`` [tCO2e/万元] and ``tce_per_wan_cny``
+        [tce/万元] are screened, others ignored.
+    total_tco2e : float
+        Total emissions [tCO2e]; the CO2e intensity is only judged when it is positive.
+    total_tce : float
+        Comprehensive energy consumption [tce]; likewise for the energy intensity.
+
+    Returns
+    -------
+    list of dict
+        One ``"implausible_intensity"`` warning per intensity below its floor.
+    """
     out = []
     for key, floor in _INTENSITY_FLOORS.items():
         v = intensities.get(key)
@@ -337,7 +420,16 @@ def intensity_warnings(intensities: dict[str, Any], total_tco2e: float,
 
 
 def after_read(inv, data) -> None:
-    """The one call after reading: note page checksums per file, add magnitude warnings."""
+    """The one call after reading: note page checksums per file, add magnitude warnings.
+
+    Parameters
+    ----------
+    inv : Inventory
+        The inventory read.
+    data : MeterData
+        The in-memory meter data; ``data.files`` and ``data.warnings`` are updated in place
+        (:func:`file_warnings`, :func:`magnitude_warnings`).
+    """
     file_warnings(data)
     data.warnings.extend(magnitude_warnings(data.groups, inv))
 
@@ -364,7 +456,23 @@ def file_warnings(data) -> None:
 
 
 def describe_unreadable(path: Path, exc: BaseException) -> str:
-    """Why a meter file cannot be read, in words a person can act on (only on failure)."""
+    """Why a meter file cannot be read, in words a person can act on (only on failure).
+
+    Parameters
+    ----------
+    path : Path
+        The meter file.
+    exc : BaseException
+        What the reader raised.
+
+    Returns
+    -------
+    str
+        For a CSV in UTF-16 or another encoding than UTF-8 (judged on its first 4 MiB; a
+        GBK/GB18030 file is named as such, with the line of the first bad byte): that, and to
+        save it as UTF-8; otherwise "damaged, truncated or not this format" with the reader's
+        message.
+    """
     import codecs
 
     text = str(exc)

@@ -53,6 +53,24 @@ _MAX_ROWS_PER_KIND = 20
 def year_grid(year: int, interval: str) -> np.ndarray:
     """Interval starts of a reporting year, datetime64[ns], China time.
 
+    Parameters
+    ----------
+    year : int
+        The reporting year.
+    interval : {"15min", "1h", "1D", "1MS"}
+        A meter interval; ``"1MS"`` is calendar months (one start on the 1st of each month).
+
+    Returns
+    -------
+    numpy.ndarray of datetime64[ns]
+        Every interval start from 1 January 00:00 up to, not including, 1 January of the next
+        year (naive, read as China time, UTC+8).
+
+    Raises
+    ------
+    KeyError
+        For another interval.
+
     Examples
     --------
     >>> year_grid(2024, "15min").size   # 2024 is a leap year
@@ -71,7 +89,22 @@ def year_grid(year: int, interval: str) -> np.ndarray:
 
 @dataclass
 class SeriesGroup:
-    """Meters sharing one interval: ``values[meter, time]`` in canonical units per interval."""
+    """Meters sharing one interval: ``values[meter, time]`` in canonical units per interval.
+
+    Attributes
+    ----------
+    interval : str
+        The meters' interval (``"15min"``, ``"1h"``, ``"1D"``, ``"1MS"``).
+    meters : tuple of str
+        Meter ids, in row order of ``values``.
+    time : numpy.ndarray of datetime64[ns]
+        Interval starts of the reporting year (:func:`year_grid`).
+    values : numpy.ndarray
+        float64, shape (meters, intervals): consumption per interval [canonical unit of each
+        meter's carrier], time last and contiguous.
+    filled : numpy.ndarray
+        bool, same shape: True where the value was filled by the gap policy.
+    """
 
     interval: str
     meters: tuple[str, ...]
@@ -86,7 +119,21 @@ class SeriesGroup:
 
 @dataclass
 class MeterData:
-    """Validated meter data of one inventory."""
+    """Validated meter data of one inventory.
+
+    Attributes
+    ----------
+    groups : dict of str to SeriesGroup
+        One group per meter interval, by interval.
+    files : list of dict
+        The input files read (path, sha256, rows), for provenance.
+    fills : list of dict
+        Missing intervals filled under the inventory's ``gap_policy``, each recorded.
+    rollovers : list of dict
+        Register rollovers added back (meter, interval start, modulus, consumption).
+    warnings : list of dict
+        Data-quality warnings of the meter checks (:mod:`carbon_core.io.meter_checks`).
+    """
 
     groups: dict[str, SeriesGroup]
     files: list[dict]
@@ -114,7 +161,19 @@ class MeterData:
     def role_sums(self, inv: Inventory) -> list[tuple[str, np.ndarray, dict[str, np.ndarray]]]:
         """Electricity by role (:data:`ROLE_SERIES`) per interval group: ``(interval, time,
         {series name: kWh per interval})``, each the sum of its meters row after row
-        (:func:`sum_rows`), so a chunked backend gives the same sums to the last digit."""
+        (:func:`sum_rows`), so a chunked backend gives the same sums to the last digit.
+
+        Parameters
+        ----------
+        inv : Inventory
+            The inventory the data was read for (its meters' carrier, role and renewable flag).
+
+        Returns
+        -------
+        list of tuple
+            ``(interval, time, series)`` for each group holding an electricity role meter
+            [kWh per interval].
+        """
         out = []
         for g in self.groups.values():
             rows = role_rows(inv, g.meters)
@@ -126,9 +185,28 @@ class MeterData:
     def role_series(self, weights, interval: str, year: int) -> dict[str, np.ndarray]:
         """Weighted sums of meters on the ``interval`` grid of ``year`` (the backend protocol).
 
-        ``weights`` maps each output variable to ``{meter id: weight}``. Each group's meters are
-        summed row after row in array order (:func:`sum_rows`, chunk-stable), then brought to
-        ``interval`` by :func:`resample_sum`.
+        Each group's meters are summed row after row in array order (:func:`sum_rows`,
+        chunk-stable), then brought to ``interval`` by :func:`resample_sum`.
+
+        Parameters
+        ----------
+        weights : mapping of str to mapping of str to float
+            Output variable -> {meter id: weight [1]}; a meter not named has weight 0.
+        interval : {"15min", "1h", "1D", "1MS", "1Y"}
+            Target resolution, not finer than the interval of any group with a weighted meter.
+        year : int
+            Reporting year of the grid.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            One float64 array per variable, one value per interval [canonical unit of the
+            meters per interval]; zeros for a variable with no weighted meter.
+
+        Raises
+        ------
+        ValueError
+            When ``interval`` is finer than a weighted meter's (no profile is invented).
         """
         out = {}
         for var, w in weights.items():
@@ -182,7 +260,20 @@ ROLE_SERIES: dict[str, tuple[str, bool]] = {
 
 
 def role_rows(inv: Inventory, meters: Sequence[str]) -> dict[str, list[int]]:
-    """Rows of ``meters`` (ids, in array order) that each :data:`ROLE_SERIES` series sums."""
+    """Rows of ``meters`` (ids, in array order) that each :data:`ROLE_SERIES` series sums.
+
+    Parameters
+    ----------
+    inv : Inventory
+        The inventory declaring the meters (carrier, role, renewable flag).
+    meters : sequence of str
+        Meter ids, in the row order of a block.
+
+    Returns
+    -------
+    dict of str to list of int
+        Series name -> rows of its electricity meters (empty lists for series with none).
+    """
     out: dict[str, list[int]] = {name: [] for name in ROLE_SERIES}
     for j, mid in enumerate(meters):
         m = inv.meter(mid)
@@ -200,6 +291,18 @@ def sum_rows(values: np.ndarray, rows: Sequence[int]) -> np.ndarray:
     Each time step is a plain sequential sum, independent of how long the time axis is, so
     summing a year at once or month by month gives identical numbers (a BLAS product does not:
     its blocking depends on the shape). One pass over the selected rows, no temporary copy.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        float64, shape (meters, time) [any unit per interval].
+    rows : sequence of int
+        The rows to add, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (time,) [the unit of ``values``]; zeros when ``rows`` is empty.
     """
     out = np.zeros(values.shape[-1])
     for r in rows:
@@ -216,7 +319,30 @@ def _grid_size(interval: str, year: int) -> int:
 
 def resample_sum(values: np.ndarray, time: np.ndarray, src: str, dst: str, year: int
                  ) -> np.ndarray:
-    """Sum a series on the ``src`` grid into the coarser ``dst`` grid of ``year``."""
+    """Sum a series on the ``src`` grid into the coarser ``dst`` grid of ``year``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        One value per interval of ``time`` [any unit per interval].
+    time : numpy.ndarray of datetime64
+        Interval starts of ``values`` on the ``src`` grid.
+    src, dst : {"15min", "1h", "1D", "1MS", "1Y"}
+        The intervals of ``values`` and of the result; ``dst`` not finer than ``src``.
+    year : int
+        The reporting year of the grids.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sums per interval of ``dst`` [the unit of ``values`` per interval]; ``values`` itself
+        when ``src == dst``.
+
+    Raises
+    ------
+    ValueError
+        When ``dst`` is finer than ``src``: no profile is invented.
+    """
     if src == dst:
         return values
     if _ORDER.index(dst) < _ORDER.index(src):
@@ -232,7 +358,23 @@ def resample_sum(values: np.ndarray, time: np.ndarray, src: str, dst: str, year:
 # -- reading files ----------------------------------------------------------------------------
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks (the input hashes of provenance)."""
+    """SHA-256 of a file, read in 1 MiB chunks (the input hashes of provenance).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    str
+        The digest [hex].
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    """
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -472,6 +614,21 @@ def locate_reading(files: Sequence[Path], meter_id: str, ts_ns: int) -> tuple[st
     """(file, 1-based row) of ``meter_id``'s reading at ``ts_ns`` (China time), or None.
 
     Only called when a problem is reported, so the files are read again only on that path.
+
+    Parameters
+    ----------
+    files : sequence of Path
+        The meter files to search, in order.
+    meter_id : str
+        The meter.
+    ts_ns : int
+        The interval start, as the int64 nanoseconds of the naive China-time timestamp.
+
+    Returns
+    -------
+    tuple of (str, int) or None
+        The first file holding the reading and its row number as the problem reports name it;
+        None when no file does (a file that cannot be read is passed over).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -500,6 +657,33 @@ def readings_to_consumption(inv: Inventory, members: Sequence[int], grid: np.nda
     Interval meters: the first n columns. Cumulative registers: differences of consecutive
     readings, with declared rollovers added back (each one recorded) and undeclared decreases
     reported. Then one multiply per meter to the carrier's canonical unit.
+
+    Parameters
+    ----------
+    inv : Inventory
+        The inventory declaring the meters (rollover modulus, factor to the canonical unit).
+    members : sequence of int
+        Index in ``inv.meters`` of each row of ``block``.
+    grid : numpy.ndarray of datetime64[ns]
+        The n interval starts the consumption is for.
+    block : numpy.ndarray
+        float64, shape (meters, n + 1): readings in each meter's own unit; the last column is
+        the reading at the start of the next interval (used by cumulative registers). Without
+        cumulative rows it may have n columns, and is then converted in place.
+    cumulative : numpy.ndarray of bool
+        Per row: True for a cumulative register, False for an interval meter.
+    problems : list of Problem
+        Where a decreasing register without a declared rollover, or a rollover that does not
+        fit its modulus (negative or more than half of it), is appended (five per meter at
+        most).
+    rollovers : list of dict
+        Where each rollover added back is recorded (meter, interval start, modulus,
+        consumption).
+
+    Returns
+    -------
+    numpy.ndarray
+        Consumption, shape (meters, n) [canonical unit of each meter's carrier per interval].
     """
     n = grid.size
     if not cumulative.any():
@@ -869,6 +1053,8 @@ def read_meter_data(inv: Inventory, *, progress: Callable[..., None] | None = No
     Parameters
     ----------
     inv : Inventory
+        The validated inventory: its meters and ``data_files``, reporting year and
+        ``gap_policy``.
     progress : callable, optional
         Called as ``progress(text)`` at each stage and ``progress(text, done, total)`` while
         large Parquet files are read row group by row group (the CLI shows a progress bar).

@@ -70,6 +70,16 @@ def confine(name: Any, base: Path, *, file: str, row: str, field: str,
 def confine_data_files(inv, *, allow_outside: bool = False) -> None:
     """Check every file an inventory names: ``[data] files`` and instruments' ``profile_file``.
 
+    Each is checked by :func:`confine` against the inventory's folder.
+
+    Parameters
+    ----------
+    inv : Inventory
+        The inventory (its ``path`` and ``raw`` tables).
+    allow_outside : bool, optional
+        Accept absolute paths and paths outside the inventory's folder
+        (:data:`ALLOW_OUTSIDE_OPTION`); a directory is refused all the same.
+
     Raises
     ------
     InputError
@@ -97,7 +107,19 @@ def confine_data_files(inv, *, allow_outside: bool = False) -> None:
 def file_digest(path: str | None) -> str | None:
     """SHA-256 of a file an inventory or a programme names (a shipped bundle path such as
     ``programmes/<name>/policy.toml`` is looked up in package ``carbon_core_programmes``);
-    None when it cannot be found."""
+    None when it cannot be found.
+
+    Parameters
+    ----------
+    path : str or None
+        The path as recorded (relative to the working directory, or ``programmes/...``).
+
+    Returns
+    -------
+    str or None
+        The hex digest of the first candidate that is a readable file; None for an empty
+        ``path`` or when none is (no error is raised).
+    """
     import hashlib
     from importlib import resources
 

@@ -66,7 +66,19 @@ def inventory_reference() -> str:
 
 def render_into(text: str) -> str:
     """``text`` with the section between :data:`BEGIN` and :data:`END` regenerated (appended with
-    its markers if absent)."""
+    its markers if absent).
+
+    Parameters
+    ----------
+    text : str
+        The Markdown document (``docs/inventory.md``).
+
+    Returns
+    -------
+    str
+        The document with the generated reference between the markers; without markers, a
+        ``## Field reference`` section with them is appended at the end.
+    """
     body = f"{BEGIN}\n\n{inventory_reference()}\n{END}"
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
@@ -80,7 +92,19 @@ def _doc_path() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: print, ``--write`` or ``--check`` the reference in ``docs/inventory.md``."""
+    """Command line: print, ``--write`` or ``--check`` the reference in ``docs/inventory.md``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``): ``--write``, ``--check`` (which wins when
+        both are given) and ``--doc PATH`` for another document.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 1 when ``--check`` finds the document out of step.
+    """
     ap = argparse.ArgumentParser(prog="python -m carbon_core.io.reference",
                                  description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="rewrite the section of the document")

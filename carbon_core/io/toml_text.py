@@ -29,6 +29,18 @@ MAX_MAGNITUDE = 1e100
 def decode_utf8(data: bytes, file: str) -> str:
     """Decode ``data`` as UTF-8 (a UTF-8 byte-order mark is accepted and dropped).
 
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes.
+    file : str
+        The file's name, for the problem.
+
+    Returns
+    -------
+    str
+        The text, without the byte-order mark.
+
     Raises
     ------
     InputError
@@ -68,7 +80,24 @@ def decode_utf8(data: bytes, file: str) -> str:
 
 
 def nonfinite_problems(doc: Any, file: str, where: tuple = ()) -> list[Problem]:
-    """Every NaN, infinity or overflowing magnitude in a parsed document, with its path."""
+    """Every NaN, infinity or overflowing magnitude in a parsed document, with its path.
+
+    Parameters
+    ----------
+    doc : Any
+        A parsed TOML document or any value in it (tables, arrays and scalars are walked;
+        integers are not checked).
+    file : str
+        The file's name, for the problems.
+    where : tuple of str, optional
+        The key path of ``doc`` in the whole document (used in the recursion).
+
+    Returns
+    -------
+    list of Problem
+        One per float that is NaN, infinite or of magnitude above :data:`MAX_MAGNITUDE`, each
+        naming its table (``row``) and key (``field``).
+    """
     out: list[Problem] = []
     if isinstance(doc, dict):
         for k, v in doc.items():
@@ -97,6 +126,18 @@ def _problem(file, where: tuple, message, value) -> Problem:
 
 def read_toml(path: str | Path, *, check_numbers: bool = True) -> dict[str, Any]:
     """Read a TOML document: UTF-8 (BOM accepted), valid TOML, every number finite.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file.
+    check_numbers : bool, optional
+        Refuse NaN, infinities and magnitudes above :data:`MAX_MAGNITUDE` (default True).
+
+    Returns
+    -------
+    dict
+        The parsed document.
 
     Raises
     ------
@@ -136,7 +177,22 @@ _TEXT_KEYS = {"factory": ("district",), "production": ("value_added_unit", "outp
 
 def shape_problems(raw: dict, file: str) -> list[Problem]:
     """Top-level entries of the wrong kind (a table given as text, an array of tables given as a
-    table...), found before the tables are read so no reader meets a value it cannot use."""
+    table...), found before the tables are read so no reader meets a value it cannot use.
+
+    Parameters
+    ----------
+    raw : dict
+        The parsed inventory.
+    file : str
+        The inventory's name, for the problems.
+
+    Returns
+    -------
+    list of Problem
+        Each entry of the wrong type (tables, arrays of tables and their rows, the text keys
+        read without a type check, ``[data] files`` as a list of names), naming the table and
+        key; empty when the shape is right.
+    """
     out = []
     for name in _TABLES:
         if name in raw and not isinstance(raw[name], dict):
