@@ -14,10 +14,7 @@ Two benchmarks, each alternating its contenders round by round in one run (fresh
   Moving an import from module level into a function therefore changes nothing here; only not
   importing it does. Issue target: start-up below the compute (ratio < 1).
 
-Both first compile the package's bytecode (``compileall`` of ``carbon_core`` and ``plugins``): an
-installed package has it (pip compiles at install), but an editable checkout run with
-``PYTHONDONTWRITEBYTECODE=1`` (set on some development machines) would otherwise compile about
-50 modules from source in every process, ~0.2-0.3 s that no user pays. Whether dask is
+The package's bytecode is compiled first (``benchmarks/conftest.py``). Whether dask is
 importable is recorded (``dask_installed``): with it (``carbon_core[portfolio]``, which the test
 extra pulls in) pint imports ``dask.base`` at its own import, ~0.1-0.3 s; the base install
 (``pip install -e .``, the README's command) has no dask.
@@ -28,7 +25,6 @@ extra pulls in) pint imports ``dask.base`` at its own import, ~0.1-0.3 s; the ba
 
 from __future__ import annotations
 
-import compileall
 import importlib.util
 import os
 import statistics
@@ -37,7 +33,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
 CARBON = str(Path(sys.executable).with_name("carbon"))
@@ -58,14 +53,6 @@ for _ in range(2):
     runs.append(time.perf_counter() - t0)
 print(*runs)
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def bytecode():
-    """The package's bytecode, as an installed package has it (see the module docstring)."""
-    root = Path(__file__).parents[1]
-    for folder in ("carbon_core", "plugins"):
-        compileall.compile_dir(str(root / folder), quiet=1)
 
 
 def _installed() -> dict[str, bool]:
