@@ -317,8 +317,21 @@ def magnitude_warnings(groups: dict, inv) -> list[dict]:
     return out
 
 
+#: Readings per block of meter rows the spike screen works on (its temporaries are this size).
+SPIKE_BLOCK = 1 << 22
+
+
 def spikes(values: np.ndarray) -> list[tuple[int, int, int, float]]:
     """Readings above :data:`SPIKE_RATIO` times their meter's median positive reading.
+
+    Works through the meters in blocks of about :data:`SPIKE_BLOCK` readings, so that its
+    temporaries stay at a block (32 MiB of float64) whatever the size of ``values``. No median
+    is taken for a meter that cannot have such a reading: when fewer than half of its ``k``
+    positive readings (``ceil(k / 2)``) lie below its largest reading divided by the ratio, the
+    median is at least that quotient, and no reading exceeds the ratio times the median (the
+    quotient is raised by 1e-9 relative, far above the rounding of the ratio's product, so the
+    test never passes over a flagged meter). The median of the others is the ``numpy.median``
+    of their positive readings, as before.
 
     Parameters
     ----------
@@ -333,18 +346,25 @@ def spikes(values: np.ndarray) -> list[tuple[int, int, int, float]]:
     """
     if values.size == 0:
         return []
-    positive = values > 0
-    enough = positive.sum(axis=1) >= 10
-    if not enough.any():
-        return []
-    with np.errstate(invalid="ignore"):
-        med = np.nanmedian(np.where(positive[enough], values[enough], np.nan), axis=1)
-    rows = np.flatnonzero(enough)
-    above = values[rows] > SPIKE_RATIO * med[:, None]
+    n = values.shape[1]
+    step = max(1, SPIKE_BLOCK // max(n, 1))
     out = []
-    for j in np.flatnonzero(above.any(axis=1)):
-        hit = np.flatnonzero(above[j])
-        out.append((int(rows[j]), int(hit.size), int(hit[0]), float(med[j])))
+    for r0 in range(0, values.shape[0], step):
+        block = values[r0:r0 + step]
+        positive = block > 0  # NaN is not positive
+        count = positive.sum(axis=1)
+        enough = count >= 10
+        if not enough.any():
+            continue
+        top = block.max(axis=1, where=positive, initial=0.0)
+        quotient = top / SPIKE_RATIO * (1.0 + 1e-9)
+        below = ((block < quotient[:, None]) & positive).sum(axis=1)
+        for k in np.flatnonzero(enough & (below >= (count + 1) // 2)):
+            row = block[k]
+            med = float(np.median(row if count[k] == n else row[positive[k]]))
+            hit = np.flatnonzero(row > SPIKE_RATIO * med)
+            if hit.size:
+                out.append((r0 + int(k), int(hit.size), int(hit[0]), med))
     return out
 
 

@@ -146,6 +146,58 @@ def test_spike_reported_by_the_chunked_reader(tmp_path):
     assert monthly.sum() == 10.0 * (t.size - 1) + 1e6
 
 
+def _spikes_by_definition(values, ratio):
+    """The screen as defined: each judged meter's median of positive readings, every reading
+    compared with ratio x that median (full-size temporaries, no shortcut)."""
+    positive = values > 0
+    enough = positive.sum(axis=1) >= 10
+    out = []
+    for r in np.flatnonzero(enough):
+        med = float(np.median(values[r][positive[r]]))
+        hit = np.flatnonzero(values[r] > ratio * med)
+        if hit.size:
+            out.append((int(r), int(hit.size), int(hit[0]), med))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_spike_screen_equals_its_definition(seed, monkeypatch):
+    """The blocked screen, which skips the median of meters that cannot hold a spike, flags
+    exactly the meters, counts, first intervals and medians of the definition: zeros, NaN,
+    negative readings, meters exactly at the ratio, blocks of any size."""
+    from carbon_core.io import meter_checks
+
+    rng = np.random.default_rng(seed)
+    m, n = int(rng.integers(1, 60)), int(rng.integers(1, 1500))
+    v = rng.gamma(rng.uniform(0.05, 3), 3, (m, n))
+    v[rng.random((m, n)) < rng.random() * 0.95] = 0
+    v[rng.random((m, n)) < rng.random() * 0.01] *= 10 ** rng.uniform(2, 6)
+    if seed % 3 == 0:
+        v[: m // 2] = 0
+    if seed % 4 == 0:
+        v[rng.random((m, n)) < 0.01] = np.nan
+    if seed % 5 == 0:
+        v[rng.random((m, n)) < 0.05] *= -1
+    if seed % 6 == 0 and n >= 12:  # at the ratio and one step above it
+        v[0, :] = 1.0
+        v[0, 0], v[0, 1] = 1000.0, np.nextafter(1000.0, 2000.0)
+    monkeypatch.setattr(meter_checks, "SPIKE_BLOCK", int(rng.integers(1, 1 << 14)))
+    assert meter_checks.spikes(v) == _spikes_by_definition(v, meter_checks.SPIKE_RATIO)
+
+
+def test_spike_screen_at_the_half_count_boundary():
+    """Meters whose spike rests on exactly ceil(k/2) readings below max / ratio (the least the
+    shortcut lets through) are flagged, with the median the definition gives."""
+    from carbon_core.io.meter_checks import spikes
+
+    odd = [1.0] * 6 + [5000.0] * 5  # k = 11: median 1.0, 5000 > 1000 x 1.0
+    even = [1.0] * 5 + [6.0] + [5000.0] * 4 + [0.0]  # k = 10: median 3.5; 5 below 5.0
+    calm = [1.0] * 5 + [2000.0] * 5 + [0.0]  # k = 10: median 1000.5, nothing above it x 1000
+    v = np.array([odd, even, calm])
+    assert spikes(v) == [(0, 5, 6, 1.0), (1, 4, 6, 3.5)]
+    assert spikes(v) == _spikes_by_definition(v, 1000.0)
+
+
 def test_intensity_below_physical_value_warned(runner, example):
     text = example.read_text(encoding="utf-8").replace("value_added = 86000",
                                                        "value_added = 8.6e13")
