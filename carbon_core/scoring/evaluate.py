@@ -118,7 +118,8 @@ class IndicatorResult:
         Points earned, ``max_points * fraction`` [points of 100].
     max_points : float
         Points the item is worth after redistribution, ``weight_L * points_i / sum(points_j)``
-        over the applicable items of its first-level indicator [points of 100]; 0 when not
+        over the applicable items of its first-level indicator, ``weight_L`` rescaled to the
+        first-level indicators that have an applicable item [points of 100]; 0 when not
         applicable.
     explanation : str
         How the points came about, in words.

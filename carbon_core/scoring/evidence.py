@@ -77,9 +77,9 @@ _STANDARDS = {
 def normalise_standard(text: str) -> str | None:
     """``"ISO 9001"`` for ``"ISO9001:2015"``, ``"GB/T 19001-2016"`` ...; None if not one of the four.
 
-    The Chinese national standards are the identical adoptions of the ISO management-system
-    standards: GB/T 19001 (ISO 9001, quality), GB/T 24001 (ISO 14001, environment), GB/T 45001
-    (ISO 45001, occupational health and safety), GB/T 23331 (ISO 50001, energy).
+    The Chinese national standards count as their ISO equivalents: GB/T 19001 (ISO 9001,
+    quality), GB/T 24001 (ISO 14001, environment), GB/T 45001 (ISO 45001, occupational health
+    and safety), GB/T 23331 (ISO 50001, energy).
 
     Parameters
     ----------
