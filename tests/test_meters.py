@@ -251,3 +251,22 @@ def test_progress_reports_row_groups(tmp_path):
     read_meter_data(inv, progress=lambda *a: calls.append(a))
     assert calls == [("reading meters.parquet",)] + [
         ("reading meters.parquet", k, 4) for k in range(4)]
+
+
+def test_as_numpy_equals_pyarrow_on_slices_timestamps_and_indices():
+    """The pandas-free view gives pyarrow's own values: offsets of slices, timestamps as int64
+    ns, a sliced dictionary's indices, and falls back to pyarrow where nulls are present."""
+    from carbon_core.io.meters import as_numpy
+
+    ts = pa.array([0, 900, 1800, 2700], pa.int64()).cast(pa.timestamp("s")).slice(1, 2)
+    np.testing.assert_array_equal(as_numpy(ts), [900, 1800])
+    assert as_numpy(ts).dtype == np.int64
+    d = pa.array(["m2", "m1", "m2", "m3"]).dictionary_encode().slice(2)
+    np.testing.assert_array_equal(as_numpy(d.indices), d.indices.to_numpy())
+    for typ in (pa.float32(), pa.float64(), pa.int32(), pa.uint16()):
+        a = pa.array([3, 1, 4, 1, 5], typ).slice(1, 3)
+        got = as_numpy(a)
+        assert got.dtype == a.to_numpy().dtype
+        np.testing.assert_array_equal(got, a.to_numpy())
+    with_null = pa.array([1.0, None, 2.0])
+    np.testing.assert_array_equal(as_numpy(with_null), [1.0, np.nan, 2.0])

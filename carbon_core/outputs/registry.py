@@ -2,7 +2,10 @@
 
 A writer is a function ``writer(doc, target, **options)`` registered with :func:`register_output`
 in a module of :mod:`carbon_core.outputs`; every module of that package is imported on the first
-lookup, so adding ``carbon_core/outputs/<format>.py`` is the whole change. A module keeps its heavy
+lookup, so adding ``carbon_core/outputs/<format>.py`` is the whole change. A lookup by name first
+imports the module of that name, when there is one (``json`` in ``outputs/json.py``), and the
+whole package only if the format is not there, so writing JSON loads no terminal or document
+module. A module keeps its heavy
 imports (a template engine, a PDF library) inside its writer, so listing the formats stays cheap.
 
 ``doc`` is the document of the output's *kind*: for ``kind="results"`` (the default) the results
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import io
 import pkgutil
 import sys
@@ -121,6 +125,15 @@ def _discover() -> None:
             importlib.import_module(f"{package.__name__}.{info.name}")
 
 
+def _import_named(name: str) -> None:
+    """Import the module of :mod:`carbon_core.outputs` named ``name``, if there is one."""
+    if _DISCOVERED or not name.isidentifier() or name == "registry" or name.startswith("_"):
+        return
+    package = __name__.rpartition(".")[0]
+    if importlib.util.find_spec(f"{package}.{name}") is not None:
+        importlib.import_module(f"{package}.{name}")
+
+
 def get_output(name: str, kind: str = "results") -> Output:
     """The output ``name`` of ``kind``; KeyError listing the available ones otherwise.
 
@@ -135,7 +148,10 @@ def get_output(name: str, kind: str = "results") -> Output:
     -------
     Output
     """
-    _discover()
+    if (kind, name) not in _REGISTRY:
+        _import_named(name)
+    if (kind, name) not in _REGISTRY:
+        _discover()
     try:
         return _REGISTRY[(kind, name)]
     except KeyError:

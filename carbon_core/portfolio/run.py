@@ -56,6 +56,9 @@ LOCAL_DASHBOARD = "127.0.0.1:0"
 _NANNY_KEPT = "24h"
 #: Seconds between checks of the cluster while no factory finishes.
 _POLL = 0.5
+#: dask's setting of the workers' malloc trim threshold, which ``local_cluster`` unsets (None
+#: unsets a variable there: ``distributed.nanny._get_env_variables``).
+_TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 class ClusterError(CarbonCoreError):
@@ -171,7 +174,14 @@ def local_cluster(workers: int | None = None, *, memory_limit: str | int | None 
       ``distributed.deploy.lost-worker-timeout`` (15 s) would otherwise close for good a nanny
       whose worker dies twice and takes longer than the rest of those 15 s to restart (a busy
       machine), shrinking the cluster with every such death until no worker is left. A nanny
-      whose worker cannot start closes itself after ``start_timeout`` [s] (``death_timeout``).
+      whose worker cannot start closes itself after ``start_timeout`` [s] (``death_timeout``);
+    * worker processes start without dask's ``MALLOC_TRIM_THRESHOLD_=65536``
+      (``distributed.nanny.pre-spawn-environ``): setting any glibc malloc threshold switches off
+      glibc's adaptive mmap threshold, so every array of a factory (tens of MB) was mapped
+      afresh and page-faulted in, which made a task take about twice the time of the same call
+      in one process (``benchmarks/README.md``, *Portfolio*). glibc's own default returns freed
+      memory to the system above twice its adaptive threshold (at most 64 MiB). A
+      ``MALLOC_TRIM_THRESHOLD_`` set in the environment is still passed on to the workers.
 
     Starting and closing each take at most ``start_timeout`` [s].
 
@@ -204,7 +214,8 @@ def local_cluster(workers: int | None = None, *, memory_limit: str | int | None 
 
     n = workers if workers is not None else (os.cpu_count() or 1)
     with dask.config.set({"distributed.scheduler.allowed-failures": retries,
-                          "distributed.deploy.lost-worker-timeout": _NANNY_KEPT}):
+                          "distributed.deploy.lost-worker-timeout": _NANNY_KEPT,
+                          _TRIM_KEY: None}):
         cluster = None
         try:
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,

@@ -76,6 +76,21 @@ def test_cluster_equals_serial_to_the_last_digit(portfolio_manifest, full_cluste
     assert a == b
 
 
+def _malloc_env() -> tuple[str | None, str | None]:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
+
+
+def test_workers_keep_glibc_adaptive_malloc(full_cluster):
+    """dask's MALLOC_TRIM_THRESHOLD_=65536 (which made every task about twice as slow as the
+    same call in one process) is not set on the portfolio's workers; its one-thread numpy
+    settings stay."""
+    if "MALLOC_TRIM_THRESHOLD_" in os.environ:
+        pytest.skip("MALLOC_TRIM_THRESHOLD_ set by the caller is passed on on purpose")
+    envs = full_cluster.run(_malloc_env)
+    assert len(envs) == 2
+    assert set(envs.values()) == {(None, "1")}
+
+
 def test_aggregate_groups_and_goal(portfolio_manifest):
     man = load_manifest(portfolio_manifest)
     run = run_serial(man)
