@@ -62,6 +62,7 @@ _FILE_ROLES: dict[str, str] = {
     "policy": "the balance policy (docs/balance.md); its name is the programme's name",
     "eligibility": "the eligibility gate: basic requirements, exclusions and their window",
     "procedure": "the procedure: stages, notice period, revocation grounds, ban lengths",
+    "demo": "the demo accounts of `carbon serve --demo` (carbon_core.web.demo)",
 }
 
 _META = Table("programme", (

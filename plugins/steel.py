@@ -114,7 +114,26 @@ class Steel(SectorPlugin):
         }]
 
     def claims(self, data):
-        """Coke in the carbon balance is accounted here, never also as a core fuel."""
+        """Coke in the carbon balance is accounted here, never also as a core fuel.
+
+        Parameters
+        ----------
+        data : mapping
+            The plugin's validated inputs (:meth:`validate`): the ``inputs`` and ``outputs``
+            tables, each with its ``material`` column.
+
+        Returns
+        -------
+        tuple of str
+            ``("coke",)`` when a row of either table is coke, else empty: the engine then
+            refuses a core fuel line for coke in the same inventory (its carbon would be
+            counted twice).
+
+        References
+        ----------
+        GB/T 32151.5-2015 温室气体排放核算与报告要求 第5部分：钢铁生产企业, §6 (the carbon mass
+        balance of the process inputs and outputs, in which this plugin accounts coke).
+        """
         used = {str(m) for t in ("inputs", "outputs") for m in data[t]["material"]}
         return ("coke",) if "coke" in used else ()
 

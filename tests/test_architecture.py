@@ -214,14 +214,7 @@ PATTERNS = {
 #: Known offenders, each with the reason it is allowed for now. The lead removes an entry once the
 #: change that removes the name has merged; an entry that no longer matches fails the test
 #: (`test_allowances_are_still_needed`), so the list only shrinks.
-ALLOWED: dict[str, set[str]] = {
-    # web (issue 14): the demo accounts of `carbon serve --demo` name the example factory and
-    # the city office of the Hefei template. Demo data, not core logic: the factory's name and
-    # credit code belong with the example (examples/hefei-appliance/inventory.toml, read at
-    # start-up) and the office with the bundle's procedure; web/ is webbundle's, so it stays
-    # listed here until that helper moves them
-    "carbon_core/web/demo.py": {"hefei", "合肥"},
-}
+ALLOWED: dict[str, set[str]] = {}  # none left (the demo accounts are the bundle's demo.toml)
 
 
 @functools.cache

@@ -21,6 +21,18 @@ __all__ = ["print_summary", "write_terminal", "factor_rows", "FACTOR_COLUMNS", "
 def fmt_number(v: float | None, digits: int = 3) -> str:
     """``v`` with thousands separators and ``digits`` decimals; an em dash for None.
 
+    Parameters
+    ----------
+    v : float or None
+        The number, in whatever unit the caller prints beside it ([tCO2e], [tce], ...).
+    digits : int
+        Decimals after the point.
+
+    Returns
+    -------
+    str
+        E.g. ``"12,345.679"``; ``"—"`` when ``v`` is None.
+
     Examples
     --------
     >>> fmt_number(12345.6789), fmt_number(None)
@@ -157,8 +169,17 @@ def print_summary(doc: dict, console: Console | None = None) -> None:
 
 @register_output("terminal", description="readable summary with rich tables")
 def write_terminal(doc: dict, target: Any = None, **_: Any) -> None:
-    """Write :func:`print_summary` of ``doc`` to ``target`` (stream, path, or None: stdout;
-    colours only on a terminal)."""
+    """Write :func:`print_summary` of ``doc`` to ``target``.
+
+    Parameters
+    ----------
+    doc : dict
+        A results JSON document (:meth:`carbon_core.results.Results.to_dict`).
+    target : str, path-like, text stream or None
+        Where to write (:func:`carbon_core.outputs.registry.open_target`); None: standard
+        output, with colours only on a terminal. A path or stream gets the summary laid
+        out 120 columns wide.
+    """
     out: IO
     if target is None:
         print_summary(doc)

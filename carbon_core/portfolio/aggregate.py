@@ -130,6 +130,25 @@ def aggregate(run: PortfolioRun, manifest: Manifest) -> dict[str, Any]:
     sum, and ``complete`` says whether every factory of the manifest was computed.
     ``run.timeout`` is the message of the timeout that ended the run early (the cluster had no
     worker, or no factory finished), None otherwise.
+
+    Parameters
+    ----------
+    run : PortfolioRun
+        The outcome of every factory (:func:`~carbon_core.portfolio.run.run_portfolio` or
+        :func:`~carbon_core.portfolio.run.run_serial`).
+    manifest : Manifest
+        The manifest that was run: its name and its goal.
+
+    Returns
+    -------
+    dict
+        Schema :data:`SCHEMA`: ``city`` (sums [tCO2e], energy [tce], value added [万元 CNY]
+        and intensities [tCO2e/万元], [tce/万元] of the computed factories), the same by
+        ``by_district`` and ``by_sector``, ``scores`` (count, mean, median, extremes
+        [points], a histogram and the verdicts), ``ranking``
+        (:func:`carbon_core.scoring.evaluate.rank`), ``goal`` (progress toward the manifest's
+        goal), ``per_factory`` (one line each, failed ones included), ``failed`` and
+        ``complete``.
     """
     ok = run.computed
     city = _group(ok)

@@ -38,7 +38,19 @@ _GOAL_KEYS = {"demonstration_factories", "net_tco2e"}
 
 @dataclass(frozen=True)
 class FactoryEntry:
-    """One factory of the portfolio: its inventory and, optionally, district and sector labels."""
+    """One factory of the portfolio: its inventory and, optionally, district and sector labels.
+
+    Attributes
+    ----------
+    name : str
+        The factory's name in the portfolio (unique in the manifest): the entry's ``name``, else
+        its inventory path as written (for a folder: the path relative to the folder).
+    inventory : Path
+        The inventory TOML, resolved against the manifest's folder.
+    district, sector : str or None
+        Grouping labels for the aggregate; None: the inventory's own (its ``[factory]``
+        district, its first sector) are used when the factory is run.
+    """
 
     name: str
     inventory: Path
@@ -48,7 +60,24 @@ class FactoryEntry:
 
 @dataclass(frozen=True)
 class Manifest:
-    """The factories of a portfolio, the indicator system they are scored with and the goal."""
+    """The factories of a portfolio, the indicator system they are scored with and the goal.
+
+    Attributes
+    ----------
+    name : str
+        The portfolio's name (the manifest's ``name``, else the file's stem or the folder's
+        name).
+    factories : tuple of FactoryEntry
+        The factories, in manifest order.
+    system : Path or None
+        The indicator-system TOML to score with; None: the programme's.
+    goal : dict
+        ``demonstration_factories`` (the number of factories whose verdict is ``qualified``
+        aimed at) and/or ``net_tco2e`` (the city's net emissions at most this [tCO2e]);
+        empty for a folder.
+    path : Path or None
+        The manifest file or folder it was read from.
+    """
 
     name: str
     factories: tuple[FactoryEntry, ...]
@@ -70,6 +99,17 @@ def _entry_name(path: Path, root: Path) -> str:
 
 def load_manifest(path: str | Path) -> Manifest:
     """Read a manifest TOML, or collect the inventories of a folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        A manifest TOML (schema :data:`SCHEMA`), or a folder: every ``inventory.toml`` below
+        it and every ``*.toml`` directly in it is one factory, and there is no goal.
+
+    Returns
+    -------
+    Manifest
+        Inventory and system paths resolved against the manifest's folder.
 
     Raises
     ------

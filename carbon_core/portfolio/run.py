@@ -67,7 +67,25 @@ class ClusterError(CarbonCoreError):
 
 @dataclass
 class PortfolioRun:
-    """The outcome of every factory of a manifest, in manifest order, and how the run went."""
+    """The outcome of every factory of a manifest, in manifest order, and how the run went.
+
+    Attributes
+    ----------
+    outcomes : list of FactoryOutcome
+        One per factory of the manifest, in manifest order, computed or failed.
+    factor_digest : str
+        The factor edition the run computed with
+        (:func:`~carbon_core.portfolio.worker.factor_edition_digest`).
+    seconds : float
+        Wall time of the run [s].
+    mode : str
+        ``"serial"``, ``"local cluster"``, ``"scheduler ADDRESS"`` or ``"client"``.
+    workers : int
+        Worker processes asked for (local cluster) or alive at the start (otherwise); 1 for
+        a serial run.
+    info : dict
+        ``timeout``: the message of the timeout that ended the run early, if one did.
+    """
 
     outcomes: list[FactoryOutcome]
     factor_digest: str
@@ -88,7 +106,21 @@ class PortfolioRun:
 
 
 def tasks(manifest: Manifest, digest: str) -> list[dict]:
-    """The task of each factory: plain strings only (paths, labels, the factor digest)."""
+    """The task of each factory: plain strings only (paths, labels, the factor digest).
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The factories to run.
+    digest : str
+        The client's factor edition digest, which each worker checks against its own.
+
+    Returns
+    -------
+    list of dict
+        One task per factory, in manifest order, as
+        :func:`~carbon_core.portfolio.worker.run_factory` takes it.
+    """
     return [{"name": f.name, "inventory": str(f.inventory), "district": f.district,
              "sector": f.sector, "system": str(manifest.system) if manifest.system else None,
              "factor_digest": digest} for f in manifest.factories]
@@ -96,7 +128,23 @@ def tasks(manifest: Manifest, digest: str) -> list[dict]:
 
 def run_serial(manifest: Manifest, *, progress: Callable[[int, int, str], None] | None = None,
                runner: Callable[[dict], FactoryOutcome] = run_factory) -> PortfolioRun:
-    """Every factory in this process, one after the other (the reference for the parallel run)."""
+    """Every factory in this process, one after the other (the reference for the parallel run).
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The factories to run.
+    progress : callable, optional
+        ``progress(done, total, name)`` after each factory.
+    runner : callable
+        The task run for each factory (default :func:`~carbon_core.portfolio.worker.run_factory`).
+
+    Returns
+    -------
+    PortfolioRun
+        Mode ``"serial"``, one worker; a bad factory is an outcome with ``ok=False``, never
+        raised.
+    """
     t0 = time.perf_counter()
     _, digest = edition()
     outcomes = []
@@ -136,6 +184,25 @@ def local_cluster(workers: int | None = None, *, memory_limit: str | int | None 
       ``MALLOC_TRIM_THRESHOLD_`` set in the environment is still passed on to the workers.
 
     Starting and closing each take at most ``start_timeout`` [s].
+
+    Parameters
+    ----------
+    workers : int, optional
+        Worker processes; default one per core.
+    memory_limit : str or int, optional
+        Per-worker memory limit (``"2GiB"``, bytes; ``"auto"``: the machine's memory shared
+        among the workers).
+    retries : int
+        Times a task whose worker died is re-run before it is reported ``KilledWorker``.
+    start_timeout : float
+        Longest time [s] to start, to connect the client, and to close; also each nanny's
+        ``death_timeout``.
+
+    Yields
+    ------
+    distributed.Client
+        A client of the cluster (not set as dask's default); client and cluster are closed on
+        exit.
 
     Raises
     ------

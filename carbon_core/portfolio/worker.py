@@ -21,7 +21,31 @@ __all__ = ["FactoryOutcome", "run_factory", "factor_edition_digest", "edition"]
 
 @dataclass
 class FactoryOutcome:
-    """What one factory's task returned: its results and score documents, or why it failed."""
+    """What one factory's task returned: its results and score documents, or why it failed.
+
+    Attributes
+    ----------
+    name : str
+        The factory's name in the manifest.
+    ok : bool
+        Whether it was computed and scored.
+    results, score : dict or None
+        The results document (:meth:`carbon_core.results.Results.to_dict`) and the score
+        document (:meth:`carbon_core.scoring.evaluate.Evaluation.to_dict`); None if it failed.
+    error, kind : str or None
+        Why it failed: the message, and the error's kind (an exception class name, or
+        ``"FactorEditionMismatch"``, ``"NoWorkers"``, ``"Stalled"``, ...).
+    district, sector : str or None
+        Grouping labels: the manifest's, else the inventory's.
+    seconds : float
+        Time the task took [s].
+    peak_rss_mb : float
+        Peak resident memory of the worker process when the task ended [MiB].
+    worker : str or None
+        Which process ran it (``"pid 1234"``).
+    extra : dict
+        Free-form further data (:func:`run_factory` leaves it empty).
+    """
 
     name: str
     ok: bool
@@ -53,6 +77,16 @@ def factor_edition_digest(library) -> str:
 
     The digest covers every source file's name and content hash (the shipped factor files and
     every plugin's tables), so two processes with the same digest compute with the same factors.
+
+    Parameters
+    ----------
+    library : carbon_core.factors.FactorLibrary
+        The library, with its ``sources`` (id, file, SHA-256 of the file's content).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
     """
     h = hashlib.sha256()
     sources = library.sources

@@ -155,6 +155,16 @@ class Previous:
 def check_same_factory(prev: "Previous | None", credit_code: str | None) -> None:
     """Refuse previous-year results of another factory (year-on-year needs the same one).
 
+    The codes are compared without regard to case. Nothing is checked when either side names
+    no factory (a bare ``{"metrics": ...}`` mapping, an inventory without a credit code).
+
+    Parameters
+    ----------
+    prev : Previous or None
+        The previous year's results (:func:`load_previous`); None: nothing to check.
+    credit_code : str or None
+        The unified social credit code (统一社会信用代码) of the factory being scored.
+
     Raises
     ------
     InputError
@@ -189,6 +199,18 @@ def load_previous(previous: Any) -> Previous | None:
 
     The document must have a top-level ``"metrics"`` object; its reporting year is read from
     ``reporting_year`` at the top level or under ``inventory`` / ``factory`` when present.
+
+    Parameters
+    ----------
+    previous : str, Path, mapping, Results, Previous or None
+        A path to a results JSON (``carbon run --json``), its parsed dict, a
+        :class:`carbon_core.results.Results`, or an already loaded :class:`Previous` (returned
+        as it is).
+
+    Returns
+    -------
+    Previous or None
+        The previous metrics with their source, reporting year and credit code; None for None.
 
     Raises
     ------

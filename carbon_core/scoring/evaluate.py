@@ -95,7 +95,35 @@ def _fmt(v: Any) -> str:
 
 @dataclass(frozen=True)
 class IndicatorResult:
-    """One second-level indicator's evaluation."""
+    """One second-level indicator's evaluation.
+
+    Attributes
+    ----------
+    indicator : Indicator
+        The second-level indicator (二级指标) of the system.
+    status : {"scored", "missing", "not_applicable"}
+        Whether a value was read; a missing optional item with ``when_missing =
+        "not_applicable"`` is ``not_applicable``.
+    value : float, bool or None
+        The value read (in the indicator's ``unit``), None when missing.
+    inputs : mapping
+        Every value the indicator read, by metric or evidence name (all matches of a
+        ``metric_any`` pattern).
+    fraction : float
+        The rule's share of the points, 0..1 (0 when missing).
+    met : bool or None
+        Whether the rule's requirement is met (for a 必选 item); False for a missing mandatory
+        item, None for a missing optional one.
+    points : float
+        Points earned, ``max_points * fraction`` [points of 100].
+    max_points : float
+        Points the item is worth after redistribution, ``weight_L * points_i / sum(points_j)``
+        over the applicable items of its first-level indicator, ``weight_L`` rescaled to the
+        first-level indicators that have an applicable item [points of 100]; 0 when not
+        applicable.
+    explanation : str
+        How the points came about, in words.
+    """
 
     indicator: Indicator
     status: str
@@ -137,7 +165,38 @@ def _jsonable(v: Any) -> Any:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """A factory evaluated against an indicator system. ``to_dict()`` is the score JSON."""
+    """A factory evaluated against an indicator system. ``to_dict()`` is the score JSON.
+
+    Attributes
+    ----------
+    system : IndicatorSystem
+        The system evaluated against.
+    factory : FactoryInfo
+        Name, credit code and district of the factory.
+    reporting_year : int or None
+        The reporting year evaluated.
+    inventory : str or None
+        The inventory file, when the evaluation started from a computed result.
+    as_of : datetime.date
+        The day certificates and dated evidence were judged on.
+    eligibility : Eligibility
+        The basic requirements (基本要求) and exclusions, each check with its reason.
+    results : tuple of IndicatorResult
+        One per second-level indicator, in the system's order.
+    levels : tuple of dict
+        One per first-level indicator: ``id``, names, ``weight``, ``effective_weight`` (after
+        redistribution) and ``score`` [points].
+    previous : Previous or None
+        The previous year's results used for the ``yoy.*`` metrics.
+    total_score : float
+        Sum of the points earned, within 0..100 [points].
+    mandatory_unmet : tuple of str
+        Ids of the mandatory (必选) items not met.
+    verdict : str
+        A key of :data:`VERDICTS`.
+    notes : tuple of str
+        Remarks carried into the score (a template's notice, a missing previous year).
+    """
 
     system: IndicatorSystem
     factory: FactoryInfo
@@ -159,7 +218,22 @@ class Evaluation:
         return self.eligibility.eligible
 
     def result(self, indicator_id: str) -> IndicatorResult:
-        """The entry of one indicator (KeyError if none)."""
+        """The entry of one indicator.
+
+        Parameters
+        ----------
+        indicator_id : str
+            A second-level indicator's id, as the system file gives it.
+
+        Returns
+        -------
+        IndicatorResult
+
+        Raises
+        ------
+        KeyError
+            The system has no indicator of that id.
+        """
         for r in self.results:
             if r.indicator.id == indicator_id:
                 return r
@@ -309,11 +383,30 @@ def evaluate(results_or_metrics: Any, *, system: IndicatorSystem | str | None = 
         The programme bundle giving the default system and the eligibility gate; default
         :data:`carbon_core.programmes.DEFAULT_PROGRAMME`.
 
+    Returns
+    -------
+    Evaluation
+        Eligibility, every indicator's points, the total [points of 100] and the verdict; the
+        total is computed whatever the verdict.
+
     Raises
     ------
     InputError
-        Malformed evidence or previous results, a previous year that is not the year before, or
-        no way to fix ``as_of``.
+        Malformed evidence or previous results, previous results of another factory (credit
+        code) or of a year that is not the year before, a declared qualitative item whose
+        name is a near-miss of one the system reads, or no way to fix ``as_of``.
+    TypeError
+        ``results_or_metrics`` is neither a mapping nor an object with a ``.metrics`` mapping.
+
+    References
+    ----------
+    The structure it evaluates (basic requirements as a veto gate; first- and second-level
+    indicators worth 100 points; mandatory items that must be met and optional items scored
+    from 0 to full) is that of GB/T 36132-2018 绿色工厂评价通则, and scoring between a baseline
+    value 基准值 and a leading value 引领值 that of GB/T 36132-2025, as the shipped template
+    indicator systems cite them in their ``[[source]]`` tables
+    (``programmes/<name>/indicators.toml``); the weights, points and thresholds are the
+    indicator system's own.
     """
     metrics, inventory = _as_results(results_or_metrics)
     if system is None or not isinstance(system, IndicatorSystem):
@@ -491,7 +584,24 @@ _ORDER = {v: i for i, v in enumerate(VERDICTS)}
 
 @dataclass(frozen=True)
 class RankEntry:
-    """One factory's place in a ranking, with the reason."""
+    """One factory's place in a ranking, with the reason.
+
+    Attributes
+    ----------
+    rank : int
+        The place, 1 first; equal verdict and total share a rank (1, 2, 2, 4).
+    name : str
+        The factory's name (or its inventory, or ``"factory N"``).
+    verdict : str
+        A key of :data:`VERDICTS`.
+    total_score : float
+        The total [points of 100].
+    reason : str
+        Why it stands there: verdict and total, then the failed basic requirements, the unmet
+        mandatory items, or the indicators that lost most points.
+    score : mapping
+        The factory's score document (:meth:`Evaluation.to_dict`).
+    """
 
     rank: int
     name: str
@@ -539,7 +649,13 @@ def rank(evaluations: Iterable[Evaluation | Mapping[str, Any]]) -> list[RankEntr
 
     Parameters
     ----------
-    evaluations : iterable of Evaluation or score dicts (``Evaluation.to_dict()`` / ``--json``)
+    evaluations : iterable of Evaluation or dict
+        Evaluations, or score documents (``Evaluation.to_dict()``, ``carbon score --json``).
+
+    Returns
+    -------
+    list of RankEntry
+        Best first.
     """
     docs = [e.to_dict() if isinstance(e, Evaluation) else e for e in evaluations]
 

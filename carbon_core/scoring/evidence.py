@@ -77,6 +77,24 @@ _STANDARDS = {
 def normalise_standard(text: str) -> str | None:
     """``"ISO 9001"`` for ``"ISO9001:2015"``, ``"GB/T 19001-2016"`` ...; None if not one of the four.
 
+    The Chinese national standards count as their ISO equivalents: GB/T 19001 (ISO 9001,
+    quality), GB/T 24001 (ISO 14001, environment), GB/T 45001 (ISO 45001, occupational health
+    and safety), GB/T 23331 (ISO 50001, energy).
+
+    Parameters
+    ----------
+    text : str
+        A standard as written on a certificate: ``ISO``, ``GB/T``, ``GBT`` or ``GB``, the number,
+        and optionally the year after ``-`` or ``:`` (case and spaces do not matter).
+
+    Returns
+    -------
+    str or None
+        ``"ISO 9001"``, ``"ISO 14001"``, ``"ISO 45001"`` or ``"ISO 50001"``; None for any other
+        standard.
+
+    Examples
+    --------
     >>> normalise_standard("GB/T 23331-2020"), normalise_standard("iso 14001:2015")
     ('ISO 50001', 'ISO 14001')
     >>> normalise_standard("ISO 27001") is None
@@ -112,6 +130,19 @@ _QUAL_RE = re.compile(r"^qualitative\.[a-z][a-z0-9_]*$")
 def evidence_key_kind(key: str) -> str | None:
     """``"bool"`` or ``"number"`` for a known evidence key, None if unknown.
 
+    Parameters
+    ----------
+    key : str
+        A key of :data:`EVIDENCE_KEYS`, or ``qualitative.<name>`` (lower-case letters, digits
+        and ``_``; always ``"bool"``).
+
+    Returns
+    -------
+    str or None
+        The kind of value an indicator reading the key gets.
+
+    Examples
+    --------
     >>> evidence_key_kind("qualitative.digital_energy_platform"), evidence_key_kind("foo")
     ('bool', None)
     """
@@ -125,7 +156,21 @@ def evidence_key_kind(key: str) -> str | None:
 
 @dataclass(frozen=True)
 class Certification:
-    """A management-system certificate (认证证书)."""
+    """A management-system certificate (认证证书).
+
+    Attributes
+    ----------
+    standard : str
+        The normalised standard (:func:`normalise_standard`): ``"ISO 9001"`` ...
+    number : str
+        The certificate number.
+    issuer : str
+        The certification body.
+    valid_from, valid_until : datetime.date
+        The validity, both days included.
+    scope : str
+        The certified scope, if declared.
+    """
 
     standard: str
     number: str
@@ -170,7 +215,19 @@ class Certification:
 
 @dataclass(frozen=True)
 class Organisation:
-    """The dedicated zero-carbon organisation (零碳工作专门机构)."""
+    """The dedicated zero-carbon organisation (零碳工作专门机构).
+
+    Attributes
+    ----------
+    name : str
+        The organisation's name (e.g. 零碳工厂建设领导小组).
+    established : datetime.date
+        When it was set up; it counts only from that day.
+    head : str
+        Who leads it.
+    reference : str
+        The founding document, if declared.
+    """
 
     name: str
     established: datetime.date
@@ -180,7 +237,20 @@ class Organisation:
 
 @dataclass(frozen=True)
 class PlanTarget:
-    """One annual target of the zero-carbon plan."""
+    """One annual target of the zero-carbon plan.
+
+    Attributes
+    ----------
+    year : int
+        The year the target is for.
+    metric : str
+        A metric name, for a quantified target (empty for a descriptive one).
+    value : float or None
+        The target value of ``metric``, in the metric's unit; judged with the metric's
+        direction (at most for lower-is-better, at least for higher-is-better).
+    description : str
+        A descriptive target.
+    """
 
     year: int
     metric: str = ""
@@ -190,7 +260,19 @@ class PlanTarget:
 
 @dataclass(frozen=True)
 class Plan:
-    """The zero-carbon plan (零碳工厂建设方案/规划) with annual targets."""
+    """The zero-carbon plan (零碳工厂建设方案/规划) with annual targets.
+
+    Attributes
+    ----------
+    title : str
+        The plan's title.
+    adopted : datetime.date
+        When it was adopted; it counts only from that day.
+    targets : tuple of PlanTarget
+        Its annual targets; a plan without any fails the ``plan`` check.
+    reference : str
+        The adopting document, if declared.
+    """
 
     title: str
     adopted: datetime.date
@@ -200,7 +282,21 @@ class Plan:
 
 @dataclass(frozen=True)
 class RecordItem:
-    """One exclusion of the three-year record: ``occurred`` None when not declared."""
+    """One exclusion of the three-year record: ``occurred`` None when not declared.
+
+    Attributes
+    ----------
+    occurred : bool or None
+        Whether it happened in the record window (True: it did).
+    note : str
+        A remark.
+    date : datetime.date or None
+        When it happened, if declared (:func:`carbon_core.scoring.evidence_dates.judge_exclusion`
+        judges it against the window).
+    severity : str
+        Its grade where the programme distinguishes one (一般, 较大, 重大, 特别重大:
+        :data:`carbon_core.scoring.evidence_dates.SEVERITY_GRADES`); empty if not declared.
+    """
 
     occurred: bool | None
     note: str = ""
@@ -210,7 +306,23 @@ class RecordItem:
 
 @dataclass(frozen=True)
 class QualitativeItem:
-    """A qualitative item an indicator reads (e.g. a digital energy-carbon platform in place)."""
+    """A qualitative item an indicator reads (e.g. a digital energy-carbon platform in place).
+
+    Attributes
+    ----------
+    name : str
+        The item's name (``[evidence.qualitative.<name>]``).
+    in_place : bool
+        Whether it is in place.
+    date : datetime.date or None
+        In place since; an item dated after ``as_of`` does not count.
+    valid_until : datetime.date or None
+        When it lapses; an item lapsed before ``as_of`` does not count.
+    reference : str
+        The evidence document (required when in place).
+    note : str
+        A remark.
+    """
 
     name: str
     in_place: bool
@@ -222,7 +334,17 @@ class QualitativeItem:
 
 @dataclass(frozen=True)
 class FactoryInfo:
-    """Who is evaluated: the inventory's ``[factory]`` table, or a mapping with the same keys."""
+    """Who is evaluated: the inventory's ``[factory]`` table, or a mapping with the same keys.
+
+    Attributes
+    ----------
+    name : str
+        The factory's name.
+    credit_code : str
+        The 统一社会信用代码 (unified social credit code, GB 32100-2015); empty if unknown.
+    district : str
+        The district (区/县) label.
+    """
 
     name: str = ""
     credit_code: str = ""
@@ -252,14 +374,47 @@ class FactoryInfo:
 
     @property
     def division_code(self) -> str:
-        """Characters 3-8 of the 统一社会信用代码: the registering authority's division code."""
+        """Characters 3-8 of the 统一社会信用代码: the registering authority's division code.
+
+        Empty unless the code has 18 characters and those six are digits.
+
+        References
+        ----------
+        GB 32100-2015 法人和其他组织统一社会信用代码编码规则 (the code's structure); the division
+        codes are those of GB/T 2260.
+        """
         code = self.credit_code.strip()
         return code[2:8] if len(code) == 18 and code[2:8].isdigit() else ""
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """Everything declared in ``[evidence]``, judged on ``as_of``."""
+    """Everything declared in ``[evidence]``, judged on ``as_of``.
+
+    Attributes
+    ----------
+    file : str
+        The inventory (or other source) the evidence was declared in.
+    as_of : datetime.date
+        The day validity is judged on (by default 31 December of the reporting year).
+    registered_city : str
+        注册地 of the legal entity, as declared.
+    certifications : tuple of Certification
+        The management-system certificates declared.
+    organisation : Organisation or None
+        The dedicated zero-carbon organisation.
+    plan : Plan or None
+        The zero-carbon plan.
+    record : mapping of str to RecordItem
+        ``[evidence.record]``: one entry per declared exclusion.
+    record_period : str
+        The years the record covers, as declared (``"2022-2024"``).
+    exclusions : tuple of str
+        The exclusion ids the gate requires to be declared (``record.clean`` fails for each one
+        missing from ``record``).
+    qualitative : mapping of str to QualitativeItem
+        ``[evidence.qualitative.<name>]`` items.
+    """
 
     file: str
     as_of: datetime.date
@@ -273,7 +428,19 @@ class Evidence:
     qualitative: Mapping[str, QualitativeItem] = field(default_factory=dict)
 
     def certificate(self, standard: str) -> tuple[bool, str]:
-        """Whether a valid certificate of ``standard`` exists on ``as_of``, and why."""
+        """Whether a valid certificate of ``standard`` exists on ``as_of``, and why.
+
+        Parameters
+        ----------
+        standard : str
+            A normalised standard (:func:`normalise_standard`), e.g. ``"ISO 14001"``.
+
+        Returns
+        -------
+        tuple of (bool, str)
+            Valid or not, and the certificate(s) in words (number, issuer, validity), or that
+            none is declared.
+        """
         found = [c for c in self.certifications if c.standard == standard]
         if not found:
             return False, f"no {standard} certificate declared"
@@ -287,6 +454,22 @@ class Evidence:
 
         Returns ``(None, why)`` when the item is not declared. ``plan.targets_met_share`` needs
         metrics and is computed by the evaluator, not here.
+
+        Parameters
+        ----------
+        key : str
+            ``certification.iso<N>``, ``organisation``, ``plan``, ``record.clean`` or
+            ``qualitative.<name>``.
+
+        Returns
+        -------
+        tuple of (value, str)
+            The value (bool; None for an undeclared qualitative item) and why.
+
+        Raises
+        ------
+        KeyError
+            ``key`` is none of these.
         """
         if key.startswith("certification.iso"):
             std = "ISO " + key.removeprefix("certification.iso")
@@ -558,7 +741,21 @@ def _parse_record(r, gate, problems) -> tuple[dict[str, RecordItem], str]:
 
 @dataclass(frozen=True)
 class Requirement:
-    """One basic requirement of a gate: an id, its names and a registered check with parameters."""
+    """One basic requirement of a gate: an id, its names and a registered check with parameters.
+
+    Attributes
+    ----------
+    id : str
+        The check's id in scores.
+    name_zh, name_en : str
+        Its names; ``{as_of}`` is replaced by the evaluation date.
+    check : str
+        A kind of :data:`ELIGIBILITY_CHECKS` (``registered_in``, ``evidence``,
+        ``certification``).
+    params : mapping
+        The parameters that kind needs (``division_prefix`` and ``names``; ``evidence``;
+        ``standard``, normalised).
+    """
 
     id: str
     name_zh: str
@@ -712,6 +909,17 @@ ELIGIBILITY_TABLE = Table("eligibility", (
 def loads_gate(text: str, *, file: str = "<eligibility>") -> EligibilityConfig:
     """An eligibility gate from TOML text (the ``eligibility.toml`` format).
 
+    Parameters
+    ----------
+    text : str
+        The TOML text (schema ``carbon_core.eligibility/1``, :data:`ELIGIBILITY_TABLE`).
+    file : str
+        The name problems are reported under.
+
+    Returns
+    -------
+    EligibilityConfig
+
     Raises
     ------
     InputError
@@ -779,6 +987,19 @@ def loads_gate(text: str, *, file: str = "<eligibility>") -> EligibilityConfig:
 def load_gate(programme: Any = None) -> EligibilityConfig:
     """The eligibility gate of a programme bundle (by name, a Programme, or None: the default).
 
+    A bundle's gate is read once per process and kept.
+
+    Parameters
+    ----------
+    programme : str, carbon_core.programmes.Programme or None
+        The programme's name in the registry (:func:`carbon_core.programmes.get_programme`), or
+        the bundle itself; None: the default programme.
+
+    Returns
+    -------
+    EligibilityConfig
+        The gate of the bundle's ``eligibility.toml``.
+
     Raises
     ------
     InputError
@@ -819,7 +1040,19 @@ def known_exclusions() -> list[str]:
 
 @dataclass(frozen=True)
 class EligibilityCheck:
-    """One basic requirement or exclusion, passed or failed, with the reason."""
+    """One basic requirement or exclusion, passed or failed, with the reason.
+
+    Attributes
+    ----------
+    id : str
+        The requirement's id, or ``exclusion.<id>``.
+    name_zh, name_en : str
+        Its names, with the evaluation date or the record window filled in.
+    passed : bool
+        Whether it passed.
+    detail : str
+        Why, in words.
+    """
 
     id: str
     name_zh: str
@@ -840,7 +1073,15 @@ class EligibilityCheck:
 
 @dataclass(frozen=True)
 class Eligibility:
-    """The result of the gate: every check, and the ones that failed."""
+    """The result of the gate: every check, and the ones that failed.
+
+    Attributes
+    ----------
+    checks : tuple of EligibilityCheck
+        Every basic requirement, then every exclusion, in the gate's order.
+    as_of : datetime.date
+        The day they were judged on.
+    """
 
     checks: tuple[EligibilityCheck, ...]
     as_of: datetime.date

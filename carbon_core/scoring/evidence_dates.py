@@ -37,7 +37,15 @@ _SEVERITY_EN = {"general": "一般", "larger": "较大", "major": "重大",
 
 @dataclass(frozen=True)
 class Window:
-    """The record window [start, end], both inclusive."""
+    """The record window [start, end], both inclusive.
+
+    Attributes
+    ----------
+    start : datetime.date
+        The first day of the window.
+    end : datetime.date
+        The last day (the evaluation date).
+    """
 
     start: dt.date
     end: dt.date
@@ -59,6 +67,21 @@ class Window:
 def record_window(as_of: dt.date, years: int = 3, established: dt.date | None = None) -> Window:
     """The window of the last ``years`` calendar years ending on ``as_of``.
 
+    Parameters
+    ----------
+    as_of : datetime.date
+        The evaluation date: the window's last day.
+    years : int
+        Calendar years of the record, the last one being ``as_of``'s year (the programme's
+        近三年: 3).
+    established : datetime.date, optional
+        When the factory was established; a later day starts the window there.
+
+    Returns
+    -------
+    Window
+        From 1 January of year ``as_of.year - years + 1`` (or ``established``) to ``as_of``.
+
     Examples
     --------
     >>> str(record_window(dt.date(2024, 12, 31)))
@@ -73,7 +96,28 @@ def record_window(as_of: dt.date, years: int = 3, established: dt.date | None = 
 
 
 def severity_rank(text: str) -> int | None:
-    """Index of a grade in :data:`SEVERITY_GRADES` (Chinese or English name), None if unknown."""
+    """Index of a grade in :data:`SEVERITY_GRADES` (Chinese or English name), None if unknown.
+
+    Parameters
+    ----------
+    text : str
+        一般, 较大, 重大 or 特别重大 (a trailing 事故 is ignored), or ``general``, ``larger``,
+        ``major``, ``extraordinarily major`` / ``especially major`` (any case).
+
+    Returns
+    -------
+    int or None
+        0 (一般) to 3 (特别重大).
+
+    References
+    ----------
+    生产安全事故报告和调查处理条例 (国务院令第493号, 2007), Art. 3: the four grades of accidents.
+
+    Examples
+    --------
+    >>> severity_rank("较大事故"), severity_rank("Major"), severity_rank("minor")
+    (1, 2, None)
+    """
     t = str(text).strip()
     t = _SEVERITY_EN.get(t.lower().replace(" ", "_"), t)
     t = t.removesuffix("事故")
@@ -83,6 +127,24 @@ def severity_rank(text: str) -> int | None:
 def judge_exclusion(occurred: bool | None, date: dt.date | None, window: Window, *,
                     severity: str = "", min_severity: str | None = None) -> tuple[bool, str]:
     """Whether a declared exclusion keeps the factory out, and why.
+
+    An item not declared fails; one declared not occurred passes; one that occurred on a date
+    outside the window passes (and is reported); one that occurred in the window, or without a
+    date, fails, unless the exclusion is graded (``min_severity``) and the declared grade is
+    below it. An undeclared or unknown grade of a graded exclusion counts (fails).
+
+    Parameters
+    ----------
+    occurred : bool or None
+        Whether it happened; None: not declared.
+    date : datetime.date or None
+        When it happened, if declared.
+    window : Window
+        The record window (:func:`record_window`).
+    severity : str
+        The declared grade (:func:`severity_rank` names), empty if none.
+    min_severity : str, optional
+        The lowest grade that excludes, from the programme's gate; None: any grade excludes.
 
     Returns
     -------
@@ -126,6 +188,19 @@ _PERIOD_RE = re.compile(r"^\s*(\d{4})\s*(?:[-–~至到]\s*(\d{4}))?\s*(?:年)?\
 
 def period_problem(period: str, window: Window) -> str | None:
     """Why the declared record period does not cover the window, or None when it does.
+
+    Parameters
+    ----------
+    period : str
+        The declared ``period`` of ``[evidence.record]``: ``"YYYY"`` or ``"YYYY-YYYY"`` (also
+        with –, ~, 至, 到 and a trailing 年); empty: nothing to check.
+    window : Window
+        The record window; every year of :attr:`Window.years` must be in the period.
+
+    Returns
+    -------
+    str or None
+        The problem in words (not a period, or the years left out); None when it covers.
 
     Examples
     --------

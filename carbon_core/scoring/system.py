@@ -84,6 +84,15 @@ class Indicator:
     combine : str
         For ``metric_any`` matching several metrics: ``"worst"`` (the value scoring lowest, default)
         or ``"best"``.
+    unit : str
+        The unit of the value read (``"1"`` for a share, ``"tCO2e/tce"`` ...), as the file
+        gives it; recorded in scores, not converted.
+    basis : str
+        Where the indicator or its threshold comes from (a standard, a programme text).
+    assumption : str
+        Why a value is a template assumption, if it is; copied into every score.
+    description : str
+        Free text.
     """
 
     id: str
@@ -110,7 +119,21 @@ class Indicator:
 
 @dataclass(frozen=True)
 class FirstLevel:
-    """A first-level indicator (一级指标) with its weight (share of 100 points)."""
+    """A first-level indicator (一级指标) with its weight (share of 100 points).
+
+    Attributes
+    ----------
+    id : str
+        Its identifier (unique in the system).
+    name_zh, name_en : str
+        Names in Chinese and English.
+    weight : float
+        Its share of the 100 points [points]; the weights of a system sum to 100.
+    indicators : tuple of Indicator
+        Its second-level indicators, in file order.
+    basis : str
+        Where the first-level indicator comes from.
+    """
 
     id: str
     name_zh: str
@@ -122,7 +145,39 @@ class FirstLevel:
 
 @dataclass(frozen=True)
 class IndicatorSystem:
-    """A loaded, validated indicator system."""
+    """A loaded, validated indicator system.
+
+    Attributes
+    ----------
+    id : str
+        The system's ``[meta] id``.
+    title_zh, title_en : str
+        Its titles.
+    version : str
+        Its version, as text.
+    status : {"template", "official"}
+        A template is labelled in every score.
+    notice : str
+        Shown with every score (a template gets a default notice).
+    levels : tuple of FirstLevel
+        The first-level indicators, in file order.
+    pass_score : float
+        The total needed for ``qualified`` [points of 100] (default 60).
+    eligibility : EligibilityConfig
+        The programme's eligibility gate (basic requirements), from its bundle.
+    sources : tuple of dict
+        The ``[[source]]`` tables: the documents the structure comes from (id, title, use,
+        confidence).
+    path : str
+        The file it was loaded from (its label for a bundle file).
+    programme : str
+        The programme bundle's name.
+    programme_template : bool
+        Whether that programme is a template.
+    qualified_names : tuple of (str, str) or None
+        The ``qualified`` verdict in the programme's words (``[verdict] qualified_zh``,
+        ``qualified_en``); None: the scoring layer's generic names.
+    """
 
     id: str
     title_zh: str
@@ -151,7 +206,22 @@ class IndicatorSystem:
         return tuple(ind for level in self.levels for ind in level.indicators)
 
     def indicator(self, id: str) -> Indicator:
-        """The second-level indicator with this identifier (KeyError if none)."""
+        """The second-level indicator with this identifier.
+
+        Parameters
+        ----------
+        id : str
+            The indicator's id, as the system file gives it.
+
+        Returns
+        -------
+        Indicator
+
+        Raises
+        ------
+        KeyError
+            No indicator has that id.
+        """
         return self._by_id[id]
 
     def verdict_names(self) -> dict[str, tuple[str, str]]:
