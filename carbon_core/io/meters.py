@@ -907,11 +907,33 @@ def _is_identity(lookup: np.ndarray) -> bool:
         bool((np.diff(lookup) == 1).all())
 
 
-def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int:
+class _Scratch:
+    """Integer work arrays of the batch scatter, allocated once and reused from batch to batch.
+
+    A fresh temporary per step and batch (2 MiB for 262,144 rows) is returned to the system by
+    glibc when freed and page-faulted in again by the next batch: on 1,000 meters x a year that
+    was about half of the whole read (1.8-2.2 s against 0.9-1.1 s with the arrays reused).
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def take(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Views of ``n`` elements: positions, offsets, slots, products (int64), a mask."""
+        if n > self.size:
+            self.pos, self.rel, self.slot, self.prod = (np.empty(n, np.int64) for _ in range(4))
+            self.eq = np.empty(n, bool)
+            self.size = n
+        return self.pos[:n], self.rel[:n], self.slot[:n], self.prod[:n], self.eq[:n]
+
+
+def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch,
+             scratch: _Scratch | None = None) -> int:
     """Check one batch and copy its readings into their cells; raise NotFast on anything to name.
 
     Vectorized over the batch: meter ids to inventory positions through the dictionary, timestamps
-    to slots with integer arithmetic, readings checked finite (and >= 0 on interval meters).
+    to slots with integer arithmetic, readings checked finite (and >= 0 on interval meters). The
+    integer work arrays are ``scratch``'s (a new one when None).
     """
     ts_col, m_col, v_col = (batch.column(c) for c in COLUMNS)
     if ts_col.null_count or m_col.null_count or v_col.null_count:
@@ -927,8 +949,13 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
         ts = ts + CHINA_OFFSET_NS
     lookup = lookup_of(m_col.dictionary)
     codes = as_numpy(m_col.indices)
+    pos, rel, slot, prod, eq = (scratch or _Scratch()).take(codes.size)
     # a dictionary in inventory order (the usual case) needs no gather, only a widening copy
-    pos = codes.astype(np.int64) if _is_identity(lookup) else lookup[codes]
+    if _is_identity(lookup):
+        np.copyto(pos, codes)
+    else:  # intp indices and mode="clip" keep take from copying (codes index the dictionary)
+        np.copyto(prod, codes)
+        np.take(lookup, prod, out=pos, mode="clip")
     if pos.size and pos.min() < 0:
         raise NotFast  # a meter the inventory does not declare
     values = as_numpy(v_col)
@@ -944,11 +971,11 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch) -> int
     start = np.datetime64(f"{layout.year}-01-01", "ns").view("int64")
     if layout.uniform is not None:  # one grid for every meter: scalar integer arithmetic
         step, width = layout.uniform
-        rel = ts - start
-        slot = rel // step  # by a scalar: numpy divides by multiplication
-        if not np.array_equal(slot * step, rel):
+        np.subtract(ts, start, out=rel)
+        np.floor_divide(rel, step, out=slot)  # by a scalar: numpy divides by multiplication
+        np.multiply(slot, step, out=prod)
+        if not np.equal(prod, rel, out=eq).all():
             raise NotFast  # off the meter's grid
-        del rel
         limit = layout.limit
         if slot.min() < 0 or (slot.max() > limit.min() and (slot > limit[pos]).any()):
             raise NotFast  # outside the reporting year
@@ -1008,13 +1035,15 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
         return last[1]
 
     files, total = [], 0
+    scratch = _Scratch()
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             for path in inv.data_files:
                 if progress:
                     progress(f"reading {path.name}")
                 batches = _BATCHES[path.suffix.lower()](path, progress)
-                rows = sum(_scatter(layout, lookup_of, b) for b in _prefetch(batches, pool))
+                rows = sum(_scatter(layout, lookup_of, b, scratch)
+                           for b in _prefetch(batches, pool))
                 files.append({"path": str(path), "rows": rows})
                 total += rows
     except NotFast:
