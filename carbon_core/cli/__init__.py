@@ -296,7 +296,10 @@ def compute(inventory: Path, fmt: str | None, as_json: bool, output: Path | None
     if output and fmt is not None and not as_json:
         console.print(f"results written to {output} ({fmt})")
         return
-    write(shown, doc, None)
+    if shown == "json":  # the text made above: 1,000 line items are not serialised twice
+        sys.stdout.write(text + "\n")
+    else:
+        write(shown, doc, None)
     if output and shown != "json":
         console.print(f"results written to {output}")
 
