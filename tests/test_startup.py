@@ -119,3 +119,25 @@ def _compute_loads(*options: str) -> list[str]:
 def test_compute_path_loads_only_what_it_computes_with():
     assert _compute_loads() == []
     assert "jsonschema" in _compute_loads("--validate")  # the probe sees what is loaded
+
+
+def test_console_script_exits_with_complete_output_and_its_codes(tmp_path):
+    """The ``carbon`` script (``cli.console``: main, then gc.freeze before the exit) writes the
+    whole JSON when piped, and keeps the exit-code convention (0, 2 for bad input)."""
+    from importlib.metadata import entry_points
+    from pathlib import Path
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "carbon"]
+    assert script.value == "carbon_core.cli:console"
+    example = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
+    ok = subprocess.run([sys.executable, "-m", "carbon_core.cli", "compute", str(example),
+                         "--json"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    doc = json.loads(ok.stdout)
+    assert doc["reporting_year"] == 2024 and doc["line_items"]
+    bad = tmp_path / "inventory.toml"
+    bad.write_text("this is not toml = = =\n", encoding="utf-8")
+    err = subprocess.run([sys.executable, "-m", "carbon_core.cli", "compute", str(bad)],
+                         capture_output=True, text=True)
+    assert err.returncode == 2 and err.stderr.startswith("error:")
+    assert "Traceback" not in err.stderr

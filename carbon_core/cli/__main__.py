@@ -1,6 +1,6 @@
 """``python -m carbon_core.cli``: the ``carbon`` command."""
 
-from . import main
+from . import console
 
 if __name__ == "__main__":
-    main()
+    console()
