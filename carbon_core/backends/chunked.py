@@ -34,8 +34,8 @@ from ..errors import InputError, Problem
 from ..io import meter_checks
 from ..io.inventory import Inventory
 from ..io.meters import (BATCH_ROWS, CHINA_OFFSET_NS, COLUMNS, INTERVAL_NS, ROLE_SERIES, NotFast,
-                         csv_batches, file_sha256, readings_to_consumption, resample_sum,
-                         role_rows, sum_rows, year_grid)
+                         as_numpy, csv_batches, file_sha256, readings_to_consumption,
+                         resample_sum, role_rows, sum_rows, year_grid)
 
 __all__ = ["ChunkedMeterData", "read_chunked", "months_per_chunk", "parse_bytes",
            "array_bytes", "read_within"]
@@ -603,8 +603,8 @@ def _rows(plan: _Plan, chunk: _Chunk, path: Path, offset: int, batch: pa.RecordB
     n = batch.num_rows
     if not n:
         return
-    ts = ts_col.view(pa.int64())  # int64 ns (to_numpy of a timestamp array imports pandas)
-    ts = (pc.fill_null(ts, 0) if ts_col.null_count else ts).to_numpy(zero_copy_only=False)
+    ts = ts_col.view(pa.int64())  # int64 ns; as_numpy: pyarrow's to_numpy imports pandas
+    ts = as_numpy(pc.fill_null(ts, 0) if ts_col.null_count else ts)
     unit = _ts_unit(ts_col.type)
     if unit != 1:
         ts = ts * unit
@@ -632,15 +632,14 @@ def _rows(plan: _Plan, chunk: _Chunk, path: Path, offset: int, batch: pa.RecordB
         m_col = pc.dictionary_encode(m_col)
     lookup = plan.lookup(m_col.dictionary)
     codes = m_col.indices
-    codes = (pc.fill_null(codes, 0) if m_col.null_count else codes).to_numpy(
-        zero_copy_only=False).astype(np.int64)
+    codes = as_numpy(pc.fill_null(codes, 0) if m_col.null_count else codes).astype(np.int64)
     if m_col.null_count:
         codes[np.asarray(m_col.is_null())] = len(lookup) - 1
     pos = lookup[codes[rows]]
     if v_col.null_count:
-        values = pc.fill_null(pc.cast(v_col, pa.float64()), np.nan).to_numpy()[rows]
+        values = as_numpy(pc.fill_null(pc.cast(v_col, pa.float64()), np.nan))[rows]
     else:
-        values = v_col.to_numpy(zero_copy_only=False)[rows].astype(np.float64, copy=False)
+        values = as_numpy(v_col)[rows].astype(np.float64, copy=False)
     bad_text = None
     if "_invalid" in batch.schema.names:  # text that is not a number: named, not a gap
         invalid = batch.column("_invalid").to_numpy(zero_copy_only=False)[rows]
