@@ -122,13 +122,14 @@ def test_compute_path_loads_only_what_it_computes_with():
 
 
 def test_console_script_exits_with_complete_output_and_its_codes(tmp_path):
-    """The ``carbon`` script (``cli.console``: main, then gc.freeze before the exit) writes the
-    whole JSON when piped, and keeps the exit-code convention (0, 2 for bad input)."""
+    """The ``carbon`` script (``cli.console_main``: main, then gc.freeze before the exit)
+    writes the whole JSON when piped, and keeps the exit-code convention (0, 2 for bad input).
+    """
     from importlib.metadata import entry_points
     from pathlib import Path
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "carbon"]
-    assert script.value == "carbon_core.cli:console"
+    assert script.value == "carbon_core.cli:console_main"
     example = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
     ok = subprocess.run([sys.executable, "-m", "carbon_core.cli", "compute", str(example),
                          "--json"], capture_output=True, text=True)

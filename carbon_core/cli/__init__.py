@@ -21,7 +21,7 @@ from ._errors import SafeGroup
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["main", "console"]
+__all__ = ["main", "console_main"]
 
 
 class _LazyConsole:
@@ -176,7 +176,7 @@ def main() -> None:
     """carbon_core: factory carbon accounting (零碳示范工厂 carbon balance engine)."""
 
 
-def console() -> None:
+def console_main() -> None:
     """The ``carbon`` console script: :func:`main`, then the exit.
 
     Before the interpreter exits, every object is moved to the garbage collector's permanent

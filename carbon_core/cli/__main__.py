@@ -1,6 +1,6 @@
 """``python -m carbon_core.cli``: the ``carbon`` command."""
 
-from . import console
+from . import console_main
 
 if __name__ == "__main__":
-    console()
+    console_main()
