@@ -563,8 +563,9 @@ def _text_csv_batches(path: Path, report: "_Report | None"
                    & (vtext.str.strip() != "").to_numpy()) | np.isinf(values)
         yield offset, pa.RecordBatch.from_arrays(
             [pa.array(ns, type=pa.timestamp("ns"), mask=ns == nat), batch.column("meter"),
-             pa.array(values), pa.array(invalid), batch.column("value")],
-            names=[*COLUMNS, "_invalid", "_text"])
+             pa.array(values), pa.array(invalid), batch.column("value"),
+             pa.array((ns == nat) & ~nulls)],  # named above: not "missing" as well
+            names=[*COLUMNS, "_invalid", "_text", "_ts_named"])
         offset += batch.num_rows
 
 
@@ -654,7 +655,10 @@ def _rows(plan: _Plan, chunk: _Chunk, path: Path, offset: int, batch: pa.RecordB
         report.meter_rows += np.bincount(pos[known], minlength=report.meter_rows.size)
         null_t = ts_null[rows] if ts_null is not None else None
         if null_t is not None and null_t.any():
-            idx = np.flatnonzero(null_t)
+            missing = null_t
+            if "_ts_named" in batch.schema.names:  # unparsed text, already named once
+                missing = null_t & ~np.asarray(batch.column("_ts_named"))[rows]
+            idx = np.flatnonzero(missing)
             report.rows("missing timestamp", path, offset + rows[idx], message="missing timestamp",
                         field="timestamp", found=lambda j: None, expected="a date-time")
             keep &= ~null_t

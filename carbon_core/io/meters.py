@@ -416,8 +416,16 @@ def _bad_rows(problems, path, mask_or_idx, message, *, field, found, expected):
                                         f"like these ({idx.size} in all)"))
 
 
+#: The int64 value of NaT: a row whose timestamp is missing or could not be parsed.
+_NAT = np.iinfo(np.int64).min
+
+
 def _timestamps(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np.ndarray:
-    """int64 ns since epoch, China local time; NaT -> problem."""
+    """int64 ns since epoch, China local time; NaT -> problem.
+
+    Each row without a usable timestamp is named once, as missing or as not ISO 8601, and
+    carries the NaT value (``numpy.iinfo(np.int64).min``), which the later checks skip.
+    """
     t = col.type
     if pa.types.is_timestamp(t):
         arr = pc.cast(col, pa.timestamp("ns", tz=t.tz)) if t.unit != "ns" else col
@@ -445,16 +453,14 @@ def _timestamps(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np
         _bad_rows(problems, path, bad, "timestamp is not an ISO 8601 date-time",
                   field="timestamp", found=lambda i: text.iloc[i],
                   expected="e.g. 2024-01-01T00:15:00 (China time) or with +08:00")
-        nulls = nulls | bad
     else:
         problems.append(Problem(file=str(path), field="timestamp", found=str(t),
                                 message="timestamp column has the wrong type",
                                 expected="timestamps or ISO 8601 strings"))
         return np.zeros(len(col), dtype=np.int64)
-    if nulls.any():
-        _bad_rows(problems, path, nulls & (ns != np.iinfo(np.int64).min) | nulls,
-                  "missing timestamp", field="timestamp", found=lambda i: None,
-                  expected="a date-time")
+    if nulls.any():  # empty cells only: unparsed text was named above, once
+        _bad_rows(problems, path, nulls, "missing timestamp", field="timestamp",
+                  found=lambda i: None, expected="a date-time")
     return ns
 
 
@@ -1150,21 +1156,22 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
         width = n + 1  # room for the closing reading of cumulative registers
         slot, aligned = _slots(ts, year, interval)
         limit = np.where(cumulative[lm], n, n - 1) if lm.size else np.zeros(0, np.int64)
-        bad_time = (slot < 0) | (slot > limit)
+        nat = ts == _NAT  # missing or unparsed: already named by _timestamps
+        bad_time = ((slot < 0) | (slot > limit)) & ~nat
         if bad_time.any():
             idx = np.flatnonzero(bad_time)
             _row_problems(problems, rows, gidx(idx), "timestamp outside the reporting year",
                           field="timestamp", found=lambda i: _fmt_ts(rows.ts[i]),
                           expected=f"interval starts in {year} (cumulative registers: up to "
                                    f"{year + 1}-01-01T00:00)")
-        misaligned = ~aligned & ~bad_time
+        misaligned = ~aligned & ~bad_time & ~nat
         if misaligned.any():
             idx = np.flatnonzero(misaligned)
             _row_problems(problems, rows, gidx(idx),
                           f"timestamp is not on the meter's {interval} grid",
                           field="timestamp", found=lambda i: _fmt_ts(rows.ts[i]),
                           expected=f"the start of a {interval} interval")
-        ok = ~bad_time & ~misaligned
+        ok = ~bad_time & ~misaligned & ~nat
         flat = lm * width + np.where(ok, slot, 0)
         if not ok.all():
             flat = np.where(ok, flat, -1)

@@ -193,11 +193,13 @@ def test_text_csv_named_like_in_memory(tmp_path, case):
         read_meter_data(inv)
     with pytest.raises(InputError) as ch:
         read_chunked(inv, months=3)
-    # the in-memory reader also reports an unparsed timestamp as outside the year, found "NaT"
-    # (a third report of the same cell); the chunked reader names it twice, as it does otherwise
-    expected = [k for k in map(_key, mem.value.problems) if k[3] != "NaT"]
-    assert sorted(map(_key, ch.value.problems)) == sorted(expected)
+    assert sorted(map(_key, ch.value.problems)) == sorted(map(_key, mem.value.problems))
     assert any(p.row for p in ch.value.problems)
+    # each bad cell is named once, by both readers (not also as missing, or outside the year)
+    for err in (mem, ch):
+        named = [(p.file, p.row) for p in err.value.problems if p.row is not None]
+        assert len(named) == len(set(named))
+        assert not any(p.found == "NaT" for p in err.value.problems)
 
 
 def test_missing_column_and_unreadable_file(tmp_path):
@@ -255,3 +257,32 @@ def test_integer_meter_ids_match_declared_ids(tmp_path):
     mem, ch = read_meter_data(inv), read_chunked(inv, months=3)
     assert mem.monthly()[0] == ch.monthly()[0]
     assert np.array_equal(mem.monthly()[1], ch.monthly()[1])
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_each_row_without_a_usable_timestamp_named_once(tmp_path, fmt):
+    """An empty timestamp is named "missing timestamp", an unparsed one (CSV text) "not an ISO
+    8601 date-time": once each, by both readers, never also "outside the reporting year" with
+    found NaT; the intervals they leave empty are named as the meter's gaps."""
+    t = _table()
+    rows = [_find(t, "g0", f"{YEAR}-06-01T00:00"), _find(t, "gas", f"{YEAR}-12-31T00:00")]
+    inv = _write(tmp_path, _set(t, "timestamp", rows[:1], [None]), fmt)
+    if fmt == "csv":  # and one timestamp that is text, not a date
+        path = tmp_path / "meters.csv"
+        lines = path.read_text().splitlines()
+        ts, rest = lines[rows[1] + 1].split(",", 1)
+        lines[rows[1] + 1] = '"yesterday",' + rest
+        path.write_text("\n".join(lines) + "\n")
+    for read in (read_meter_data, lambda i: read_chunked(i, months=2)):
+        with pytest.raises(InputError) as err:
+            read(inv)
+        named = [(p.row, p.message) for p in err.value.problems
+                 if p.file.endswith(f"meters.{fmt}")]
+        first = 2 if fmt == "csv" else 1  # a CSV row is its line (after the header line)
+        want = [(rows[0] + first, "missing timestamp")]
+        if fmt == "csv":
+            want.append((rows[1] + first, "timestamp is not an ISO 8601 date-time"))
+        assert sorted(named) == sorted(want)
+        assert not any(p.found == "NaT" for p in err.value.problems)
+        gaps = {p.message for p in err.value.problems if p.field == "data"}
+        assert "meter 'g0' has missing intervals" in gaps
