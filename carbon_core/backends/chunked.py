@@ -33,8 +33,9 @@ import pyarrow.parquet as pq
 from ..errors import InputError, Problem
 from ..io import meter_checks
 from ..io.inventory import Inventory
-from ..io.meters import (BATCH_ROWS, CHINA_OFFSET_NS, COLUMNS, INTERVAL_NS, ROLE_SERIES, NotFast,
-                         as_numpy, csv_batches, file_sha256, readings_to_consumption,
+from ..io.meters import (BATCH_ROWS, CHINA_OFFSET_NS, COLUMNS, INTERVAL_NS, ROLE_SERIES,
+                         TIMESTAMP_UNIT_NS, NotFast, as_numpy, csv_batches, file_sha256,
+                         parse_text_readings, parse_text_timestamps, readings_to_consumption,
                          resample_sum, role_rows, sum_rows, year_grid)
 
 __all__ = ["ChunkedMeterData", "read_chunked", "months_per_chunk", "parse_bytes",
@@ -432,10 +433,6 @@ class _Plan:
                    int(np.datetime64(f"{year + 1}-01-01", "ns").view("int64")))
 
 
-def _ts_unit(t: pa.DataType) -> int:
-    return {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[t.unit]
-
-
 def _parquet_chunk_batches(path: Path, lo: int, hi: int, nulls_too: bool
                            ) -> Iterator[tuple[int, pa.RecordBatch]]:
     """``(first row in the file, batch)`` of the row groups whose timestamp range meets
@@ -445,7 +442,7 @@ def _parquet_chunk_batches(path: Path, lo: int, hi: int, nulls_too: bool
     if not pa.types.is_timestamp(ts_field):
         raise NotFast
     col = pf.schema_arrow.get_field_index("timestamp")
-    unit = _ts_unit(ts_field)
+    unit = TIMESTAMP_UNIT_NS[ts_field.unit]
     shift = CHINA_OFFSET_NS if ts_field.tz is not None else 0
     first = 0
     for rg in range(pf.num_row_groups):
@@ -525,7 +522,6 @@ def _text_csv_batches(path: Path, report: "_Report | None"
     types text: ISO 8601 timestamps (with an offset or ``Z``: converted to China time), numbers.
     Cells that do not parse are named (timestamps in ``report``, when given; readings by the
     chunk that owns the row, from the ``_invalid`` and ``_text`` columns)."""
-    import pandas as pd
     import pyarrow.csv as pacsv
 
     convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in COLUMNS},
@@ -540,31 +536,19 @@ def _text_csv_batches(path: Path, report: "_Report | None"
     nat = np.iinfo(np.int64).min
     for batch in reader:
         text = batch.column("timestamp").to_pandas()
-        nulls = text.isna().to_numpy()
-        has_tz = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False).to_numpy()
-        ns = np.full(len(text), nat, dtype=np.int64)
-        local = ~has_tz & ~nulls
-        if local.any():
-            parsed = pd.to_datetime(text[local], format="ISO8601", errors="coerce")
-            ns[local] = parsed.to_numpy().astype("datetime64[ns]").view("int64")
-        if has_tz.any():
-            parsed = pd.to_datetime(text[has_tz], format="ISO8601", errors="coerce", utc=True)
-            ns[has_tz] = parsed.dt.tz_localize(None).to_numpy().astype(
-                "datetime64[ns]").view("int64") + CHINA_OFFSET_NS
+        ns, nulls = parse_text_timestamps(text)
+        unparsed = (ns == nat) & ~nulls
         if report is not None:
-            idx = np.flatnonzero((ns == nat) & ~nulls)
+            idx = np.flatnonzero(unparsed)
             report.rows("timestamp is not ISO 8601", path, offset + idx,
                         message="timestamp is not an ISO 8601 date-time", field="timestamp",
                         found=_pick(text.iloc[idx].to_numpy()),
                         expected="e.g. 2024-01-01T00:15:00 (China time) or with +08:00")
-        vtext = batch.column("value").to_pandas()
-        values = pd.to_numeric(vtext, errors="coerce").to_numpy(dtype=np.float64)
-        invalid = (np.isnan(values) & vtext.notna().to_numpy()
-                   & (vtext.str.strip() != "").to_numpy()) | np.isinf(values)
+        values, invalid = parse_text_readings(batch.column("value").to_pandas())
         yield offset, pa.RecordBatch.from_arrays(
             [pa.array(ns, type=pa.timestamp("ns"), mask=ns == nat), batch.column("meter"),
              pa.array(values), pa.array(invalid), batch.column("value"),
-             pa.array((ns == nat) & ~nulls)],  # named above: not "missing" as well
+             pa.array(unparsed)],  # named above: not "missing" as well
             names=[*COLUMNS, "_invalid", "_text", "_ts_named"])
         offset += batch.num_rows
 
@@ -606,7 +590,7 @@ def _rows(plan: _Plan, chunk: _Chunk, path: Path, offset: int, batch: pa.RecordB
         return
     ts = ts_col.view(pa.int64())  # int64 ns; as_numpy: pyarrow's to_numpy imports pandas
     ts = as_numpy(pc.fill_null(ts, 0) if ts_col.null_count else ts)
-    unit = _ts_unit(ts_col.type)
+    unit = TIMESTAMP_UNIT_NS[ts_col.type.unit]
     if unit != 1:
         ts = ts * unit
     if ts_col.type.tz is not None:

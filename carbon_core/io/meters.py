@@ -39,7 +39,8 @@ __all__ = ["SeriesGroup", "MeterData", "read_meter_data", "year_grid", "COLUMNS"
            "role_rows", "sum_rows", "resample_sum", "file_sha256", "locate_reading",
            # the batch reader's pieces, shared with the chunked backend (carbon_core.backends)
            "INTERVAL_NS", "CHINA_OFFSET_NS", "BATCH_ROWS", "NotFast", "readings_to_consumption",
-           "csv_batches", "as_numpy"]
+           "csv_batches", "as_numpy", "TIMESTAMP_UNIT_NS", "parse_text_timestamps",
+           "parse_text_readings"]
 
 COLUMNS = ("timestamp", "meter", "value")
 #: Length of each fixed interval [ns] (monthly meters use calendar arithmetic instead).
@@ -418,6 +419,67 @@ def _bad_rows(problems, path, mask_or_idx, message, *, field, found, expected):
 
 #: The int64 value of NaT: a row whose timestamp is missing or could not be parsed.
 _NAT = np.iinfo(np.int64).min
+#: Nanoseconds per unit of a pyarrow timestamp type.
+TIMESTAMP_UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def parse_text_timestamps(text) -> tuple[np.ndarray, np.ndarray]:
+    """ISO 8601 text to int64 ns in China time, as both meter readers read a text column.
+
+    A timestamp with an offset or ``Z`` is an instant, converted to China time (UTC+8 all
+    year); one without is China time already.
+
+    Parameters
+    ----------
+    text : pandas.Series of str
+        The timestamp cells, empty ones missing (None or NaN).
+
+    Returns
+    -------
+    ns : numpy.ndarray
+        int64 ns since the epoch, China time; NaT (``numpy.iinfo(np.int64).min``) where a cell
+        is empty or does not parse.
+    nulls : numpy.ndarray of bool
+        The empty cells (so that ``(ns == NaT) & ~nulls`` are the cells that do not parse).
+    """
+    import pandas as pd
+
+    nulls = text.isna().to_numpy()
+    has_tz = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False).to_numpy()
+    ns = np.full(len(text), _NAT, dtype=np.int64)
+    local = ~has_tz & ~nulls
+    if local.any():
+        parsed = pd.to_datetime(text[local], format="ISO8601", errors="coerce")
+        ns[local] = parsed.to_numpy().astype("datetime64[ns]").view("int64")
+    if has_tz.any():
+        parsed = pd.to_datetime(text[has_tz], format="ISO8601", errors="coerce", utc=True)
+        ns[has_tz] = parsed.dt.tz_localize(None).to_numpy().astype(
+            "datetime64[ns]").view("int64") + CHINA_OFFSET_NS
+    return ns, nulls
+
+
+def parse_text_readings(text) -> tuple[np.ndarray, np.ndarray]:
+    """Readings from text cells, as both meter readers read a text column.
+
+    Parameters
+    ----------
+    text : pandas.Series of str
+        The value cells, empty ones missing (None or NaN).
+
+    Returns
+    -------
+    values : numpy.ndarray
+        float64 [the meter's unit]; NaN for an empty or blank cell (a missing reading, left to
+        the gap policy) and for text that is not a number.
+    invalid : numpy.ndarray of bool
+        The cells to name: text that is not a number, or a number that is not finite.
+    """
+    import pandas as pd
+
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+    invalid = (np.isnan(values) & text.notna().to_numpy()
+               & (text.str.strip() != "").to_numpy()) | np.isinf(values)
+    return values, invalid
 
 
 def _timestamps(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np.ndarray:
@@ -434,22 +496,9 @@ def _timestamps(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np
             ns = ns + CHINA_OFFSET_NS
         nulls = np.asarray(pc.is_null(col))
     elif pa.types.is_string(t) or pa.types.is_large_string(t):
-        import pandas as pd
-
         text = col.to_pandas()
-        nulls = text.isna().to_numpy()
-        # ISO 8601; with an offset or 'Z' the instant is converted to China time.
-        has_tz = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False).to_numpy()
-        ns = np.full(len(text), np.iinfo(np.int64).min, dtype=np.int64)
-        if (~has_tz & ~nulls).any():
-            sel = ~has_tz & ~nulls
-            parsed = pd.to_datetime(text[sel], format="ISO8601", errors="coerce")
-            ns[sel] = parsed.to_numpy().astype("datetime64[ns]").view("int64")
-        if has_tz.any():
-            parsed = pd.to_datetime(text[has_tz], format="ISO8601", errors="coerce", utc=True)
-            ns[has_tz] = parsed.dt.tz_localize(None).to_numpy().astype(
-                "datetime64[ns]").view("int64") + CHINA_OFFSET_NS
-        bad = (ns == np.iinfo(np.int64).min) & ~nulls
+        ns, nulls = parse_text_timestamps(text)
+        bad = (ns == _NAT) & ~nulls
         _bad_rows(problems, path, bad, "timestamp is not an ISO 8601 date-time",
                   field="timestamp", found=lambda i: text.iloc[i],
                   expected="e.g. 2024-01-01T00:15:00 (China time) or with +08:00")
@@ -477,12 +526,8 @@ def _values(path: Path, col: pa.ChunkedArray, problems: list[Problem]
                   found=lambda i: float(values[i]), expected="a finite number")
         return values, bad
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        import pandas as pd
-
         text = col.to_pandas()
-        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-        bad = (np.isnan(values) & text.notna().to_numpy()
-               & (text.str.strip() != "").to_numpy()) | np.isinf(values)
+        values, bad = parse_text_readings(text)
         _bad_rows(problems, path, bad, "reading is not a number", field="value",
                   found=lambda i: text.iloc[i], expected="a finite number")
         return values, bad
@@ -948,7 +993,7 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch,
         m_col = pc.dictionary_encode(m_col)
     ts_type = ts_col.type
     ts = as_numpy(ts_col)  # int64 ns, zero-copy
-    unit_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts_type.unit]
+    unit_ns = TIMESTAMP_UNIT_NS[ts_type.unit]
     if unit_ns != 1:
         ts = ts * unit_ns
     if ts_type.tz is not None:  # UTC instants: China time is UTC+8 all year
