@@ -416,9 +416,7 @@ class _Plan:
     @classmethod
     def of(cls, inv: Inventory) -> "_Plan":
         year = inv.reporting_year
-        members: dict[str, list[int]] = {}
-        for k, m in enumerate(inv.meters):
-            members.setdefault(m.interval, []).append(k)
+        members = inv.meters_by_interval()
         ivs = list(members)
         group_of = np.zeros(len(inv.meters), np.int64)
         local = np.zeros(len(inv.meters), np.int64)

@@ -365,6 +365,20 @@ class Inventory:
             object.__setattr__(self, "_meter_index", index)
         return index[meter_id]
 
+    def meters_by_interval(self) -> dict[str, list[int]]:
+        """Positions in :attr:`meters` of the meters of each interval, in inventory order.
+
+        Returns
+        -------
+        dict of str to list of int
+            Interval (``"15min"``, ``"1h"``, ``"1D"``, ``"1MS"``) -> meter positions; intervals
+            in the order their first meter is declared.
+        """
+        groups: dict[str, list[int]] = {}
+        for k, m in enumerate(self.meters):
+            groups.setdefault(m.interval, []).append(k)
+        return groups
+
 
 def load_inventory(path: str | Path) -> Inventory:
     """Read and validate an inventory TOML file.

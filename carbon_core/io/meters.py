@@ -877,9 +877,7 @@ class _Layout:
     @classmethod
     def of(cls, inv: Inventory) -> "_Layout":
         year = inv.reporting_year
-        members: dict[str, list[int]] = {}
-        for k, m in enumerate(inv.meters):
-            members.setdefault(m.interval, []).append(k)
+        members = inv.meters_by_interval()
         grids = {iv: year_grid(year, iv).view("int64") for iv in members}
         nm = len(inv.meters)
         base, width, limit, step = (np.zeros(nm, np.int64) for _ in range(4))
@@ -1171,9 +1169,7 @@ def _read_general(inv: Inventory, progress: Callable | None) -> MeterData:
     coarse_warnings: list[dict] = []
     groups: dict[str, SeriesGroup] = {}
 
-    by_interval: dict[str, list[int]] = {}
-    for k, m in enumerate(inv.meters):
-        by_interval.setdefault(m.interval, []).append(k)
+    by_interval = inv.meters_by_interval()
 
     counts = np.bincount(rows.meter[rows.meter >= 0], minlength=len(inv.meters))
     for k, m in enumerate(inv.meters):
