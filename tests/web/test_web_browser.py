@@ -127,14 +127,27 @@ def _type(drv, css: str, text: str) -> None:
     _attached(drv, lambda: drv.find_element("css selector", css).send_keys(text))
 
 
+def _upload(drv, paths: str, shot: str | None = None, timeout: float = 180) -> str:
+    """Upload ``paths`` (newline-separated) from the enterprise page, wait on the job page
+    until the job has ended (at most ``timeout`` [s]), and return its status."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _type(drv, "#upload-files", paths)
+    _click(drv, "#upload-button")
+    WebDriverWait(drv, 60).until(lambda d: "/jobs/" in d.current_url)
+    if shot:
+        _shot(drv, shot)
+    WebDriverWait(drv, timeout).until(
+        lambda d: d.find_element("id", "job-status").text in ("done", "failed"))
+    return drv.find_element("id", "job-status").text
+
+
 def _row(code: str, button: str) -> str:
     return f"tr[data-code='{code}'] .{button}"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_enterprise_district_city_walk_to_the_published_list(server, browser):
-    from selenium.webdriver.support.ui import WebDriverWait
-
     server.account("factory", "enterprise", A, "合肥示例空调制造有限公司")
     server.account("jingkai", "district", "经开区")
     server.account("city", "city")
@@ -161,14 +174,8 @@ def test_enterprise_district_city_walk_to_the_published_list(server, browser):
     tmp = Path(tempfile.mkdtemp())
     for name, data in example_files():
         (tmp / name).write_bytes(data)
-    _type(drv, "#upload-files", "\n".join(str(tmp / n) for n, _ in example_files()))
-    _click(drv, "#upload-button")
-    WebDriverWait(drv, 60).until(lambda d: "/jobs/" in d.current_url)
-    _shot(drv, "03-computing")
-    WebDriverWait(drv, 180).until(
-        lambda d: d.find_element("id", "job-status").text in ("done", "failed"))
-    assert drv.find_element("id", "job-status").text == "done", \
-        drv.find_element("id", "job-error").text
+    status = _upload(drv, "\n".join(str(tmp / n) for n, _ in example_files()), "03-computing")
+    assert status == "done", drv.find_element("id", "job-error").text
     _click(drv, "#results-link")
     _shot(drv, "04-results-and-score")
     assert drv.find_element("id", "eligible").text.startswith("满足")
@@ -247,14 +254,8 @@ def test_enterprise_uploads_a_verifier_bundle_and_sees_the_verdict(server, brows
     server.account("factory", "enterprise", A, "合肥示例空调制造有限公司")
     drv = browser
     _login(drv, server, "factory")
-    _type(drv, "#upload-files", str(good_bundle))
-    _click(drv, "#upload-button")
-    WebDriverWait(drv, 60).until(lambda d: "/jobs/" in d.current_url)
-    _shot(drv, "20-bundle-verifying")
-    WebDriverWait(drv, 180).until(
-        lambda d: d.find_element("id", "job-status").text in ("done", "failed"))
-    assert drv.find_element("id", "job-status").text == "done", \
-        drv.find_element("id", "job-error").text
+    status = _upload(drv, str(good_bundle), "20-bundle-verifying")
+    assert status == "done", drv.find_element("id", "job-error").text
     _click(drv, "#results-link")
     _shot(drv, "21-bundle-verified-results")
     assert drv.find_element("id", "verdict").text == "核查通过 VERIFIED"
@@ -265,11 +266,7 @@ def test_enterprise_uploads_a_verifier_bundle_and_sees_the_verdict(server, brows
     tampered = tmp_path / "tampered.bundle"
     tampered.write_bytes(hostile_bundles["tampered (hash mismatch)"][0])
     drv.get(server.url + "/enterprise")
-    _type(drv, "#upload-files", str(tampered))
-    _click(drv, "#upload-button")
-    WebDriverWait(drv, 120).until(
-        lambda d: d.find_element("id", "job-status").text in ("done", "failed"))
-    assert drv.find_element("id", "job-status").text == "failed"
+    assert _upload(drv, str(tampered), timeout=120) == "failed"
     WebDriverWait(drv, 10).until(lambda d: d.find_element("id", "job-failed").is_displayed()
                                  and d.find_element("id", "job-verdict").is_displayed())
     error = drv.find_element("id", "job-error").text
