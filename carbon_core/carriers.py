@@ -131,10 +131,10 @@ def is_mass_unit(unit: str) -> bool:
     (True, False, False)
     """
     from .errors import UnitError
-    from .units import parse_unit
+    from .units import same_dimension
 
     try:
-        return parse_unit(unit).dimensionality == parse_unit("t").dimensionality
+        return same_dimension(unit, "t")
     except UnitError:
         return False
 

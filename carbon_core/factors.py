@@ -27,7 +27,7 @@ from importlib import resources
 from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import FactorNotFoundError, InputError, Problem, UnitError
-from .units import parse_unit
+from .units import check_unit
 
 __all__ = [
     "Source",
@@ -739,7 +739,7 @@ def _parse_file(data: Mapping, name: str, digest: str
             ok = False
         unit = row.get("unit")
         try:
-            parse_unit(unit)
+            check_unit(unit)
         except UnitError as exc:
             problems.append(Problem(file=name, row=where, field="unit", found=unit,
                                     message=str(exc), expected="a unit carbon_core.units parses"))
@@ -796,7 +796,7 @@ def measured_factor(key: str, value: float, unit: str, region: str = "CN", *,
     UnitError
         If ``unit`` does not parse.
     """
-    parse_unit(unit)
+    check_unit(unit)
     source = Source(id=f"measured:{key}", title=f"measured by the factory: {evidence or key}",
                     publisher="factory", file=file)
     return Factor(key=key, value=float(value), unit=unit, region=region, source=source,

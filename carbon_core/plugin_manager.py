@@ -282,7 +282,7 @@ _UNIT_NAME_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 
 def _apply_units(pm: CarbonPluginManager) -> None:
-    from .units import ureg
+    from . import units  # the registry is built only when a plugin defines a unit
 
     impls = pm.hook.carbon_unit_definitions.get_hookimpls()
     for impl in impls:
@@ -299,10 +299,10 @@ def _apply_units(pm: CarbonPluginManager) -> None:
                     continue
                 raise PluginError(f"plugin {impl.plugin_name!r} redefines unit {unit!r}, already "
                                   f"defined by plugin {previous[1]!r} as {previous[0]!r}")
-            if unit in ureg:
+            if units.is_defined(unit):
                 raise PluginError(f"plugin {impl.plugin_name!r} redefines unit {unit!r}, which "
                                   "the core registry already defines")
-            ureg.define(line)
+            units.define(line)
             _UNITS_DEFINED[unit] = (line, impl.plugin_name)
 
 

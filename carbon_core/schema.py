@@ -388,7 +388,7 @@ def _check_unit(f: Field, v: Any, ctx: _Ctx, key: str):
         if f.unit:
             _units.conversion_factor(v, f.unit)
         else:
-            _units.parse_unit(v)
+            _units.check_unit(v)
     except (UnitError, TypeError, AttributeError, ValueError) as exc:
         ctx.add(str(exc), field=key, found=v, expected=_expected_unit(f))
         return _BAD

@@ -452,8 +452,7 @@ class SectorContext:
         activity = arr(activity, float)
         factor_value = arr(factor_value, float)
         if emissions is None:
-            scale = _units.conversion_factor(_units.parse_unit(activity_unit)
-                                             * _units.parse_unit(factor_unit), "t")
+            scale = _units.product_factor(activity_unit, factor_unit, "t")
             emissions = activity * factor_value * scale
         if isinstance(details, Mapping) or details is None:
             details = [dict(details or {}) for _ in range(n)]

@@ -5,8 +5,20 @@ Built once, on first use (``ureg``, ``Q_``, :func:`parse_unit`...), under a lock
 worker uses it), and installed as pint's application registry. pint's parsed definition files are
 cached on disk (its ``cache_folder`` option, under the user's cache directory, or
 ``$CARBON_CORE_CACHE``; ``CARBON_CORE_CACHE=off`` disables it); a cache that cannot be written or
-read is skipped and the registry built from the text. Importing this module imports no pint. It
-knows the units of Chinese energy and carbon reporting:
+read is skipped and the registry built from the text. Importing this module imports no pint.
+
+The registry's answers for unit texts (:func:`conversion_factor` of two texts, :func:`check_unit`,
+:func:`same_dimension`, :func:`product_factor`) are remembered on disk beside that cache, in a
+file named by a fingerprint of everything they depend on: pint's version, this module's
+definitions, aliases and refused spellings, the GWP values of ``factors/ipcc-gwp.toml`` and any
+plugin's unit definitions. A compute whose unit texts were all seen before therefore neither
+imports pint nor builds the registry (0.2-0.4 s of every ``carbon compute``); a changed definition
+changes the fingerprint, and a missing, unreadable or foreign file is ignored (the answer is asked
+of pint again). A refusal is remembered as its message and raised again as the same
+:class:`~carbon_core.errors.UnitError`. The numbers are the registry's own floats, stored as their shortest round-trip text, so a remembered
+answer is the same float to the last bit (tested against the registry).
+
+It knows the units of Chinese energy and carbon reporting:
 
 ========================  =======================================================================
 unit                      definition
@@ -44,6 +56,9 @@ refuses the ambiguous ones (``ton``, ``tons``, ``mt``...) with the choices liste
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import json
 import os
 import re
 import threading
@@ -53,7 +68,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import UnitError
 
@@ -66,6 +81,9 @@ __all__ = [
     "GASES",
     "GWP_SETS",
     "parse_unit",
+    "check_unit",
+    "same_dimension",
+    "product_factor",
     "conversion_factor",
     "to_canonical",
     "gwp",
@@ -185,15 +203,22 @@ _AMBIGUOUS: dict[str, str] = {
 }
 
 
+def _cache_root() -> Path | None:
+    """The cache directory of carbon_core (None: caching switched off)."""
+    env = os.environ.get("CARBON_CORE_CACHE")
+    if env and env.lower() in ("off", "0", "none", "no"):
+        return None
+    return Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME") or
+                                      Path.home() / ".cache") / "carbon_core"
+
+
 def _cache_folder() -> Path | None:
     """Where pint caches its parsed definition files (None: no cache)."""
     import pint
 
-    env = os.environ.get("CARBON_CORE_CACHE")
-    if env and env.lower() in ("off", "0", "none", "no"):
+    root = _cache_root()
+    if root is None:
         return None
-    root = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME") or
-                                      Path.home() / ".cache") / "carbon_core"
     folder = root / f"pint-{pint.__version__}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -219,7 +244,43 @@ def _build_registry() -> "pint.UnitRegistry":
         if ident != "CO2":
             reg.define(f"{ident} = [{ident.lower()}_gas]")
     _add_gwp_contexts(reg)
+    for line in _EXTRA_DEFINITIONS:  # a plugin's, given before the registry was built
+        reg.define(line)
     return reg
+
+
+#: Unit definition lines added by plugins (:func:`define`), in order.
+_EXTRA_DEFINITIONS: list[str] = []
+
+
+def define(line: str) -> None:
+    """Add a pint definition line (a plugin's unit) to the registry, and to the memo's fingerprint.
+
+    Parameters
+    ----------
+    line : str
+        A pint definition, e.g. ``"clinker_tonne = 1000 kg"``.
+    """
+    with _LOCK:
+        _EXTRA_DEFINITIONS.append(line)
+        if _REGISTRY:
+            _REGISTRY[0].define(line)
+    _MEMO.reset()
+
+
+def is_defined(name: str) -> bool:
+    """Whether the registry already knows the unit ``name`` (builds the registry).
+
+    Parameters
+    ----------
+    name : str
+        A unit name, e.g. ``"tce"``.
+
+    Returns
+    -------
+    bool
+    """
+    return name in registry()
 
 
 _LOCK = threading.Lock()
@@ -249,6 +310,129 @@ def __getattr__(name: str):
     if name == "Q_":
         return registry().Quantity
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Memo:
+    """The registry's answers for unit texts, remembered on disk (see the module docstring).
+
+    One JSON file per fingerprint, ``<cache>/units-<fingerprint>.json``, holding
+    ``{"fingerprint": ..., "entries": [[key, answer], ...]}``, a key being the question as a
+    list (``["factor", "万kWh", "MWh", null]``). Read on first use; new answers are
+    written at the interpreter's exit, merged with what another process wrote meanwhile, to a
+    temporary file renamed into place (a reader never sees half a file).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+        self._exit_hook = False
+
+    def reset(self) -> None:
+        """Forget the fingerprint and the answers (after a definition was added)."""
+        self._fingerprint: str | None = None
+        self._entries: dict[tuple, object] | None = None
+        self._new: dict[tuple, object] = {}
+
+    def fingerprint(self) -> str:
+        """sha256 of pint's version and every definition the answers depend on."""
+        if self._fingerprint is None:
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                pint_version = version("pint")
+            except PackageNotFoundError:  # pragma: no cover - pint is a dependency
+                pint_version = "?"
+            h = hashlib.sha256()
+            for part in (pint_version, _DEFINITIONS, json.dumps(_ALIASES, sort_keys=True),
+                         json.dumps(_AMBIGUOUS, sort_keys=True),
+                         json.dumps(GASES, sort_keys=True),
+                         json.dumps(_gwp_table(), sort_keys=True), *_EXTRA_DEFINITIONS):
+                h.update(part.encode())
+                h.update(b"\0")
+            self._fingerprint = h.hexdigest()[:32]
+        return self._fingerprint
+
+    def path(self) -> Path | None:
+        """The memo file of the current fingerprint (None: caching switched off)."""
+        root = _cache_root()
+        return None if root is None else root / f"units-{self.fingerprint()}.json"
+
+    def _read(self, path: Path | None) -> dict[tuple, object]:
+        if path is None:
+            return {}
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(doc, dict) or doc.get("fingerprint") != self.fingerprint() or \
+                not isinstance(doc.get("entries"), list):
+            return {}
+        return {tuple(pair[0]): pair[1] for pair in doc["entries"]
+                if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], list)
+                and all(isinstance(x, str) or x is None for x in pair[0])}
+
+    def get(self, key: tuple) -> object | None:
+        """The remembered answer for ``key``, or None."""
+        entries = self._entries
+        if entries is None:
+            with self._lock:
+                if self._entries is None:
+                    self._entries = self._read(self.path())
+                entries = self._entries
+        return entries.get(key)
+
+    def put(self, key: tuple, value: object) -> None:
+        """Remember ``value`` for ``key`` (written at exit)."""
+        with self._lock:
+            if self._entries is None:
+                self._entries = self._read(self.path())
+            self._entries[key] = value
+            self._new[key] = value
+            if not self._exit_hook:
+                atexit.register(self.save)
+                self._exit_hook = True
+
+    def save(self) -> None:
+        """Write the new answers to the memo file (merged with it); errors are ignored."""
+        with self._lock:
+            path = self.path()
+            if not self._new or path is None:
+                return
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                entries = {**self._read(path), **self._new}
+                tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                tmp.write_text(json.dumps({"fingerprint": self.fingerprint(),
+                                           "entries": [[list(k), v] for k, v in entries.items()]},
+                                          ensure_ascii=False),
+                               encoding="utf-8")
+                os.replace(tmp, path)
+                self._new = {}
+            except OSError:
+                pass  # an unwritable cache only costs the next run the registry
+
+
+_MEMO = _Memo()
+
+
+def _memo_key(kind: str, *texts: str | None) -> tuple:
+    return (kind, *texts)
+
+
+def _remembered(key: tuple, answer: Callable[[], object], kind: type) -> Any:
+    """The memo's answer for ``key``, else ``answer()`` remembered (a UnitError as its message)."""
+    known = _MEMO.get(key)
+    if isinstance(known, kind):
+        return known
+    if isinstance(known, dict) and isinstance(known.get("error"), str):
+        raise UnitError(known["error"])
+    try:
+        value = answer()
+    except UnitError as exc:
+        _MEMO.put(key, {"error": str(exc)})
+        raise
+    _MEMO.put(key, value)
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -491,6 +675,14 @@ def conversion_factor(from_unit: str | pint.Unit, to_unit: str | pint.Unit,
     >>> round(conversion_factor("tce", "GJ"), 4)
     29.3076
     """
+    if isinstance(from_unit, str) and isinstance(to_unit, str):
+        return _remembered(_memo_key("factor", from_unit, to_unit, context),
+                           lambda: _conversion_factor(from_unit, to_unit, context), float)
+    return _conversion_factor(from_unit, to_unit, context)
+
+
+def _conversion_factor(from_unit: str | pint.Unit, to_unit: str | pint.Unit,
+                       context: str | None) -> float:
     ureg = registry()
     src = parse_unit(from_unit) if isinstance(from_unit, str) else from_unit
     dst = parse_unit(to_unit) if isinstance(to_unit, str) else to_unit
@@ -505,6 +697,93 @@ def conversion_factor(from_unit: str | pint.Unit, to_unit: str | pint.Unit,
             f"({ureg.get_dimensionality(src)} vs {ureg.get_dimensionality(dst)})"
             + ("" if context else "; gases need an explicit GWP set")
         ) from None
+
+
+def check_unit(text: str) -> None:
+    """Check that :func:`parse_unit` reads ``text``, without returning pint's object.
+
+    The answer is remembered (module docstring), so checking a known unit needs no pint.
+
+    Parameters
+    ----------
+    text : str
+        Unit text as a user wrote it.
+
+    Raises
+    ------
+    UnitError
+        As :func:`parse_unit`: unknown or ambiguous, with the choices.
+
+    Examples
+    --------
+    >>> check_unit("万kWh")
+    >>> check_unit("m3")
+    Traceback (most recent call last):
+    ...
+    carbon_core.errors.UnitError: ambiguous unit 'm3' in 'm3': write Nm3 (normal cubic metre, 0 °C and 101.325 kPa) or m**3 (geometric volume)
+    """
+    if not isinstance(text, str):
+        parse_unit(text)  # raises: "a unit is required"
+    _remembered(_memo_key("unit", text), lambda: parse_unit(text) is not None, bool)
+
+
+def same_dimension(a: str, b: str) -> bool:
+    """Whether unit texts ``a`` and ``b`` measure the same thing (the same pint dimensionality).
+
+    Parameters
+    ----------
+    a, b : str
+        Unit texts, as for :func:`parse_unit`.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    UnitError
+        If either is not a unit :func:`parse_unit` reads.
+
+    Examples
+    --------
+    >>> same_dimension("t", "kg"), same_dimension("t", "GJ")
+    (True, False)
+    """
+    return _remembered(_memo_key("same_dimension", a, b),
+                       lambda: bool(parse_unit(a).dimensionality == parse_unit(b).dimensionality),
+                       bool)
+
+
+def product_factor(a: str, b: str, to_unit: str) -> float:
+    """Multiplier from the product of units ``a`` x ``b`` to ``to_unit``.
+
+    ``conversion_factor(parse_unit(a) * parse_unit(b), to_unit)``, remembered: e.g. activity
+    unit x factor unit to tonnes of gas.
+
+    Parameters
+    ----------
+    a, b : str
+        Unit texts multiplied, e.g. ``"万Nm3"`` and ``"tCO2/万Nm3"``.
+    to_unit : str
+        The unit wanted, e.g. ``"t"``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    UnitError
+        As :func:`conversion_factor`.
+
+    Examples
+    --------
+    >>> product_factor("万Nm3", "kg/Nm3", "t")
+    10.0
+    """
+    return _remembered(_memo_key("product", a, b, to_unit),
+                       lambda: _conversion_factor(parse_unit(a) * parse_unit(b), to_unit, None),
+                       float)
 
 
 def to_canonical(unit_text: str, canonical: str, *, what: str = "value") -> float:

@@ -129,3 +129,35 @@ def test_duplicate_and_gap_in_shuffled_file_are_named(tmp_path, fmt):
     dup_rows = sorted(p.row for p in e.value.problems if p.message == "duplicated interval")
     offset = 2 if fmt == "csv" else 1
     assert dup_rows == sorted([i + offset, j + offset])
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_row_groups_read_in_parallel_give_the_same_arrays(tmp_path, monkeypatch, reference,
+                                                         threads):
+    """Parquet row groups are decoded and scattered by several threads at once (``io.meters``,
+    ``SCATTER_THREADS``); any thread count gives the reference arrays."""
+    monkeypatch.setattr(meters_mod, "SCATTER_THREADS", threads)
+    inv = _write(tmp_path, np.random.default_rng(3).permutation(TS.size), "parquet", 1, False)
+    assert pq.ParquetFile(inv.data_files[0]).num_row_groups > 2 * threads  # several row groups per thread
+    _same(reference, _arrays(read_meter_data(inv), inv))
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_bad_reading_in_one_row_group_is_named_by_its_row(tmp_path, monkeypatch, threads):
+    """A negative reading in a middle row group stops the parallel read (no cell is left being
+    written) and the general path names its row."""
+    from carbon_core.errors import InputError
+
+    monkeypatch.setattr(meters_mod, "SCATTER_THREADS", threads)
+    order = np.lexsort((IDS, TS))  # time-major
+    vals = VALS[order].copy()
+    bad = TS.size // 2 + 11
+    vals[bad] = -4.0
+    table = pa.table({"timestamp": pa.array(TS[order]), "meter": pa.array(IDS[order]),
+                      "value": pa.array(vals)})
+    pq.write_table(table, tmp_path / "m.parquet", row_group_size=997)
+    inv = load_inventory(write_inventory(tmp_path, meters=METERS, year=YEAR, files=["m.parquet"]))
+    with pytest.raises(InputError) as e:
+        read_meter_data(inv)
+    rows = [p.row for p in e.value.problems]
+    assert rows == [bad + 1], [str(p) for p in e.value.problems]

@@ -25,7 +25,7 @@ from ..errors import InputError, PluginError, ProblemCollector, UnitError
 from ..factors import SelectionRule, measured_factor, Factor
 from ..meter_accuracy import ACCURACY_CLASSES
 from ..schema import MISSPELLING_CUTOFF, Field, Table, suggest, validate_into
-from ..units import GWP_SETS, conversion_factor, parse_unit
+from ..units import GWP_SETS, conversion_factor, same_dimension
 
 __all__ = [
     "Factory",
@@ -437,7 +437,7 @@ def _heat_params(p, row, given, where, carrier, unit, steam_enthalpy):
 
 def _is_mass(unit: str) -> bool:
     try:
-        return parse_unit(unit).dimensionality == parse_unit("t").dimensionality
+        return same_dimension(unit, "t")
     except UnitError:
         return False
 

@@ -18,15 +18,18 @@ carrier's canonical unit, consumption per interval.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+import os
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -488,6 +491,8 @@ def _timestamps(path: Path, col: pa.ChunkedArray, problems: list[Problem]) -> np
     Each row without a usable timestamp is named once, as missing or as not ISO 8601, and
     carries the NaT value (``numpy.iinfo(np.int64).min``), which the later checks skip.
     """
+    import pyarrow.compute as pc  # the general path only: 0.15 s of import
+
     t = col.type
     if pa.types.is_timestamp(t):
         arr = pc.cast(col, pa.timestamp("ns", tz=t.tz)) if t.unit != "ns" else col
@@ -517,6 +522,8 @@ def _values(path: Path, col: pa.ChunkedArray, problems: list[Problem]
             ) -> tuple[np.ndarray, np.ndarray]:
     """(float64 readings, mask of rows already reported as invalid). Empty cells become NaN:
     a missing reading, handled by the gap policy like an absent row."""
+    import pyarrow.compute as pc  # the general path only: 0.15 s of import
+
     t = col.type
     if pa.types.is_floating(t) or pa.types.is_integer(t):
         values = col.to_numpy().astype(np.float64, copy=False) if col.null_count == 0 else \
@@ -555,6 +562,8 @@ class _Rows:
 
 def _read_rows(inv: Inventory, problems: list[Problem], progress: Callable | None
                ) -> tuple[_Rows, list[dict]]:
+    import pyarrow.compute as pc  # the general path only: 0.15 s of import
+
     meter_pos = {m.id: k for k, m in enumerate(inv.meters)}
     ts_parts, m_parts, v_parts, bad_parts, offsets, files = [], [], [], [], [0], []
     for k, path in enumerate(inv.data_files):
@@ -794,7 +803,7 @@ def _prefetch(iterator: Iterator, pool: ThreadPoolExecutor) -> Iterator:
         yield item
 
 
-def _parquet_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
+def _open_parquet(path: Path) -> pq.ParquetFile:
     try:  # page CRCs checked where the file has them (a flipped bit never passes unnoticed)
         pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True)
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -806,15 +815,43 @@ def _parquet_batches(path: Path, progress: Callable | None) -> Iterator[pa.Recor
     if not (pa.types.is_timestamp(ts_type)
             and (pa.types.is_floating(v_type) or pa.types.is_integer(v_type))):
         raise NotFast
+    return pf
+
+
+def _row_group(pf: pq.ParquetFile, rg: int, use_threads: bool) -> Iterator[pa.RecordBatch]:
+    try:  # damaged pages (checksum, decompression): the general path names the file
+        yield from pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[rg], columns=list(COLUMNS),
+                                   use_threads=use_threads)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise NotFast from exc
+
+
+def _parquet_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
+    pf = _open_parquet(path)
     n = pf.num_row_groups
     for rg in range(n):
         if progress:
             progress(f"reading {path.name}", rg, n)
-        try:  # damaged pages (checksum, decompression): the general path names the file
-            yield from pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[rg],
-                                       columns=list(COLUMNS), use_threads=True)
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise NotFast from exc
+        yield from _row_group(pf, rg, use_threads=True)
+
+
+def _parquet_groups(path: Path) -> tuple[int, Callable[[int], Iterator[pa.RecordBatch]]]:
+    """The row groups of a Parquet file and a reader of one, for threads that read them at once.
+
+    Each thread opens the file once (a :class:`pyarrow.parquet.ParquetFile` of its own) and
+    decodes its row groups single-threaded: row groups decode in parallel, as DuckDB and Polars
+    read them, instead of one row group at a time on pyarrow's threads.
+    """
+    pf = _open_parquet(path)
+    local = threading.local()
+
+    def read(rg: int) -> Iterator[pa.RecordBatch]:
+        mine = getattr(local, "pf", None)
+        if mine is None:
+            mine = local.pf = _open_parquet(path)
+        return _row_group(mine, rg, use_threads=False)
+
+    return pf.num_row_groups, read
 
 
 def csv_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
@@ -847,6 +884,8 @@ def csv_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatc
     except (pa.ArrowInvalid, pa.ArrowKeyError, OSError) as exc:
         raise NotFast from exc
 
+
+_PARQUET = (".parquet", ".pq")
 
 _BATCHES: dict[str, Callable[[Path, Callable | None], Iterator[pa.RecordBatch]]] = {
     ".parquet": _parquet_batches, ".pq": _parquet_batches, ".csv": csv_batches,
@@ -987,7 +1026,9 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch,
     ts_col, m_col, v_col = (batch.column(c) for c in COLUMNS)
     if ts_col.null_count or m_col.null_count or v_col.null_count:
         raise NotFast
-    if not pa.types.is_dictionary(m_col.type):
+    if not pa.types.is_dictionary(m_col.type):  # Parquet and CSV are read dictionary-encoded
+        import pyarrow.compute as pc
+
         m_col = pc.dictionary_encode(m_col)
     ts_type = ts_col.type
     ts = as_numpy(ts_col)  # int64 ns, zero-copy
@@ -1075,24 +1116,39 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
     layout = _Layout.of(inv)
     pos_of = {m.id: k for k, m in enumerate(inv.meters)}
     last: list = [None, None]
+    lock = threading.Lock()
 
     def lookup_of(dictionary: pa.Array) -> np.ndarray:
         # batches of one file usually share their dictionary: map its ids once
-        if last[0] is None or not last[0].equals(dictionary):
-            last[:] = [dictionary, np.array([pos_of.get(s, -1) for s in dictionary.to_pylist()],
-                                            dtype=np.int64)]
-        return last[1]
+        with lock:
+            if last[0] is None or not last[0].equals(dictionary):
+                last[:] = [dictionary, np.array([pos_of.get(s, -1)
+                                                 for s in dictionary.to_pylist()],
+                                                dtype=np.int64)]
+            return last[1]
 
     files, total = [], 0
-    scratch = _Scratch()
+    local = threading.local()
+
+    def scatter(batch: pa.RecordBatch) -> int:
+        if not hasattr(local, "scratch"):
+            local.scratch = _Scratch()  # one set of work arrays per scatter thread
+        return _scatter(layout, lookup_of, batch, local.scratch)
+
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with ThreadPoolExecutor(max_workers=1) as pool, \
+                ThreadPoolExecutor(max_workers=SCATTER_THREADS) as workers:
             for path in inv.data_files:
                 if progress:
                     progress(f"reading {path.name}")
-                batches = _BATCHES[path.suffix.lower()](path, progress)
-                rows = sum(_scatter(layout, lookup_of, b, scratch)
-                           for b in _prefetch(batches, pool))
+                if path.suffix.lower() in _PARQUET:  # row groups read and scattered at once
+                    n, read = _parquet_groups(path)
+                    rows = _in_parallel(lambda rg: sum(scatter(b) for b in read(rg)), n,
+                                        workers, progress and functools.partial(
+                                            progress, f"reading {path.name}"))
+                else:  # a stream: decoded ahead in its own thread, scattered in the workers
+                    batches = _BATCHES[path.suffix.lower()](path, progress)
+                    rows = _scatter_all(scatter, _prefetch(batches, pool), workers)
                 files.append({"path": str(path), "rows": rows})
                 total += rows
     except NotFast:
@@ -1116,6 +1172,62 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
                                  time=grid, values=consumption,
                                  filled=np.zeros(consumption.shape, dtype=bool))
     return MeterData(groups=groups, files=files, fills=[], rollovers=rollovers)
+
+
+#: Threads that scatter batches into the buffer at once: numpy releases the GIL in the scatter's
+#: arithmetic and its indexed copy, so batches of a file are checked and copied on every core
+#: (while pyarrow decodes the next batch in its own thread).
+SCATTER_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                             else (os.cpu_count() or 1)))
+
+
+def _scatter_all(scatter: Callable[[pa.RecordBatch], int], batches: Iterator[pa.RecordBatch],
+                 workers: ThreadPoolExecutor) -> int:
+    """Scatter every batch in ``workers``, at most two per thread in flight; the rows scattered.
+
+    Cells of valid data are each written once, so the order in which threads copy batches
+    cannot change a value; a cell written twice (a duplicate) shows in the row count
+    (:func:`_read_fast`). The first ``NotFast`` of any batch is raised once the batches in
+    flight have ended (none is left writing after the read has returned).
+    """
+    pending: deque = deque()
+    rows = 0
+    try:
+        for batch in batches:
+            pending.append(workers.submit(scatter, batch))
+            while len(pending) > 2 * SCATTER_THREADS:
+                rows += pending.popleft().result()
+        while pending:
+            rows += pending.popleft().result()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        wait(pending)
+    return rows
+
+
+def _in_parallel(task: Callable[[int], int], n: int, workers: ThreadPoolExecutor,
+                 progress: Callable[[int, int], None] | None) -> int:
+    """``sum(task(k) for k in range(n))`` with the tasks run in ``workers``.
+
+    Progress (tasks done of ``n``, from 0) is reported from the calling thread as tasks end.
+    The first ``NotFast`` is raised once every task has ended or been cancelled (none is left
+    writing after the read returned).
+    """
+    if progress:
+        progress(0, n)
+    futures = [workers.submit(task, k) for k in range(n)]
+    rows = 0
+    try:
+        for done, fut in enumerate(as_completed(futures), 1):
+            rows += fut.result()
+            if progress:
+                progress(done, n)
+    finally:
+        for fut in futures:
+            fut.cancel()
+        wait(futures)
+    return rows
 
 
 def _any_nan(a: np.ndarray, chunk: int = 1 << 20) -> bool:

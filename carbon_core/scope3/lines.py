@@ -50,7 +50,7 @@ from ..errors import FactorNotFoundError, Problem, UnitError
 from ..factors import Factor, FactorLibrary, SelectionRule, Source
 from ..lineitems import ActivityLine
 from ..units import conversion_factor as _conversion_factor
-from ..units import parse_unit
+from ..units import check_unit, parse_unit
 from .categories import SCOPE3_CATEGORIES, category_number
 from .checks import unknown_keys
 from .dq import INDICATORS, LEVELS, LineQuality, score_line
@@ -167,7 +167,7 @@ class _Ctx:
         if u is None:
             return None
         try:
-            parse_unit(u)
+            check_unit(u)
         except UnitError as exc:
             self.add(where, key, str(exc), found=u)
             return None
@@ -337,7 +337,7 @@ def _allocated(ctx: _Ctx, row, where):
     a = ctx.number(row, where, "allocation_total", "the supplier's total amount of the basis",
                    positive=True)
     try:
-        parse_unit(basis)
+        check_unit(basis)
     except UnitError as exc:
         ctx.add(where, "allocation_unit", str(exc), found=basis)
         return None
