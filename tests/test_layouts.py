@@ -161,3 +161,41 @@ def test_a_bad_reading_in_one_row_group_is_named_by_its_row(tmp_path, monkeypatc
         read_meter_data(inv)
     rows = [p.row for p in e.value.problems]
     assert rows == [bad + 1], [str(p) for p in e.value.problems]
+
+
+@pytest.mark.parametrize("chunk, crlf", [(1000, False), (4093, True), (1 << 30, False)])
+def test_csv_byte_ranges_parsed_in_parallel_give_the_same_arrays(tmp_path, monkeypatch,
+                                                                  reference, chunk, crlf):
+    """A CSV file is cut at line ends into ranges parsed by several threads
+    (``io.meters.CSV_CHUNK_BYTES``); any cut, with LF or CRLF line ends, gives the reference."""
+    monkeypatch.setattr(meters_mod, "CSV_CHUNK_BYTES", chunk)
+    monkeypatch.setattr(meters_mod, "SCATTER_THREADS", 3)
+
+    def no_general(*a, **k):
+        raise AssertionError("a valid file fell to the general path")
+
+    monkeypatch.setattr(meters_mod, "_read_general", no_general)
+    inv = _write(tmp_path, np.random.default_rng(5).permutation(TS.size), "csv", 1, False)
+    if crlf:
+        path = inv.data_files[0]
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    n, _ = meters_mod._csv_chunks(inv.data_files[0])
+    assert n == 1 if chunk > 1 << 20 else n > 50
+    _same(reference, _arrays(read_meter_data(inv), inv))
+
+
+def test_a_bad_reading_in_one_csv_range_is_named_by_its_row(tmp_path, monkeypatch):
+    from carbon_core.errors import InputError
+
+    monkeypatch.setattr(meters_mod, "CSV_CHUNK_BYTES", 2000)
+    order = np.lexsort((IDS, TS))
+    vals = VALS[order].copy()
+    bad = TS.size // 3 + 5
+    vals[bad] = -4.0
+    table = pa.table({"timestamp": pa.array(TS[order]), "meter": pa.array(IDS[order]),
+                      "value": pa.array(vals)})
+    pacsv.write_csv(table, tmp_path / "m.csv")
+    inv = load_inventory(write_inventory(tmp_path, meters=METERS, year=YEAR, files=["m.csv"]))
+    with pytest.raises(InputError) as e:
+        read_meter_data(inv)
+    assert [p.row for p in e.value.problems] == [bad + 2], [str(p) for p in e.value.problems]

@@ -22,7 +22,6 @@ import functools
 import hashlib
 import os
 import threading
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -789,20 +788,6 @@ class NotFast(Exception):
     """Raised inside the fast path when a file has something to name: the general path takes over."""
 
 
-def _prefetch(iterator: Iterator, pool: ThreadPoolExecutor) -> Iterator:
-    """Yield from ``iterator`` while its next item is produced in ``pool`` (pyarrow decodes
-    with the GIL released, so reading batch k + 1 overlaps the numpy work on batch k)."""
-    sentinel = object()
-    it = iter(iterator)
-    nxt = pool.submit(next, it, sentinel)
-    while True:
-        item = nxt.result()
-        if item is sentinel:
-            return
-        nxt = pool.submit(next, it, sentinel)
-        yield item
-
-
 def _open_parquet(path: Path) -> pq.ParquetFile:
     try:  # page CRCs checked where the file has them (a flipped bit never passes unnoticed)
         pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True)
@@ -818,21 +803,12 @@ def _open_parquet(path: Path) -> pq.ParquetFile:
     return pf
 
 
-def _row_group(pf: pq.ParquetFile, rg: int, use_threads: bool) -> Iterator[pa.RecordBatch]:
+def _row_group(pf: pq.ParquetFile, rg: int) -> Iterator[pa.RecordBatch]:
     try:  # damaged pages (checksum, decompression): the general path names the file
         yield from pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[rg], columns=list(COLUMNS),
-                                   use_threads=use_threads)
+                                   use_threads=False)  # row groups are read by several threads
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise NotFast from exc
-
-
-def _parquet_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatch]:
-    pf = _open_parquet(path)
-    n = pf.num_row_groups
-    for rg in range(n):
-        if progress:
-            progress(f"reading {path.name}", rg, n)
-        yield from _row_group(pf, rg, use_threads=True)
 
 
 def _parquet_groups(path: Path) -> tuple[int, Callable[[int], Iterator[pa.RecordBatch]]]:
@@ -849,7 +825,7 @@ def _parquet_groups(path: Path) -> tuple[int, Callable[[int], Iterator[pa.Record
         mine = getattr(local, "pf", None)
         if mine is None:
             mine = local.pf = _open_parquet(path)
-        return _row_group(mine, rg, use_threads=False)
+        return _row_group(mine, rg)
 
     return pf.num_row_groups, read
 
@@ -871,10 +847,7 @@ def csv_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatc
     """
     # typed in pyarrow's C++ parser, meter ids dictionary-encoded as they are parsed; anything it
     # refuses (offsets, text in the value column, missing columns...) goes to the general path
-    convert = pacsv.ConvertOptions(
-        column_types={"timestamp": pa.timestamp("ns"),
-                      "meter": pa.dictionary(pa.int32(), pa.string()), "value": pa.float64()},
-        include_columns=list(COLUMNS), null_values=[""])
+    convert = pacsv.ConvertOptions(**_CSV_CONVERT)
     try:
         # 1 MiB blocks: the streaming reader reads several blocks ahead, so larger blocks cost
         # memory (8 MiB blocks: ~2x the array at 1,000 meters) and no speed
@@ -885,10 +858,76 @@ def csv_batches(path: Path, progress: Callable | None) -> Iterator[pa.RecordBatc
         raise NotFast from exc
 
 
+#: Bytes of a CSV file one thread parses at once on the fast path (cut at a line end). Small
+#: enough that the threads' text and tables stay a few percent of a large meter array, large
+#: enough that a file of 2 GB is some 240 tasks.
+CSV_CHUNK_BYTES = 8 << 20
+
+_CSV_CONVERT = dict(
+    column_types={"timestamp": pa.timestamp("ns"),
+                  "meter": pa.dictionary(pa.int32(), pa.string()), "value": pa.float64()},
+    include_columns=list(COLUMNS), null_values=[""])
+
+
+def _csv_chunks(path: Path) -> tuple[int, Callable[[int], Iterator[pa.RecordBatch]]]:
+    """Byte ranges of a CSV file cut at line ends, and a parser of one, for threads that parse
+    them at once.
+
+    pyarrow's streaming reader parses one block after the other on one core (9 s for 1.9 GB
+    here); the ranges parsed by two threads take half that. Each range is parsed with the
+    streaming reader's options (:func:`csv_batches`: typed columns, meter ids
+    dictionary-encoded, quoted values without line breaks) and the header's column names.
+
+    Raises
+    ------
+    NotFast
+        When the file cannot be read or its header parsed; a range the parser refuses raises it
+        from the reader. The general (naming) path reads the file instead.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            header = fh.readline()
+            starts = [fh.tell()]
+            cut = starts[0] + CSV_CHUNK_BYTES
+            while cut < size:
+                fh.seek(cut - 1)  # a range ends after a line break: a line is never split
+                fh.readline()
+                cut = fh.tell()
+                if cut >= size:
+                    break
+                starts.append(cut)
+                cut += CSV_CHUNK_BYTES
+        names = pacsv.read_csv(pa.py_buffer(header)).column_names
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise NotFast from exc
+    if starts[0] >= size:
+        return 0, lambda k: iter(())  # a header alone: the row count sends it to the general path
+    ends = starts[1:] + [size]
+    options = pacsv.ReadOptions(column_names=names, use_threads=False,
+                                block_size=CSV_CHUNK_BYTES + (1 << 20))
+    convert = pacsv.ConvertOptions(**_CSV_CONVERT)
+
+    def read(k: int) -> Iterator[pa.RecordBatch]:
+        try:
+            with path.open("rb") as fh:
+                fh.seek(starts[k])
+                text = fh.read(ends[k] - starts[k])
+            table = pacsv.read_csv(pa.py_buffer(text), read_options=options,
+                                   convert_options=convert)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise NotFast from exc
+        return iter(table.to_batches(max_chunksize=BATCH_ROWS))
+
+    return len(starts), read
+
+
 _PARQUET = (".parquet", ".pq")
 
-_BATCHES: dict[str, Callable[[Path, Callable | None], Iterator[pa.RecordBatch]]] = {
-    ".parquet": _parquet_batches, ".pq": _parquet_batches, ".csv": csv_batches,
+#: The readers of the fast path: a file's parts (row groups, byte ranges) and a reader of one.
+_PARTS: dict[str, Callable[[Path], tuple[int, Callable[[int], Iterator[pa.RecordBatch]]]]] = {
+    ".parquet": lambda path: _parquet_groups(path), ".pq": lambda path: _parquet_groups(path),
+    ".csv": lambda path: _csv_chunks(path),
 }
 
 
@@ -1111,7 +1150,7 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
     (pigeonhole), without an occupancy count. Anything else returns None and the general path
     reads the files again and names every problem with its row.
     """
-    if not inv.data_files or any(p.suffix.lower() not in _BATCHES for p in inv.data_files):
+    if not inv.data_files or any(p.suffix.lower() not in _PARTS for p in inv.data_files):
         return None
     layout = _Layout.of(inv)
     pos_of = {m.id: k for k, m in enumerate(inv.meters)}
@@ -1136,19 +1175,15 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
         return _scatter(layout, lookup_of, batch, local.scratch)
 
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool, \
-                ThreadPoolExecutor(max_workers=SCATTER_THREADS) as workers:
+        with ThreadPoolExecutor(max_workers=SCATTER_THREADS) as workers:
             for path in inv.data_files:
                 if progress:
                     progress(f"reading {path.name}")
-                if path.suffix.lower() in _PARQUET:  # row groups read and scattered at once
-                    n, read = _parquet_groups(path)
-                    rows = _in_parallel(lambda rg: sum(scatter(b) for b in read(rg)), n,
-                                        workers, progress and functools.partial(
-                                            progress, f"reading {path.name}"))
-                else:  # a stream: decoded ahead in its own thread, scattered in the workers
-                    batches = _BATCHES[path.suffix.lower()](path, progress)
-                    rows = _scatter_all(scatter, _prefetch(batches, pool), workers)
+                # parts of the file (row groups, byte ranges) read and scattered at once
+                n, read = _PARTS[path.suffix.lower()](path)
+                rows = _in_parallel(lambda k: sum(scatter(b) for b in read(k)), n, workers,
+                                    progress and functools.partial(progress,
+                                                                   f"reading {path.name}"))
                 files.append({"path": str(path), "rows": rows})
                 total += rows
     except NotFast:
@@ -1174,36 +1209,11 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
     return MeterData(groups=groups, files=files, fills=[], rollovers=rollovers)
 
 
-#: Threads that scatter batches into the buffer at once: numpy releases the GIL in the scatter's
-#: arithmetic and its indexed copy, so batches of a file are checked and copied on every core
-#: (while pyarrow decodes the next batch in its own thread).
+#: Threads that read parts of a file (Parquet row groups, CSV byte ranges) and scatter them into
+#: the buffer at once: pyarrow decodes and numpy computes with the GIL released, so a file is
+#: decoded, checked and copied on every core, the way DuckDB and Polars read row groups.
 SCATTER_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                              else (os.cpu_count() or 1)))
-
-
-def _scatter_all(scatter: Callable[[pa.RecordBatch], int], batches: Iterator[pa.RecordBatch],
-                 workers: ThreadPoolExecutor) -> int:
-    """Scatter every batch in ``workers``, at most two per thread in flight; the rows scattered.
-
-    Cells of valid data are each written once, so the order in which threads copy batches
-    cannot change a value; a cell written twice (a duplicate) shows in the row count
-    (:func:`_read_fast`). The first ``NotFast`` of any batch is raised once the batches in
-    flight have ended (none is left writing after the read has returned).
-    """
-    pending: deque = deque()
-    rows = 0
-    try:
-        for batch in batches:
-            pending.append(workers.submit(scatter, batch))
-            while len(pending) > 2 * SCATTER_THREADS:
-                rows += pending.popleft().result()
-        while pending:
-            rows += pending.popleft().result()
-    finally:
-        for fut in pending:
-            fut.cancel()
-        wait(pending)
-    return rows
 
 
 def _in_parallel(task: Callable[[int], int], n: int, workers: ThreadPoolExecutor,
