@@ -142,3 +142,32 @@ def test_console_script_exits_with_complete_output_and_its_codes(tmp_path):
                          capture_output=True, text=True)
     assert err.returncode == 2 and err.stderr.startswith("error:")
     assert "Traceback" not in err.stderr
+
+
+@pytest.mark.parametrize("chosen", [None, "system"])
+def test_compute_reads_with_jemalloc_unless_a_pool_was_chosen(chosen):
+    """``carbon compute`` sets pyarrow's jemalloc pool (peak memory of threaded reads,
+    ``cli._arrow_memory_pool``); a pool chosen in ``ARROW_DEFAULT_MEMORY_POOL`` is kept."""
+    import os
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:  # pragma: no cover - the Linux wheels CI installs have it
+        pytest.skip("this pyarrow has no jemalloc")
+    example = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
+    code = ("import contextlib, io\nfrom carbon_core.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n"
+            f"        main(['compute', {str(example)!r}, '--json'])\n"
+            "    except SystemExit as exc:\n"
+            "        assert not exc.code, exc.code\n"
+            "import pyarrow as pa\nprint(pa.default_memory_pool().backend_name)")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    assert out.stdout.split()[-1] == (chosen or "jemalloc")

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from ..errors import InputError, Problem
 from ..io import meter_checks
 from ..io.inventory import Inventory
-from ..io.meters import (BATCH_ROWS, CHINA_OFFSET_NS, COLUMNS, INTERVAL_NS, ROLE_SERIES,
+from ..io.meters import (CHINA_OFFSET_NS, COLUMNS, INTERVAL_NS, ROLE_SERIES,
                          TIMESTAMP_UNIT_NS, NotFast, as_numpy, csv_batches, file_sha256,
                          parse_text_readings, parse_text_timestamps, readings_to_consumption,
                          resample_sum, role_rows, sum_rows, year_grid)
@@ -259,9 +259,9 @@ class ChunkedMeterData:
 #: Rows named per kind of problem before the rest are summarised (as the in-memory reader does).
 _MAX_NAMED = 20
 _INT64_MIN, _INT64_MAX = np.iinfo(np.int64).min, np.iinfo(np.int64).max
-#: Rows per batch of the chunked read: a quarter of the in-memory reader's (65,536), so that a
-#: batch and its index temporaries (about 100 bytes a row) stay a small, fixed part of the limit.
-_CHUNK_BATCH_ROWS = BATCH_ROWS // 4
+#: Rows per batch of the chunked read (65,536, as the in-memory reader's), so that a batch and
+#: its index temporaries (about 100 bytes a row) stay a small, fixed part of the limit.
+_CHUNK_BATCH_ROWS = 1 << 16
 
 
 def _read_overhead(inv: Inventory) -> int:

@@ -779,9 +779,11 @@ def readings_to_consumption(inv: Inventory, members: Sequence[int], grid: np.nda
 
 # -- the fast path: any row order, Parquet or CSV, streamed batch by batch -------------------------
 
-#: Rows per batch on the fast path: small enough that the batch and its index temporaries stay a
-#: few percent of the (meters x intervals) array, large enough that numpy runs at memory speed.
-BATCH_ROWS = 1 << 18
+#: Rows per batch on the fast path: small enough that the batches and index temporaries of every
+#: reading thread stay a few percent of the (meters x intervals) array, large enough that numpy
+#: runs at memory speed (1,000 meters x a year, two threads: 262,144 rows took +0.1x the array in
+#: peak memory for no speed, ``benchmarks/README.md``).
+BATCH_ROWS = 1 << 16
 
 
 class NotFast(Exception):
