@@ -8,7 +8,7 @@ negative ``emissions_tco2e``.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -114,13 +114,16 @@ class LineItem:
 
 
 def _copied(value: Any) -> Any:
-    """A copy of nested dicts, lists and tuples, as :func:`dataclasses.asdict` copies them."""
+    """A copy of nested dicts, lists and tuples, and dataclasses as dicts, as
+    :func:`dataclasses.asdict` copies them."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if isinstance(value, dict):
         return {k: _copied(v) for k, v in value.items()}
     if type(value) in (list, tuple):
         return type(value)(_copied(v) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):  # a plugin's record: a dict
+        return asdict(value)
     return copy.deepcopy(value)
 
 

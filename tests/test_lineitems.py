@@ -28,6 +28,22 @@ def test_to_dict_is_asdict_with_a_list_of_keys():
     assert json.dumps(got) == json.dumps(want)
 
 
+@dataclasses.dataclass
+class _PluginRecord:
+    kiln: str
+    clinker_t: float
+    parts: list
+
+
+def test_a_plugins_dataclass_in_details_becomes_a_dict_as_with_asdict():
+    item = _item(record=_PluginRecord("K1", 1200.0, [1, 2]), records=[_PluginRecord("K2", 3.0, [])])
+    want = dataclasses.asdict(item)
+    want["factor_keys"] = list(item.factor_keys)
+    assert item.to_dict() == want
+    assert item.to_dict()["details"]["record"] == {"kiln": "K1", "clinker_t": 1200.0,
+                                                   "parts": [1, 2]}
+
+
 def test_to_dict_copies_nested_details():
     item = _item(basis={"months": [1.0, 2.0]})
     d = item.to_dict()
