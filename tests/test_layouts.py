@@ -199,3 +199,10 @@ def test_a_bad_reading_in_one_csv_range_is_named_by_its_row(tmp_path, monkeypatc
     with pytest.raises(InputError) as e:
         read_meter_data(inv)
     assert [p.row for p in e.value.problems] == [bad + 2], [str(p) for p in e.value.problems]
+
+
+@pytest.mark.parametrize("env, want", [("1", 1), ("3", 3), ("0", None), ("many", None), ("", None)])
+def test_read_threads_from_the_environment(monkeypatch, env, want):
+    monkeypatch.setenv("CARBON_CORE_READ_THREADS", env)
+    got = meters_mod._read_threads()
+    assert got == want if want else 1 <= got <= 4

@@ -792,7 +792,10 @@ class NotFast(Exception):
 
 def _open_parquet(path: Path) -> pq.ParquetFile:
     try:  # page CRCs checked where the file has them (a flipped bit never passes unnoticed)
-        pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True)
+        # buffer_size: column chunks read 1 MiB at a time, not whole (each reading thread held
+        # its row group's chunks: +25 MB of peak memory per thread on 1M-row row groups)
+        pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True,
+                            buffer_size=1 << 20)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise NotFast from exc
     schema = pf.schema_arrow
@@ -1211,11 +1214,21 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
     return MeterData(groups=groups, files=files, fills=[], rollovers=rollovers)
 
 
+def _read_threads() -> int:
+    env = os.environ.get("CARBON_CORE_READ_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cores or 1))
+
+
 #: Threads that read parts of a file (Parquet row groups, CSV byte ranges) and scatter them into
 #: the buffer at once: pyarrow decodes and numpy computes with the GIL released, so a file is
-#: decoded, checked and copied on every core, the way DuckDB and Polars read row groups.
-SCATTER_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                             else (os.cpu_count() or 1)))
+#: decoded, checked and copied on every core, the way DuckDB and Polars read row groups. The
+#: cores this process may use, at most 4, or ``CARBON_CORE_READ_THREADS``: each thread beyond
+#: the first costs about 25-50 MB of decoding buffers at the peak (1M-row row groups), so
+#: ``CARBON_CORE_READ_THREADS=1`` reads with the least memory.
+SCATTER_THREADS = _read_threads()
 
 
 def _in_parallel(task: Callable[[int], int], n: int, workers: ThreadPoolExecutor,
