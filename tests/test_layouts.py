@@ -206,3 +206,10 @@ def test_read_threads_from_the_environment(monkeypatch, env, want):
     monkeypatch.setenv("CARBON_CORE_READ_THREADS", env)
     got = meters_mod._read_threads()
     assert got == want if want else 1 <= got <= 4
+
+
+@pytest.mark.parametrize("n, threads", [(0, 2), (5, 2), ((1 << 21) + 7, 2), ((1 << 22) + 3, 3)])
+def test_nan_filled_buffer_is_nan_everywhere(monkeypatch, n, threads):
+    monkeypatch.setattr(meters_mod, "SCATTER_THREADS", threads)
+    buf = meters_mod._nan_filled(n)
+    assert buf.shape == (n,) and buf.dtype == np.float64 and np.isnan(buf).all()
