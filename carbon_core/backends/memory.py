@@ -140,8 +140,9 @@ class InMemoryMeters:
                     year: int) -> dict[str, np.ndarray]:
         """Weighted sums of meters at ``interval`` (see :class:`carbon_core.backends.MeterBackend`).
 
-        One weight matrix (variables x meters) per interval group, one matrix product over its
-        data, then :func:`resample` to ``interval``.
+        :meth:`carbon_core.io.meters.MeterData.role_series` itself: each group's meters summed
+        row after row in array order, then brought to ``interval`` (the same digits as the
+        chunked backend's).
 
         Parameters
         ----------
@@ -158,17 +159,4 @@ class InMemoryMeters:
             One float64 array per variable, one value per interval of the grid [canonical unit
             of the meters per interval].
         """
-        names = list(weights)
-        grid = interval_grid(year, interval)
-        out = {v: np.zeros(grid.size) for v in names}
-        for g in self.data.groups.values():
-            w = np.zeros((len(names), len(g.meters)))
-            for i, v in enumerate(names):
-                for j, mid in enumerate(g.meters):
-                    w[i, j] = weights[v].get(mid, 0.0)
-            if not w.any():
-                continue
-            summed = w @ g.values
-            for i, v in enumerate(names):
-                out[v] += resample(summed[i], g.time, g.interval, interval, grid)
-        return out
+        return self.data.role_series(weights, interval, year)
