@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 from carbon_core.io.meters import year_grid
 
 VALID_CODE = "91340100MA2N0K1X3U"  # check digit valid (GB 32100-2015)
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
+
+
+def compute_example_in_a_process(then: str, *options: str, env: dict | None = None) -> str:
+    """``carbon compute`` of the example (``--json`` and ``options``) in a fresh interpreter,
+    then the code ``then`` in it; the process's own output.
+
+    The command runs in process (``cli.main``) with its output caught in ``out`` (a StringIO)
+    and must succeed, so ``then`` sees what the command left: modules loaded, pyarrow's pool,
+    the JSON in ``out.getvalue()``.
+    """
+    code = ("import contextlib, io\nfrom carbon_core.cli import main\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    try:\n"
+            f"        main(['compute', {str(EXAMPLE)!r}, '--json', *{list(options)!r}])\n"
+            "    except SystemExit as exc:\n"
+            "        assert not exc.code, exc.code\n" + then)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env).stdout
 
 
 def toml_value(v):

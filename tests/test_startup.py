@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from factories import EXAMPLE, compute_example_in_a_process
 
 HEAVY = ("xarray", "pandas", "rich", "pint", "pyarrow", "dask", "jsonschema")
 
@@ -100,20 +101,11 @@ OFF_THE_COMPUTE_PATH = ("xarray", "pandas", "rich", "carbon_core.outputs.termina
 
 
 def _compute_loads(*options: str) -> list[str]:
-    from pathlib import Path
-
-    example = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
-    code = ("import contextlib, io\nfrom carbon_core.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    try:\n"
-            f"        main(['compute', {str(example)!r}, '--json', *{list(options)!r}])\n"
-            "    except SystemExit as exc:\n"
-            "        assert not exc.code, exc.code\n"
-            "import sys, json\n"
-            f"print(json.dumps([m for m in {list(OFF_THE_COMPUTE_PATH)!r} if m in sys.modules]))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    out = compute_example_in_a_process(
+        "import sys, json\n"
+        f"print(json.dumps([m for m in {list(OFF_THE_COMPUTE_PATH)!r} if m in sys.modules]))",
+        *options)
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_compute_path_loads_only_what_it_computes_with():
@@ -126,12 +118,10 @@ def test_console_script_exits_with_complete_output_and_its_codes(tmp_path):
     writes the whole JSON when piped, and keeps the exit-code convention (0, 2 for bad input).
     """
     from importlib.metadata import entry_points
-    from pathlib import Path
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "carbon"]
     assert script.value == "carbon_core.cli:console_main"
-    example = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
-    ok = subprocess.run([sys.executable, "-m", "carbon_core.cli", "compute", str(example),
+    ok = subprocess.run([sys.executable, "-m", "carbon_core.cli", "compute", str(EXAMPLE),
                          "--json"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     doc = json.loads(ok.stdout)
@@ -149,7 +139,6 @@ def test_compute_reads_with_jemalloc_unless_a_pool_was_chosen(chosen):
     """``carbon compute`` sets pyarrow's jemalloc pool (peak memory of threaded reads,
     ``cli._arrow_memory_pool``); a pool chosen in ``ARROW_DEFAULT_MEMORY_POOL`` is kept."""
     import os
-    from pathlib import Path
 
     import pyarrow as pa
 
@@ -157,17 +146,9 @@ def test_compute_reads_with_jemalloc_unless_a_pool_was_chosen(chosen):
         pa.jemalloc_memory_pool()
     except NotImplementedError:  # pragma: no cover - the Linux wheels CI installs have it
         pytest.skip("this pyarrow has no jemalloc")
-    example = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
-    code = ("import contextlib, io\nfrom carbon_core.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    try:\n"
-            f"        main(['compute', {str(example)!r}, '--json'])\n"
-            "    except SystemExit as exc:\n"
-            "        assert not exc.code, exc.code\n"
-            "import pyarrow as pa\nprint(pa.default_memory_pool().backend_name)")
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     if chosen:
         env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env)
-    assert out.stdout.split()[-1] == (chosen or "jemalloc")
+    out = compute_example_in_a_process(
+        "import pyarrow as pa\nprint(pa.default_memory_pool().backend_name)", env=env)
+    assert out.split()[-1] == (chosen or "jemalloc")

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from factories import compute_example_in_a_process
 
 from carbon_core import units
 from carbon_core.errors import UnitError
-
-EXAMPLE = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
 
 #: (from, to, context) pairs a compute asks: Chinese spellings, composites, GWP contexts
 PAIRS = [("万kWh", "MWh", None), ("tce", "GJ", None), ("吨标准煤", "kgce", None),
@@ -114,18 +111,10 @@ def test_caching_off_writes_nothing(tmp_path, monkeypatch):
 
 
 def _compute(cache: str) -> tuple[str, bool]:
-    code = ("import contextlib, io, sys\nfrom carbon_core.cli import main\n"
-            "buf = io.StringIO()\n"
-            "with contextlib.redirect_stdout(buf):\n"
-            "    try:\n"
-            f"        main(['compute', {str(EXAMPLE)!r}, '--json'])\n"
-            "    except SystemExit as exc:\n"
-            "        assert not exc.code, exc.code\n"
-            "print(repr('pint' in sys.modules))\nprint(buf.getvalue())")
-    env = {**os.environ, "CARBON_CORE_CACHE": cache}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env)
-    flag, _, text = out.stdout.partition("\n")
+    out = compute_example_in_a_process(
+        "import sys\nprint(repr('pint' in sys.modules))\nprint(out.getvalue())",
+        env={**os.environ, "CARBON_CORE_CACHE": cache})
+    flag, _, text = out.partition("\n")
     return text, flag == "True"
 
 
