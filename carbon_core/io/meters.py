@@ -777,7 +777,7 @@ def readings_to_consumption(inv: Inventory, members: Sequence[int], grid: np.nda
     return consumption
 
 
-# -- the fast path: any row order, Parquet or CSV, streamed batch by batch -------------------------
+# -- the fast path: any row order, Parquet or CSV, read in parts by several threads ---------------
 
 #: Rows per batch on the fast path: small enough that the batches and index temporaries of every
 #: reading thread stay a few percent of the (meters x intervals) array, large enough that numpy
@@ -927,12 +927,9 @@ def _csv_chunks(path: Path) -> tuple[int, Callable[[int], Iterator[pa.RecordBatc
     return len(starts), read
 
 
-_PARQUET = (".parquet", ".pq")
-
 #: The readers of the fast path: a file's parts (row groups, byte ranges) and a reader of one.
 _PARTS: dict[str, Callable[[Path], tuple[int, Callable[[int], Iterator[pa.RecordBatch]]]]] = {
-    ".parquet": lambda path: _parquet_groups(path), ".pq": lambda path: _parquet_groups(path),
-    ".csv": lambda path: _csv_chunks(path),
+    ".parquet": _parquet_groups, ".pq": _parquet_groups, ".csv": _csv_chunks,
 }
 
 
@@ -1146,11 +1143,12 @@ def _scatter(layout: _Layout, lookup_of: Callable, batch: pa.RecordBatch,
 
 
 def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
-    """Stream CSV and Parquet files of any row order straight into the (meters x intervals) arrays.
+    """Read CSV and Parquet files of any row order straight into the (meters x intervals) arrays.
 
-    Every batch is checked vectorized while it is scattered into a preallocated buffer: meter ids
-    known, timestamps on the meter's grid inside the reporting year, readings finite, interval
-    readings >= 0. A complete data set has exactly one row per cell, so when the rows counted
+    Each file is read in parts (row groups, byte ranges) by :data:`SCATTER_THREADS` threads at
+    once. Every batch is checked vectorized while it is scattered into a preallocated buffer:
+    meter ids known, timestamps on the meter's grid inside the reporting year, readings finite,
+    interval readings >= 0. A complete data set has exactly one row per cell, so when the rows counted
     equal the cells and no cell is left unfilled, there is neither a duplicate nor a gap
     (pigeonhole), without an occupancy count. Anything else returns None and the general path
     reads the files again and names every problem with its row.
@@ -1159,25 +1157,23 @@ def _read_fast(inv: Inventory, progress: Callable | None) -> MeterData | None:
         return None
     layout = _Layout.of(inv)
     pos_of = {m.id: k for k, m in enumerate(inv.meters)}
-    last: list = [None, None]
-    lock = threading.Lock()
+    local = threading.local()  # per reading thread: its work arrays and its last dictionary
 
     def lookup_of(dictionary: pa.Array) -> np.ndarray:
-        # batches of one file usually share their dictionary: map its ids once
-        with lock:
-            if last[0] is None or not last[0].equals(dictionary):
-                last[:] = [dictionary, np.array([pos_of.get(s, -1)
-                                                 for s in dictionary.to_pylist()],
-                                                dtype=np.int64)]
-            return last[1]
-
-    files, total = [], 0
-    local = threading.local()
+        # the batches of a row group or CSV range share their dictionary: map its ids once
+        last = getattr(local, "last", None)
+        if last is None or not last[0].equals(dictionary):
+            last = local.last = (dictionary, np.array([pos_of.get(s, -1)
+                                                       for s in dictionary.to_pylist()],
+                                                      dtype=np.int64))
+        return last[1]
 
     def scatter(batch: pa.RecordBatch) -> int:
         if not hasattr(local, "scratch"):
-            local.scratch = _Scratch()  # one set of work arrays per scatter thread
+            local.scratch = _Scratch()
         return _scatter(layout, lookup_of, batch, local.scratch)
+
+    files, total = [], 0
 
     try:
         with ThreadPoolExecutor(max_workers=SCATTER_THREADS) as workers:
