@@ -15,8 +15,9 @@ plugin's unit definitions. A compute whose unit texts were all seen before there
 imports pint nor builds the registry (0.2-0.4 s of every ``carbon compute``); a changed definition
 changes the fingerprint, and a missing, unreadable or foreign file is ignored (the answer is asked
 of pint again). A refusal is remembered as its message and raised again as the same
-:class:`~carbon_core.errors.UnitError`. The numbers are the registry's own floats, stored as their shortest round-trip text, so a remembered
-answer is the same float to the last bit (tested against the registry).
+:class:`~carbon_core.errors.UnitError`. The numbers are the registry's own floats, stored as
+their shortest round-trip text, so a remembered answer is the same float to the last bit
+(tested against the registry).
 
 It knows the units of Chinese energy and carbon reporting:
 
@@ -261,6 +262,7 @@ def define(line: str) -> None:
     line : str
         A pint definition, e.g. ``"clinker_tonne = 1000 kg"``.
     """
+    _MEMO.save()  # the answers so far belong to the definitions before this one
     with _LOCK:
         _EXTRA_DEFINITIONS.append(line)
         if _REGISTRY:

@@ -101,6 +101,19 @@ def test_a_plugin_definition_changes_the_fingerprint(tmp_path, monkeypatch):
     assert memo.fingerprint() != before
 
 
+def test_define_keeps_the_answers_so_far_under_the_old_fingerprint(tmp_path, monkeypatch):
+    memo = _fresh(monkeypatch, tmp_path)
+    monkeypatch.setattr(units, "_EXTRA_DEFINITIONS", [])
+    monkeypatch.setattr(units, "_REGISTRY", [])  # a registry of this test's own
+    assert units.conversion_factor("万kWh", "MWh") == 10.0
+    old = memo.path()
+    units.define("memo_test_unit = 7 kg")
+    assert memo.path() != old
+    saved = json.loads(old.read_text(encoding="utf-8"))
+    assert [["factor", "万kWh", "MWh", None], 10.0] in saved["entries"]
+    assert units.conversion_factor("memo_test_unit", "kg") == 7.0
+
+
 def test_caching_off_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("CARBON_CORE_CACHE", "off")
     memo = units._Memo()
