@@ -202,8 +202,8 @@ def _arrow_memory_pool() -> None:
     """pyarrow's jemalloc pool for the command's buffers, where this pyarrow has one.
 
     The meter files are read by several threads at once (``io.meters.SCATTER_THREADS``); with
-    pyarrow's default pool (mimalloc) the threads' freed buffers stayed resident, +0.1-0.15x the
-    meter array in peak memory on 1,000 meters, against none with jemalloc
+    pyarrow's default pool (mimalloc) more of the threads' freed buffers stayed resident: on
+    1,000 meters the peak was 0.1-0.2x the meter array higher than with jemalloc
     (``benchmarks/README.md``). A pool the user chose (``ARROW_DEFAULT_MEMORY_POOL``) is kept;
     a build without jemalloc keeps its default. Only the ``carbon`` command sets it: a program
     calling :func:`carbon_core.compute` keeps its own choice.

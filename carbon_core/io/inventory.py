@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..carriers import CARRIERS, ROLES
+from ..carriers import CARRIERS, ROLES, is_mass_unit
 from ..errors import InputError, PluginError, ProblemCollector, UnitError
 from ..factors import SelectionRule, measured_factor, Factor
 from ..meter_accuracy import ACCURACY_CLASSES
 from ..schema import MISSPELLING_CUTOFF, Field, Table, suggest, validate_into
-from ..units import GWP_SETS, conversion_factor, same_dimension
+from ..units import GWP_SETS, conversion_factor
 
 __all__ = [
     "Factory",
@@ -423,7 +423,7 @@ def _heat_params(p, row, given, where, carrier, unit, steam_enthalpy):
     if "enthalpy_kj_per_kg" not in given:
         enthalpy = steam_enthalpy
     temperature = row["temperature_c"]
-    needs_mass = carrier in ("steam", "hot_water") and _is_mass(unit)
+    needs_mass = carrier in ("steam", "hot_water") and is_mass_unit(unit)
     if needs_mass and carrier == "steam" and enthalpy is None and (
             "enthalpy_kj_per_kg" not in given):
         p.add("steam measured by mass needs its enthalpy to convert to GJ", row=where,
@@ -435,18 +435,11 @@ def _heat_params(p, row, given, where, carrier, unit, steam_enthalpy):
     return enthalpy, temperature
 
 
-def _is_mass(unit: str) -> bool:
-    try:
-        return same_dimension(unit, "t")
-    except UnitError:
-        return False
-
-
 def _canonical_factor(p, carrier: str, unit: str, where: str) -> float:
     """Conversion factor from ``unit`` to the carrier's canonical unit (heat: to GJ)."""
     c = CARRIERS[carrier]
     target = c.canonical_unit
-    if c.kind in ("steam", "hot_water") and not _is_mass(unit):
+    if c.kind in ("steam", "hot_water") and not is_mass_unit(unit):
         target = "GJ"  # steam or hot water already metered as heat
     try:
         return conversion_factor(unit, target)
