@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-import tomllib
+import tomli
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Iterable, Iterator, Mapping
@@ -413,8 +413,8 @@ class FactorLibrary:
             if _SCHEMA_LINE not in raw:
                 continue  # another kind of data file in the folder (policies, carriers...)
             try:
-                data = tomllib.loads(raw.decode("utf-8"))
-            except tomllib.TOMLDecodeError as exc:
+                data = tomli.loads(raw.decode("utf-8"))
+            except tomli.TOMLDecodeError as exc:
                 raise InputError([Problem(file=name, message=f"not valid TOML: {exc}")]) from None
             tables.append((data, name, hashlib.sha256(raw).hexdigest()))
         return cls.from_tables(tables)

@@ -494,7 +494,7 @@ def read_factor_tables(items: Iterable[Any], owner: str = "a plugin"
         A file that cannot be read, or an item of another kind (naming ``owner``).
     """
     import hashlib
-    import tomllib
+    import tomli
 
     tables = []
     for item in items:
@@ -512,8 +512,8 @@ def read_factor_tables(items: Iterable[Any], owner: str = "a plugin"
         except OSError as exc:
             raise PluginError(f"{owner}: factor file {name} cannot be read: {exc}") from None
         try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data = tomli.loads(raw.decode("utf-8"))
+        except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError([Problem(file=name, message=f"not valid TOML: {exc}")]) from None
         tables.append((data, name, hashlib.sha256(raw).hexdigest()))
     return tables

@@ -25,7 +25,7 @@ Examples
 
 from __future__ import annotations
 
-import tomllib
+import tomli
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -44,8 +44,8 @@ def _default_name() -> str:
     """The default programme, as the shipped programmes folder declares it (``default.toml``)."""
     try:
         text = (resources.files("carbon_core_programmes") / "default.toml").read_text("utf-8")
-        name = tomllib.loads(text).get("default")
-    except (OSError, ModuleNotFoundError, tomllib.TOMLDecodeError):
+        name = tomli.loads(text).get("default")
+    except (OSError, ModuleNotFoundError, tomli.TOMLDecodeError):
         name = None
     return name if isinstance(name, str) and name else ""
 
@@ -221,8 +221,8 @@ def load_programme(folder, *, origin: str = "shipped") -> Programme:
     ref = folder / "programme.toml"
     label = f"{getattr(folder, 'name', folder)}/programme.toml"
     try:
-        data = tomllib.loads(ref.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomli.loads(ref.read_text(encoding="utf-8"))
+    except (OSError, tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError([Problem(label, f"cannot read programme file: {exc}")]) from None
     if data.get("schema") != SCHEMA:
         raise InputError([Problem(label, "not a programme file", field="schema",

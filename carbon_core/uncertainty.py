@@ -45,7 +45,7 @@ Examples
 from __future__ import annotations
 
 import math
-import tomllib
+import tomli
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Iterable, Mapping
@@ -176,7 +176,7 @@ def load_table(texts: Iterable[tuple[str, str]] | None = None) -> UncertaintyTab
     table = UncertaintyTable()
     problems: list[Problem] = []
     for name, text in texts:
-        data = tomllib.loads(text)
+        data = tomli.loads(text)
         if data.get("schema") != "carbon_core.uncertainty/1":
             problems.append(Problem(name, "not an uncertainty table", field="schema",
                                     found=data.get("schema"),

@@ -63,7 +63,7 @@ import json
 import os
 import re
 import threading
-import tomllib
+import tomli
 from functools import lru_cache
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -441,7 +441,7 @@ def _remembered(key: tuple, answer: Callable[[], object], kind: type) -> Any:
 def _gwp_table() -> dict:
     path = resources.files("carbon_core_factors") / "ipcc-gwp.toml"
     with path.open("rb") as fh:
-        data = tomllib.load(fh)
+        data = tomli.load(fh)
     table: dict[str, dict[str, float]] = {}
     for row in data["factor"]:
         _, gwp_set, gas = row["key"].split(".", 2)

@@ -28,7 +28,7 @@ True
 
 from __future__ import annotations
 
-import tomllib
+import tomli
 from functools import lru_cache
 from dataclasses import dataclass, fields, replace
 from importlib import resources
@@ -401,8 +401,8 @@ def load_policy(name: str = DEFAULT_POLICY, *, path: str | Path | None = None) -
     if path is not None:
         p = Path(path)
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            data = tomli.loads(p.read_text(encoding="utf-8"))
+        except (OSError, tomli.TOMLDecodeError) as exc:
             raise InputError([Problem(str(p), f"cannot read policy file: {exc}")]) from None
         return Policy.from_mapping(data, file=str(p))
     return _named_policy(name)
@@ -424,7 +424,7 @@ def _named_policy(name: str) -> Policy:
         raise InputError([Problem("inventory", "unknown balance policy", row="balance",
                                   field="policy", found=name,
                                   expected=f"one of {available_policies()} or policy_file")])
-    data = tomllib.loads(entry.read_text(encoding="utf-8"))
+    data = tomli.loads(entry.read_text(encoding="utf-8"))
     if data.get("schema") != _SCHEMA:
         raise InputError([Problem(entry.name, "not a balance policy file", field="schema",
                                   found=data.get("schema"), expected=repr(_SCHEMA))])

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import codecs
 import math
-import tomllib
+import tomli
 from pathlib import Path
 from typing import Any
 
@@ -156,8 +156,8 @@ def read_toml(path: str | Path, *, check_numbers: bool = True) -> dict[str, Any]
         raise InputError([Problem(str(path), f"cannot read the file: {exc.strerror}")]) from None
     text = decode_utf8(data, str(path))
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        doc = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise InputError([Problem(str(path), f"not valid TOML: {exc}")]) from None
     problems = nonfinite_problems(doc, str(path)) if check_numbers else []
     if problems:

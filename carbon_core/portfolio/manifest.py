@@ -22,7 +22,7 @@ factory, with no goal.
 
 from __future__ import annotations
 
-import tomllib
+import tomli
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,8 +126,8 @@ def load_manifest(path: str | Path) -> Manifest:
                                       expected="inventory.toml files (or *.toml directly in it)")])
         return Manifest(name=p.name, factories=factories, path=p)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomli.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError) as exc:
         raise InputError([Problem(str(p), f"cannot read the manifest: {exc}")]) from None
     problems: list[Problem] = []
     if data.get("schema") != SCHEMA:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import tomllib
+import tomli
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -286,8 +286,8 @@ def loads_procedure(text: str, *, label: str = "<procedure>") -> Procedure:
         Unreadable TOML, the wrong schema line, unknown keys, missing stages or bad values.
     """
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise InputError([Problem(label, f"cannot read the procedure: {exc}")]) from None
     problems: list[Problem] = []
 

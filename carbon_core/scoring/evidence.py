@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime
 import re
-import tomllib
+import tomli
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -927,8 +927,8 @@ def loads_gate(text: str, *, file: str = "<eligibility>") -> EligibilityConfig:
         missing, an unknown standard, duplicate ids.
     """
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise InputError([Problem(file, f"not valid TOML: {exc}", expected="TOML 1.0")]) from None
     problems: list[Problem] = []
     doc = validate_into(ELIGIBILITY_TABLE, data, problems, file=file) or {}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
+import tomli
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -520,8 +520,8 @@ def loads_system(text: str, *, file: str = "<string>",
                  programme: Any = None) -> IndicatorSystem:
     """Like :func:`load_system`, from TOML text (``file`` names it in problems)."""
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        doc = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise InputError([_problem(file, f"not valid TOML: {exc}", expected="TOML 1.0")]) from None
     problems = ProblemCollector(file)
     metric_names = _metric_names(metrics)

@@ -11,7 +11,7 @@ on loopback unless told otherwise.
 from __future__ import annotations
 
 import secrets
-import tomllib
+import tomli
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,8 +116,8 @@ def load_demo(programme: Any = None) -> Demo:
         prog = default
     file = prog.label("demo")
     try:
-        data = tomllib.loads(prog.file("demo").read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomli.loads(prog.file("demo").read_text(encoding="utf-8"))
+    except (tomli.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError([Problem(file, f"not valid TOML: {exc}", expected="TOML 1.0")]) from None
     problems: list[Problem] = []
     doc = validate_into(DEMO_TABLE, data, problems, file=file) or {}
