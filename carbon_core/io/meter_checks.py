@@ -290,7 +290,7 @@ def coarse_block_problems(inv, members: Sequence[int], grid: np.ndarray, absent:
 
 # -- magnitudes ------------------------------------------------------------------------------
 
-def magnitude_warnings(groups: dict, inv) -> list[dict]:
+def magnitude_warnings(groups: dict, inv, threads: int = 1) -> list[dict]:
     """Readings more than :data:`SPIKE_RATIO` times the meter's own median positive reading.
 
     A heuristic screen, not a rule: the reading is kept; the warning names meter, time and value
@@ -302,6 +302,8 @@ def magnitude_warnings(groups: dict, inv) -> list[dict]:
         The read meter data by interval (:attr:`carbon_core.io.meters.MeterData.groups`).
     inv : Inventory
         The inventory read (not used by the screen; taken for a uniform call).
+    threads : int
+        Threads that screen blocks of meters at once (:func:`spikes`).
 
     Returns
     -------
@@ -311,60 +313,80 @@ def magnitude_warnings(groups: dict, inv) -> list[dict]:
     """
     out = []
     for g in groups.values():
-        for r, count, i, med in spikes(g.values):
+        for r, count, i, med in spikes(g.values, threads=threads):
             out.append(spike_warning(g.meters[r], count, int(g.time[i].view("int64")),
                                      float(g.values[r, i]), med))
     return out
 
 
-#: Readings per block of meter rows the spike screen works on (its temporaries are this size).
-SPIKE_BLOCK = 1 << 22
+#: Readings per block of meter rows the spike screen works on: its two boolean masks are this
+#: many bytes each, per thread (1 MiB: in cache, and 0.06 s for 1,000 meters x a year on two
+#: threads, against 0.08 s for blocks four times as large).
+SPIKE_BLOCK = 1 << 20
 
 
-def spikes(values: np.ndarray) -> list[tuple[int, int, int, float]]:
+def spikes(values: np.ndarray, threads: int = 1) -> list[tuple[int, int, int, float]]:
     """Readings above :data:`SPIKE_RATIO` times their meter's median positive reading.
 
     Works through the meters in blocks of about :data:`SPIKE_BLOCK` readings, so that its
-    temporaries stay at a block (32 MiB of float64) whatever the size of ``values``. No median
-    is taken for a meter that cannot have such a reading: when fewer than half of its ``k``
-    positive readings (``ceil(k / 2)``) lie below its largest reading divided by the ratio, the
-    median is at least that quotient, and no reading exceeds the ratio times the median (the
-    quotient is raised by 1e-9 relative, far above the rounding of the ratio's product, so the
-    test never passes over a flagged meter). The median of the others is the ``numpy.median``
-    of their positive readings, as before.
+    temporaries (two boolean masks of a block, :data:`SPIKE_BLOCK` bytes each, per thread)
+    stay the same whatever the size of ``values``. No median is taken for a meter that cannot have such a reading: when fewer than
+    half of its ``k`` positive readings (``ceil(k / 2)``) lie below its largest reading divided
+    by the ratio, the median is at least that quotient, and no reading exceeds the ratio times
+    the median (the quotient is raised by 1e-9 relative, far above the rounding of the ratio's
+    product, so the test never passes over a flagged meter). The median of the others is the
+    ``numpy.median`` of their positive readings, as before.
 
     Parameters
     ----------
     values : numpy.ndarray
         Consumption per meter and interval [canonical unit], shape (meters, intervals).
+    threads : int
+        Blocks screened at once (numpy releases the GIL); the result does not depend on it.
 
     Returns
     -------
     list of (int, int, int, float)
-        For each meter with such readings: its row, how many, the index of the first, and the
-        median. A meter with fewer than ten positive readings is not judged.
+        For each meter with such readings, in row order: its row, how many, the index of the
+        first, and the median. A meter with fewer than ten positive readings is not judged.
     """
     if values.size == 0:
         return []
-    n = values.shape[1]
-    step = max(1, SPIKE_BLOCK // max(n, 1))
+    step = max(1, SPIKE_BLOCK // max(values.shape[1], 1))
+    starts = range(0, values.shape[0], step)
+    if threads <= 1 or len(starts) == 1:
+        found = [_block_spikes(values, r0, step) for r0 in starts]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:  # map keeps the blocks' order
+            found = list(pool.map(lambda r0: _block_spikes(values, r0, step), starts))
+    return [hit for block in found for hit in block]
+
+
+def _block_spikes(values: np.ndarray, r0: int, rows: int) -> list[tuple[int, int, int, float]]:
+    """:func:`spikes` of the meters ``r0`` to ``r0 + rows``."""
+    block = values[r0:r0 + rows]
+    n = block.shape[1]
+    positive = block > 0  # NaN is not positive
+    count = np.count_nonzero(positive, axis=1)
+    enough = count >= 10
+    if not enough.any():
+        return []
+    # the largest positive reading, 0 where none: fmax passes over NaN, and the maximum of the
+    # positive readings is the maximum of all readings whenever one is positive
+    top = np.fmax.reduce(block, axis=1, initial=0.0)
+    quotient = top / SPIKE_RATIO * (1.0 + 1e-9)
+    low = np.less(block, quotient[:, None])
+    low &= positive
+    below = np.count_nonzero(low, axis=1)
     out = []
-    for r0 in range(0, values.shape[0], step):
-        block = values[r0:r0 + step]
-        positive = block > 0  # NaN is not positive
-        count = positive.sum(axis=1)
-        enough = count >= 10
-        if not enough.any():
-            continue
-        top = block.max(axis=1, where=positive, initial=0.0)
-        quotient = top / SPIKE_RATIO * (1.0 + 1e-9)
-        below = ((block < quotient[:, None]) & positive).sum(axis=1)
-        for k in np.flatnonzero(enough & (below >= (count + 1) // 2)):
-            row = block[k]
-            med = float(np.median(row if count[k] == n else row[positive[k]]))
-            hit = np.flatnonzero(row > SPIKE_RATIO * med)
-            if hit.size:
-                out.append((r0 + int(k), int(hit.size), int(hit[0]), med))
+    for k in np.flatnonzero(enough & (below >= (count + 1) // 2)):
+        row = block[k]
+        med = float(np.median(row if count[k] == n else row[positive[k]]))
+        hit = np.flatnonzero(row > SPIKE_RATIO * med)
+        if hit.size:
+            out.append((r0 + int(k), int(hit.size), int(hit[0]), med))
     return out
 
 
@@ -439,7 +461,7 @@ def intensity_warnings(intensities: dict[str, Any], total_tco2e: float,
     return out
 
 
-def after_read(inv, data) -> None:
+def after_read(inv, data, threads: int = 1) -> None:
     """The one call after reading: note page checksums per file, add magnitude warnings.
 
     Parameters
@@ -449,9 +471,11 @@ def after_read(inv, data) -> None:
     data : MeterData
         The in-memory meter data; ``data.files`` and ``data.warnings`` are updated in place
         (:func:`file_warnings`, :func:`magnitude_warnings`).
+    threads : int
+        Threads of the magnitude screen (the reader passes its own, idle again by then).
     """
     file_warnings(data)
-    data.warnings.extend(magnitude_warnings(data.groups, inv))
+    data.warnings.extend(magnitude_warnings(data.groups, inv, threads=threads))
 
 
 def file_warnings(data) -> None:

@@ -164,7 +164,8 @@ def _spikes_by_definition(values, ratio):
 def test_spike_screen_equals_its_definition(seed, monkeypatch):
     """The blocked screen, which skips the median of meters that cannot hold a spike, flags
     exactly the meters, counts, first intervals and medians of the definition: zeros, NaN,
-    negative readings, meters exactly at the ratio, blocks of any size."""
+    negative readings, meters exactly at the ratio, blocks of any size, screened by one thread
+    or several."""
     from carbon_core.io import meter_checks
 
     rng = np.random.default_rng(seed)
@@ -182,7 +183,9 @@ def test_spike_screen_equals_its_definition(seed, monkeypatch):
         v[0, :] = 1.0
         v[0, 0], v[0, 1] = 1000.0, np.nextafter(1000.0, 2000.0)
     monkeypatch.setattr(meter_checks, "SPIKE_BLOCK", int(rng.integers(1, 1 << 14)))
-    assert meter_checks.spikes(v) == _spikes_by_definition(v, meter_checks.SPIKE_RATIO)
+    expected = _spikes_by_definition(v, meter_checks.SPIKE_RATIO)
+    assert meter_checks.spikes(v) == expected
+    assert meter_checks.spikes(v, threads=3) == expected
 
 
 def test_spike_screen_at_the_half_count_boundary():
