@@ -137,7 +137,9 @@ def test_console_script_exits_with_complete_output_and_its_codes(tmp_path):
 @pytest.mark.parametrize("chosen", [None, "system"])
 def test_compute_reads_with_jemalloc_unless_a_pool_was_chosen(chosen):
     """``carbon compute`` sets pyarrow's jemalloc pool (peak memory of threaded reads,
-    ``cli._arrow_memory_pool``); a pool chosen in ``ARROW_DEFAULT_MEMORY_POOL`` is kept."""
+    ``cli._arrow_memory_pool``), for pyarrow's own allocations and Arrow's C++ readers alike
+    (nothing is allocated from mimalloc, Arrow's default, when Parquet is decoded), and leaves
+    the environment as it found it; a pool chosen in ``ARROW_DEFAULT_MEMORY_POOL`` is kept."""
     import os
 
     import pyarrow as pa
@@ -150,5 +152,13 @@ def test_compute_reads_with_jemalloc_unless_a_pool_was_chosen(chosen):
     if chosen:
         env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
     out = compute_example_in_a_process(
-        "import pyarrow as pa\nprint(pa.default_memory_pool().backend_name)", env=env)
-    assert out.split()[-1] == (chosen or "jemalloc")
+        "import os, pyarrow as pa, pyarrow.parquet as pq\n"
+        "sink = pa.BufferOutputStream()\n"
+        "pq.write_table(pa.table({'v': list(range(100_000))}), sink)\n"
+        "pq.read_table(pa.BufferReader(sink.getvalue()))\n"
+        "print(os.environ.get('ARROW_DEFAULT_MEMORY_POOL'), pa.mimalloc_memory_pool().max_memory(),"
+        " pa.default_memory_pool().backend_name)", env=env)
+    variable, mimalloc_used, backend = out.split()[-3:]
+    assert backend == (chosen or "jemalloc")
+    assert variable == str(chosen)  # None when it was not set: not left behind
+    assert mimalloc_used == "0"

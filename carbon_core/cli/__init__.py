@@ -202,14 +202,26 @@ def _arrow_memory_pool() -> None:
     """pyarrow's jemalloc pool for the command's buffers, where this pyarrow has one.
 
     The meter files are read by several threads at once (``io.meters.SCATTER_THREADS``); with
-    pyarrow's default pool (mimalloc) more of the threads' freed buffers stayed resident: on
-    1,000 meters the peak was 0.1-0.2x the meter array higher than with jemalloc
-    (``benchmarks/README.md``). A pool the user chose (``ARROW_DEFAULT_MEMORY_POOL``) is kept;
-    a build without jemalloc keeps its default. Only the ``carbon`` command sets it: a program
-    calling :func:`carbon_core.compute` keeps its own choice.
+    pyarrow's default pool (mimalloc) more of the threads' freed buffers stay resident. Arrow
+    reads ``ARROW_DEFAULT_MEMORY_POOL`` once, when pyarrow is imported, and its C++ readers
+    (Parquet decoding) allocate from that pool whatever pyarrow passes them; so when pyarrow is
+    not imported yet, the variable is set for the import (then removed again), and
+    :func:`pyarrow.set_memory_pool` chooses jemalloc for what pyarrow allocates itself. On 1,000
+    meters the peak above the meter array was about 0.1x the array lower than with the second
+    step alone (``benchmarks/README.md``). A pool the user chose (``ARROW_DEFAULT_MEMORY_POOL``)
+    is kept; the variable is set on Linux only, where pyarrow's wheels have jemalloc (elsewhere
+    Arrow would print a warning for a pool it lacks), and a build without jemalloc keeps its
+    default. Only the ``carbon`` command sets it: a program calling :func:`carbon_core.compute`
+    keeps its own choice.
     """
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
+    if "pyarrow" not in sys.modules and sys.platform.startswith("linux"):
+        os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "jemalloc"
+        try:
+            import pyarrow  # noqa: F401  (reads the variable)
+        finally:
+            del os.environ["ARROW_DEFAULT_MEMORY_POOL"]
     import pyarrow as pa
 
     try:
