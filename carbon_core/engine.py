@@ -139,7 +139,7 @@ class _Builder:
     def factor(self, key, unit, *, where, **kw) -> tuple[float, Factor] | None:
         """A factor in ``unit`` (memoised), or None with a problem recorded at ``where``."""
         kw.setdefault("reporting_year", self.inv.reporting_year)
-        memo = (key, unit, *sorted((k, str(v)) for k, v in kw.items()))
+        memo = (key, unit, *sorted(kw.items()))  # names are unique: values never compared
         if memo in self._resolved:  # 1,000 meters on one grid factor: one lookup
             return self._resolved[memo]
         try:
