@@ -1,12 +1,12 @@
 """Fixtures of the report tests: the example factory computed, scored and rendered once.
 
-Tests that need system tools use ``report_tools.require``.
+Tests that need system tools use ``report_tools.require``; helpers that tests import are in
+``report_tools`` too (a test importing ``conftest`` by name gets whichever conftest is first on
+``sys.path`` when other test folders are collected in the same run).
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import sys
 from pathlib import Path
 
@@ -16,7 +16,9 @@ import pytest
 # collected alone
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hefei-appliance" / "inventory.toml"
+from report_tools import EXAMPLE  # noqa: E402  (the helpers are in report_tools)
+
+
 @pytest.fixture(scope="session")
 def example():
     """The example's Prepared (one compute, one score)."""
@@ -41,17 +43,3 @@ def report_html(self_doc, tmp_path_factory):
     from carbon_core.outputs.html import write_html
 
     return write_html(self_doc, tmp_path_factory.mktemp("html") / "report.html")
-
-
-def previous_results(results: dict, year: int, factor: float) -> dict:
-    """A plausible earlier year made from ``results``: every metric times ``factor``."""
-    prev = copy.deepcopy(results)
-    prev["reporting_year"] = year
-    prev["metrics"] = {k: (v * factor if isinstance(v, (int, float)) and not isinstance(v, bool)
-                           else v) for k, v in results["metrics"].items()}
-    return prev
-
-
-def write_json(path: Path, doc: dict) -> Path:
-    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    return path

@@ -8,11 +8,16 @@ to install.
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import shutil
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hefei-appliance" / "inventory.toml"
 
 _PACKAGES = {"chromium": "chromium", "pdftoppm": "poppler-utils", "pdftotext": "poppler-utils"}
 
@@ -91,3 +96,17 @@ def key_figures(example) -> list[str]:
     shares = [r["metrics"]["balance.renewable_electricity_share"],
               r["balance"]["matching"]["hourly"]["cfe_score"]]
     return [f"{v:,.2f}" for v in two] + [f"{100 * v:.2f} %" for v in shares]
+
+
+def previous_results(results: dict, year: int, factor: float) -> dict:
+    """A plausible earlier year made from ``results``: every metric times ``factor``."""
+    prev = copy.deepcopy(results)
+    prev["reporting_year"] = year
+    prev["metrics"] = {k: (v * factor if isinstance(v, (int, float)) and not isinstance(v, bool)
+                           else v) for k, v in results["metrics"].items()}
+    return prev
+
+
+def write_json(path: Path, doc: dict) -> Path:
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from carbon_core.cli import main
 
-from conftest import EXAMPLE, previous_results, write_json
+from report_tools import EXAMPLE, previous_results, write_json
 
 
 def run(*args):

@@ -17,7 +17,7 @@ from carbon_core.outputs.xlsx import write_xlsx
 
 from carbon_core.outputs.document import resolve_pointer
 
-from conftest import previous_results, write_json
+from report_tools import previous_results, write_json
 from report_tools import parse, printed_equals
 
 

@@ -10,7 +10,7 @@ from carbon_core.errors import InputError
 from carbon_core.io.inventory import load_inventory
 from carbon_core.io.targets import parse_dynamic, parse_targets
 
-from conftest import EXAMPLE
+from report_tools import EXAMPLE
 
 
 def _with(tmp_path, extra: str):
