@@ -12,8 +12,10 @@ the issue's size). Serial and cluster runs alternate, ``CARBON_BENCH_ROUNDS`` ro
 per worker count, the order reversed every other round; min and median of each are reported.
 
 ``CARBON_BENCH_DISTINCT`` (default: all) limits how many distinct meter files are written; the
-other factories hard-link one of them (writing 200 distinct years of 80 meters takes longer than
-computing them on this machine). Every factory still reads, validates and computes its own file.
+other factories hard-link one of them (writing 200 distinct years of 80 meters takes about four
+minutes on this machine, longer than computing them). Every factory still reads, validates and
+computes its own file. With ``CARBON_BENCH_DATA`` the city is written under that folder and
+reused by the next run of the same size.
 
 ``extra_info``: the data size, the memory limit, for each worker count the serial and cluster
 wall times, throughput [factories/s], the throughput ratio cluster / serial, the peak RSS of each
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -45,7 +48,14 @@ INTERVALS = 35040  # 15-minute readings in 2023
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
-    root = tmp_path_factory.mktemp("city")
+    if os.environ.get("CARBON_BENCH_DATA"):  # kept for the next run (writing takes minutes)
+        root = Path(os.environ["CARBON_BENCH_DATA"]) / f"city-{FACTORIES}x{METERS}-{DISTINCT}"
+        if (root / "portfolio.toml").exists():  # written last: the city is complete
+            return root / "portfolio.toml"
+        shutil.rmtree(root, ignore_errors=True)  # a run stopped while writing it
+        root.mkdir(parents=True)
+    else:
+        root = tmp_path_factory.mktemp("city")
     rows = []
     code = "91340100MA2N0K1X3U"  # a valid check digit; factories are told apart by name
     assert DISTINCT >= FACTORIES or DISTINCT >= 3, "hard-linking needs a file of each layout"
