@@ -20,6 +20,7 @@ runs. Every problem of every chunk is reported at once. Gaps are not filled here
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -435,29 +436,50 @@ def _parquet_chunk_batches(path: Path, lo: int, hi: int, nulls_too: bool
                            ) -> Iterator[tuple[int, pa.RecordBatch]]:
     """``(first row in the file, batch)`` of the row groups whose timestamp range meets
     ``[lo, hi]`` (China-time ns); with ``nulls_too``, also the groups with empty timestamps."""
-    pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True)
+    # column chunks read 1 MiB at a time, not a whole row group's at once (as io.meters reads)
+    pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True,
+                        buffer_size=1 << 20, pre_buffer=False)
     ts_field = pf.schema_arrow.field("timestamp").type
     if not pa.types.is_timestamp(ts_field):
         raise NotFast
     col = pf.schema_arrow.get_field_index("timestamp")
-    unit = TIMESTAMP_UNIT_NS[ts_field.unit]
+    raw_ns = _raw_timestamp_ns(pf, col)
     shift = CHINA_OFFSET_NS if ts_field.tz is not None else 0
     first = 0
     for rg in range(pf.num_row_groups):
         meta = pf.metadata.row_group(rg)
         offset, first = first, first + meta.num_rows
         st = meta.column(col).statistics
-        if st is not None and st.has_min_max and not (nulls_too and st.null_count):
-            a = np.datetime64(st.min, "ns").view("int64") if not isinstance(st.min, int) \
-                else st.min * unit
-            b = np.datetime64(st.max, "ns").view("int64") if not isinstance(st.max, int) \
-                else st.max * unit
-            if b + shift < lo or a + shift > hi:
+        if raw_ns and st is not None and st.has_min_max and not (nulls_too and st.null_count):
+            if st.max_raw * raw_ns + shift < lo or st.min_raw * raw_ns + shift > hi:
                 continue
         for batch in pf.iter_batches(batch_size=_CHUNK_BATCH_ROWS, row_groups=[rg],
                                      columns=list(COLUMNS), use_threads=False):
             yield offset, batch
             offset += batch.num_rows
+
+
+#: Nanoseconds per unit of a Parquet timestamp's time unit (the logical type's ``timeUnit``).
+_PARQUET_TIME_UNIT_NS = {"milliseconds": 10**6, "microseconds": 10**3, "nanoseconds": 1}
+
+
+def _raw_timestamp_ns(pf: pq.ParquetFile, col: int) -> int | None:
+    """Nanoseconds per unit of the raw (INT64) statistics of timestamp column ``col``.
+
+    The statistics are read as stored (``min_raw``, ``max_raw``), in the unit of the file's
+    Parquet logical type, which can differ from the Arrow type pyarrow restores (``st.min``
+    converts them to Python objects, for nanoseconds to ``pandas.Timestamp``: a pandas import
+    in every chunked read). None when the column is not an INT64 timestamp (legacy INT96): its
+    row groups are then all read, none skipped.
+    """
+    column = pf.schema.column(col)
+    if column.physical_type != "INT64":
+        return None
+    try:
+        unit = json.loads(column.logical_type.to_json()).get("timeUnit")
+    except (ValueError, AttributeError):
+        return None
+    return _PARQUET_TIME_UNIT_NS.get(unit)
 
 
 def _csv_chunk_batches(path: Path) -> Iterator[tuple[int, pa.RecordBatch]]:
