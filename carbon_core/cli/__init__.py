@@ -207,12 +207,13 @@ def _arrow_memory_pool() -> None:
     (Parquet decoding) allocate from that pool whatever pyarrow passes them; so when pyarrow is
     not imported yet, the variable is set for the import (then removed again), and
     :func:`pyarrow.set_memory_pool` chooses jemalloc for what pyarrow allocates itself. On 1,000
-    meters the peak above the meter array was about 0.1x the array lower than with the second
-    step alone (``benchmarks/README.md``). A pool the user chose (``ARROW_DEFAULT_MEMORY_POOL``)
-    is kept; the variable is set on Linux only, where pyarrow's wheels have jemalloc (elsewhere
-    Arrow would print a warning for a pool it lacks), and a build without jemalloc keeps its
-    default. Only the ``carbon`` command sets it: a program calling :func:`carbon_core.compute`
-    keeps its own choice.
+    meters (meter-major Parquet, two reading threads) the peak above the meter array was
+    0.05-0.1x the array lower than with the second step alone (``benchmarks/README.md``).
+
+    A pool the user chose (``ARROW_DEFAULT_MEMORY_POOL``) is kept. The variable is set on Linux
+    only, where pyarrow's wheels have jemalloc (elsewhere Arrow would print a warning for a pool
+    it lacks), and a build without jemalloc keeps its default. Only the ``carbon`` command sets
+    it: a program calling :func:`carbon_core.compute` keeps its own choice.
     """
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return

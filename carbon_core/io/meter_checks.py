@@ -330,12 +330,13 @@ def spikes(values: np.ndarray, threads: int = 1) -> list[tuple[int, int, int, fl
 
     Works through the meters in blocks of about :data:`SPIKE_BLOCK` readings, so that its
     temporaries (two boolean masks of a block, :data:`SPIKE_BLOCK` bytes each, per thread)
-    stay the same whatever the size of ``values``. No median is taken for a meter that cannot have such a reading: when fewer than
-    half of its ``k`` positive readings (``ceil(k / 2)``) lie below its largest reading divided
-    by the ratio, the median is at least that quotient, and no reading exceeds the ratio times
-    the median (the quotient is raised by 1e-9 relative, far above the rounding of the ratio's
-    product, so the test never passes over a flagged meter). The median of the others is the
-    ``numpy.median`` of their positive readings, as before.
+    stay the same whatever the size of ``values``. No median is taken for a meter that cannot
+    have such a reading: when fewer than half of its ``k`` positive readings (``ceil(k / 2)``)
+    lie below its largest reading divided by the ratio, the median is at least that quotient,
+    and no reading exceeds the ratio times the median (the quotient is raised by 1e-9
+    relative, far above the rounding of the ratio's product, so the test never passes over a
+    flagged meter). The median of the others is the ``numpy.median`` of their positive
+    readings, as before.
 
     Parameters
     ----------
