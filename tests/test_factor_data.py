@@ -58,7 +58,8 @@ def test_liquid_fuel_factors(lib, fuel, ncv, cc, of, ef):
 
 
 def test_national_grid_factors(lib):
-    # MEE/NBS 公告2024年第12号 (2021): 0.5568 / 0.5942 / 0.8426; 新京报 via daydaynews.cc
+    # MEE/NBS 公告2024年第12号 (2021): 0.5568 / 0.5942 / 0.8426; 新京报 via daydaynews.cc,
+    # 0.5942 beside 0.5568 in https://www.szcbn.com/newsinfo/7157203.html
     assert _grid(lib, "CN", 2021).value == 0.5568
     assert _grid(lib, "CN", 2021, "electricity.grid.fossil").value == 0.8426
     assert _grid(lib, "CN", 2021, "electricity.grid.excl_market_nonfossil").value == 0.5942
