@@ -34,10 +34,10 @@ import pyarrow.parquet as pq
 from ..errors import InputError, Problem
 from ..io import meter_checks
 from ..io.inventory import Inventory
-from ..io.meters import (CHINA_OFFSET_NS, COLUMNS, INTERVAL_NS, ROLE_SERIES,
-                         TIMESTAMP_UNIT_NS, NotFast, as_numpy, csv_batches, file_sha256,
-                         parse_text_readings, parse_text_timestamps, readings_to_consumption,
-                         resample_sum, role_rows, sum_rows, year_grid)
+from ..io.meters import (CHINA_OFFSET_NS, COLUMNS, INTERVAL_NS, PARQUET_STREAM_OPTIONS,
+                         ROLE_SERIES, TIMESTAMP_UNIT_NS, NotFast, as_numpy, csv_batches,
+                         file_sha256, parse_text_readings, parse_text_timestamps,
+                         readings_to_consumption, resample_sum, role_rows, sum_rows, year_grid)
 
 __all__ = ["ChunkedMeterData", "read_chunked", "months_per_chunk", "parse_bytes",
            "array_bytes", "read_within"]
@@ -436,9 +436,7 @@ def _parquet_chunk_batches(path: Path, lo: int, hi: int, nulls_too: bool
                            ) -> Iterator[tuple[int, pa.RecordBatch]]:
     """``(first row in the file, batch)`` of the row groups whose timestamp range meets
     ``[lo, hi]`` (China-time ns); with ``nulls_too``, also the groups with empty timestamps."""
-    # column chunks read 1 MiB at a time, not a whole row group's at once (as io.meters reads)
-    pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True,
-                        buffer_size=1 << 20, pre_buffer=False)
+    pf = pq.ParquetFile(path, **PARQUET_STREAM_OPTIONS)
     ts_field = pf.schema_arrow.field("timestamp").type
     if not pa.types.is_timestamp(ts_field):
         raise NotFast

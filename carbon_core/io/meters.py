@@ -790,13 +790,18 @@ class NotFast(Exception):
     """Raised inside the fast path when a file has something to name: the general path takes over."""
 
 
+#: How a Parquet meter file is opened to be streamed (this fast path, the chunked backend):
+#: meter ids as a dictionary; page CRCs checked where the file has them (a flipped bit never
+#: passes unnoticed); column chunks read 1 MiB at a time, not a whole row group's at once
+#: (pyarrow's default pre_buffer=True held 15 MB per reading thread on 1M-row row groups, 6.7 MB
+#: without it; the page cache serves the reads either way).
+PARQUET_STREAM_OPTIONS = dict(read_dictionary=["meter"], page_checksum_verification=True,
+                              buffer_size=1 << 20, pre_buffer=False)
+
+
 def _open_parquet(path: Path) -> pq.ParquetFile:
-    try:  # page CRCs checked where the file has them (a flipped bit never passes unnoticed)
-        # buffer_size and no pre-buffering: column chunks read 1 MiB at a time, not a whole row
-        # group's at once (pyarrow's default pre_buffer=True held 15 MB per reading thread on
-        # 1M-row row groups, 6.7 MB without it; the page cache serves the reads either way)
-        pf = pq.ParquetFile(path, read_dictionary=["meter"], page_checksum_verification=True,
-                            buffer_size=1 << 20, pre_buffer=False)
+    try:
+        pf = pq.ParquetFile(path, **PARQUET_STREAM_OPTIONS)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise NotFast from exc
     schema = pf.schema_arrow
