@@ -268,9 +268,12 @@ _CHUNK_BATCH_ROWS = 1 << 16
 def _read_overhead(inv: Inventory) -> int:
     """Memory the chunked read needs besides the chunk's block [bytes] (an upper estimate).
 
-    A Parquet row group's three columns are decoded whole (~24 bytes a row, plus its compressed
-    pages); each batch and its index temporaries take ~100 bytes a row; pyarrow's CSV reader
-    holds a few 1 MiB blocks; the year's role series and monthly totals are small.
+    It allows 32 bytes a row of the largest Parquet row group, as if the group's three columns
+    were decoded whole. With :data:`~carbon_core.io.meters.PARQUET_STREAM_OPTIONS` (no
+    pre-buffering, 1 MiB reads) pyarrow decodes a group batch by batch, so this is an upper
+    bound; the peaks measured in ``benchmarks/README.md`` were below the limit. Each batch and
+    its index temporaries take ~100 bytes a row, pyarrow's CSV reader holds a few 1 MiB
+    blocks, and the year's role series and monthly totals are small.
     """
     rg_rows = 0
     for path in inv.data_files:
