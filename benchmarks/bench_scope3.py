@@ -123,3 +123,75 @@ def test_build_scope3_100k(benchmark):
     benchmark.extra_info.update(lines=N, build_s=benchmark.stats.stats.min, floor_s=f,
                                 ratio_to_floor=benchmark.stats.stats.min / f,
                                 per_line_us=benchmark.stats.stats.min / N * 1e6)
+
+
+# -- the real path: carbon compute with a lines file --------------------------------------------
+
+SCOPE3_FLOOR = """
+import sys, json, pyarrow.csv as pacsv, pyarrow.compute as pc
+t = pacsv.read_csv(sys.argv[1])
+e = pc.multiply(pc.multiply(t.column("mass"), t.column("distance")), 0.10163e-3)
+rows = [{"id": i, "tco2e": v} for i, v in zip(t.column("id").to_pylist(), e.to_pylist())]
+open(sys.argv[2], "w").write(json.dumps(rows))
+"""
+
+
+def _example_with_lines(folder: Path, n: int) -> tuple[Path, Path]:
+    """The bundled example with ``n`` freight lines in a ``[scope3] lines_files`` CSV."""
+    import csv
+    import shutil
+
+    example = Path(__file__).parents[1] / "examples" / "hefei-appliance"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(example / "meters.parquet", folder / "meters.parquet")
+    rng = np.random.default_rng(7)
+    with (folder / "lines.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "category", "method", "description", "mass", "mass_unit", "distance",
+                    "distance_unit", "factor_key", "factor_region", "dq_technological",
+                    "dq_temporal"])
+        for i in range(n):
+            w.writerow([f"d{i}", 4, "distance_based", f"inbound lot {i}",
+                        f"{rng.random() * 40:.3f}", "t", f"{rng.random() * 2000:.1f}", "km",
+                        "scope3.freight.hgv_diesel.all_hgvs.average_laden", "GB", "fair",
+                        "good"])
+    text = (example / "inventory.toml").read_text(encoding="utf-8")
+    head = '[scope3]\nfactor_selection = "year:2025"'
+    assert head in text
+    (folder / "inventory.toml").write_text(
+        text.replace(head, head + '\nlines_files = ["lines.csv"]', 1), encoding="utf-8")
+    return folder / "inventory.toml", folder / "lines.csv"
+
+
+def test_cli_scope3_lines_csv(benchmark, tmp_path):
+    """``carbon compute INVENTORY --json`` of the example with 100,000 Scope 3 lines in a CSV
+    (``CARBON_BENCH_SCOPE3_LINES``), alternated round by round with the example alone (the
+    fixed part) and a floor process that reads the same CSV with pyarrow, multiplies mass x
+    distance x factor and writes one JSON record per line; fresh processes, min and median."""
+    import os
+    import statistics
+    import subprocess
+    import sys
+
+    n = int(os.environ.get("CARBON_BENCH_SCOPE3_LINES", "100000"))
+    rounds = int(os.environ.get("CARBON_BENCH_ROUNDS", "3"))
+    inv, csv_path = _example_with_lines(tmp_path / "lines", n)
+    carbon = str(Path(sys.executable).with_name("carbon"))
+    example = Path(__file__).parents[1] / "examples" / "hefei-appliance" / "inventory.toml"
+    cmds = {"cli": [carbon, "compute", str(inv), "--json"],
+            "example": [carbon, "compute", str(example), "--json"],
+            "floor": [sys.executable, "-c", SCOPE3_FLOOR, str(csv_path), str(tmp_path / "f.json")]}
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for r in range(rounds):
+        for k in (list(cmds) if r % 2 == 0 else list(cmds)[::-1]):
+            t0 = time.perf_counter()
+            subprocess.run(cmds[k], check=True, stdout=subprocess.DEVNULL)
+            times[k].append(time.perf_counter() - t0)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    info = {"lines": n}
+    for k, v in times.items():
+        info[f"{k}_min_s"], info[f"{k}_median_s"] = min(v), statistics.median(v)
+    info["cli_over_floor_min"] = info["cli_min_s"] / info["floor_min_s"]
+    info["per_line_us"] = (info["cli_min_s"] - info["example_min_s"]) / n * 1e6
+    benchmark.extra_info.update(info)
+    print("\n" + ", ".join(f"{k} {v:.3f}" for k, v in info.items()))

@@ -302,6 +302,7 @@ def compute(inventory: Path, fmt: str | None, as_json: bool, output: Path | None
     _arrow_memory_pool()
     from ..engine import compute as run
     from ..outputs import write
+    from ..outputs.json import dumps, first_non_finite
     from .ledger import finish_run
 
     if as_json and fmt not in (None, "json"):
@@ -335,11 +336,12 @@ def compute(inventory: Path, fmt: str | None, as_json: bool, output: Path | None
             from ..results import validate_results
 
             validate_results(doc)
-        try:
-            text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False)
-        except ValueError as exc:
-            raise InputError(f"the results hold a non-finite number ({exc}); nothing was "
-                             "written or claimed") from None
+        # to_dict writes non-finite numbers as null; a section added after it is checked
+        bad = first_non_finite({k: doc[k] for k in ("uncertainty",) if k in doc})
+        if bad is not None:
+            raise InputError(f"the results hold a non-finite number (at {bad}); nothing was "
+                             "written or claimed")
+        text = dumps(doc)
         pending = getattr(res, "pending_claims", None)
         if output and fmt is not None and fmt != "json":  # another format: a temporary file too
             out_fmt = fmt

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from ..outputs.json import dumps_bytes
 from ..portfolio.run import (DEFAULT_NO_WORKER_TIMEOUT, DEFAULT_STALL_TIMEOUT,
                              DEFAULT_START_TIMEOUT)
 
@@ -61,7 +61,7 @@ def portfolio(manifest: Path, scheduler: str | None, workers: int | None, memory
                                 stall_timeout=stall_timeout, no_worker_timeout=no_worker_timeout,
                                 start_timeout=start_timeout)
     doc = aggregate(run, man)
-    output.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    output.write_bytes(dumps_bytes(doc) + b"\n")
     for f in doc["failed"]:
         err_console.print(f"[red]failed[/]: {f['name']}: {f['error']}", highlight=False)
     err_console.print(f"{doc['computed']} of {doc['factories']} factories computed "

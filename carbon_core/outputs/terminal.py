@@ -17,6 +17,9 @@ from .registry import open_target, register_output
 __all__ = ["print_summary", "write_terminal", "factor_rows", "FACTOR_COLUMNS", "print_rows",
            "print_factor_details", "fmt_number"]
 
+#: Line items named in a list on the terminal; the rest are counted (all are in the JSON).
+_MAX_LISTED = 12
+
 
 def fmt_number(v: float | None, digits: int = 3) -> str:
     """``v`` with thousands separators and ``digits`` decimals; an em dash for None.
@@ -150,8 +153,11 @@ def print_summary(doc: dict, console: Console | None = None) -> None:
             console.print(f"  - {u}", highlight=False, markup=False)
     uli = doc["provenance"].get("unconfirmed_line_items", [])
     if uli:
-        console.print(f"[yellow]{len(uli)} line item(s) rest on unconfirmed factors:[/] "
-                      + ", ".join(uli), highlight=False)
+        shown = ", ".join(uli[:_MAX_LISTED]) + (
+            f" and {len(uli) - _MAX_LISTED:,} more (provenance.unconfirmed_line_items)"
+            if len(uli) > _MAX_LISTED else "")
+        console.print(f"[yellow]{len(uli):,} line item(s) rest on unconfirmed factors:[/] "
+                      + shown, highlight=False)
     if "uncertainty" in doc:
         from ..uncertainty import print_uncertainty
 

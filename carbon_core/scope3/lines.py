@@ -46,6 +46,7 @@ from typing import Callable
 
 import numpy as np
 
+from .._gcpause import gc_paused
 from ..errors import FactorNotFoundError, Problem, UnitError
 from ..factors import Factor, FactorLibrary, SelectionRule, Source
 from ..lineitems import ActivityLine
@@ -697,34 +698,57 @@ def _csv_lines(ctx: "_Ctx", names) -> list[tuple[str, dict]]:
             ctx.add("scope3", f"lines_files[{j}]", "lines file does not exist", found=name)
             continue
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            for n, rec in enumerate(csv.DictReader(fh), start=2):
-                if n - 1 > MAX_CSV_ROWS:
-                    ctx.add(f"{name} row {n}", None, "too many rows in a lines file",
-                            expected=f"at most {MAX_CSV_ROWS:,} rows per file")
-                    break
-                row: dict = {}
-                dq: dict = {}
-                for k, v in rec.items():
-                    if k is None or v is None or v.strip() == "":
-                        if k is None:
-                            ctx.add(f"{name} row {n}", None, "more cells than header columns",
-                                    found=v)
-                        continue
-                    v = v.strip()
-                    if k.startswith("dq_"):
-                        dq[k[3:]] = v
-                        continue
-                    if k in _CSV_FLOATS or k in _CSV_INTS:
-                        try:
-                            row[k] = int(v) if k in _CSV_INTS and v.lstrip("-").isdigit() \
-                                else float(v)
-                        except ValueError:
-                            row[k] = v  # reported as the wrong type by the line's validation
-                    else:
-                        row[k] = v
-                if dq:
-                    row["data_quality"] = dq
-                out.append((f"{name} row {n}", row))
+            out += _csv_rows(ctx, name, csv.reader(fh))
+    return out
+
+
+def _csv_rows(ctx: "_Ctx", name: str, reader) -> list[tuple[str, dict]]:
+    """The rows of one lines file as :func:`csv.DictReader` would give them (blank lines
+    skipped and not counted), typed by column: each column's kind is decided once."""
+    header = next(reader, None)
+    while header == []:
+        header = next(reader, None)
+    if header is None:
+        return []
+    width = len(header)
+    # per column: 0 text, 1 number (int if it looks like one, for the int columns), 2 float,
+    # 3 data quality indicator
+    kinds = [3 if k.startswith("dq_") else 1 if k in _CSV_INTS else 2 if k in _CSV_FLOATS
+             else 0 for k in header]
+    dq_names = [k[3:] for k in header]
+    out: list[tuple[str, dict]] = []
+    n = 1
+    for cells in reader:
+        if not cells:
+            continue
+        n += 1
+        where = f"{name} row {n}"
+        if n - 1 > MAX_CSV_ROWS:
+            ctx.add(where, None, "too many rows in a lines file",
+                    expected=f"at most {MAX_CSV_ROWS:,} rows per file")
+            break
+        row: dict = {}
+        dq: dict = {}
+        for j, v in enumerate(cells[:width]):
+            v = v.strip()
+            if not v:
+                continue
+            kind = kinds[j]
+            if kind == 0:
+                row[header[j]] = v
+            elif kind == 3:
+                dq[dq_names[j]] = v
+            else:
+                try:
+                    row[header[j]] = int(v) if kind == 1 and v.lstrip("-").isdigit() \
+                        else float(v)
+                except ValueError:
+                    row[header[j]] = v  # reported as the wrong type by the line's validation
+        if len(cells) > width:
+            ctx.add(where, None, "more cells than header columns", found=cells[width:])
+        if dq:
+            row["data_quality"] = dq
+        out.append((where, row))
     return out
 
 
@@ -742,6 +766,11 @@ def build_scope3(inv, library: FactorLibrary, problems: list[Problem]) -> Scope3
     -------
     Scope3Build
     """
+    with gc_paused():  # 100,000 lines are ~2 M live objects and no cycles
+        return _build(inv, library, problems)
+
+
+def _build(inv, library: FactorLibrary, problems: list[Problem]) -> Scope3Build:
     ctx = _Ctx(inv, library, problems)
     out = Scope3Build()
     raw = inv.raw.get("scope3")

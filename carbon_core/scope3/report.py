@@ -45,6 +45,17 @@ SCOPE3_METRICS: dict[str, MetricInfo] = dict([
 ])
 
 
+#: Lines named before a shared warning; the rest are counted.
+_MAX_NAMED = 5
+
+
+def _named(sources: list[str]) -> str:
+    """``"a"``, ``"a, b"``, or ``"a, b, c, d, e and 99,995 more lines"``."""
+    head = ", ".join(sources[:_MAX_NAMED])
+    more = len(sources) - _MAX_NAMED
+    return head if more <= 0 else f"{head} and {more:,} more lines"
+
+
 def scope3_sections(line_items, build: Scope3Build | None, biogenic: list,
                     removals: list) -> tuple[dict[str, Any], dict[str, float | None]]:
     """(sections, metrics) for the results.
@@ -63,10 +74,14 @@ def scope3_sections(line_items, build: Scope3Build | None, biogenic: list,
     cats: list[dict[str, Any]] = []
     metrics: dict[str, float | None] = {}
     warnings = list(build.warnings)
+    line_warnings: dict[str, list[str]] = {}  # warning -> the lines it is about, in order
     all_scores, all_w = [], []
     foreign_t = 0.0
+    by_number: dict[Any, list] = {}
+    for li in s3:
+        by_number.setdefault(li.details.get("scope3_category"), []).append(li)
     for n, c in SCOPE3_CATEGORIES.items():
-        lis = [li for li in s3 if li.details.get("scope3_category") == n]
+        lis = by_number.get(n, [])
         total = math.fsum(li.emissions_tco2e for li in lis)
         scr = build.screening.get(n)
         if scr is None:
@@ -85,7 +100,8 @@ def scope3_sections(line_items, build: Scope3Build | None, biogenic: list,
             methods[m] = methods.get(m, 0.0) + li.emissions_tco2e
             if quality[li.id].get("warnings"):
                 foreign_t += abs(li.emissions_tco2e)
-                warnings.extend(f"{li.source}: {w}" for w in quality[li.id]["warnings"])
+                for w in quality[li.id]["warnings"]:
+                    line_warnings.setdefault(w, []).append(li.source)
         cats.append({
             "category": n, "slug": c.slug, "name": f"{c.name_zh} {c.name_en}",
             "stream": c.stream, "iso14064_category": c.iso14064,
@@ -97,6 +113,7 @@ def scope3_sections(line_items, build: Scope3Build | None, biogenic: list,
         })
         metrics[f"emissions.scope3.cat{n:02d}_tco2e"] = total if lis else (
             0.0 if status == "not_relevant" else None)
+    warnings.extend(_named(sources) + f": {w}" for w, sources in line_warnings.items())
     overall = aggregate(all_scores, all_w)
     s3_total = math.fsum(li.emissions_tco2e for li in s3)
     abs_total = math.fsum(abs(li.emissions_tco2e) for li in s3)

@@ -491,7 +491,9 @@ _SYSTEMS: dict[tuple, Any] = {}
 
 
 def _json_bytes(doc: dict) -> bytes:
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    from ..outputs.json import dumps_bytes
+
+    return dumps_bytes(doc) + b"\n"
 
 
 def make_bundle(inventory_path: str | Path, output: str | Path, *, sign_key=None, as_of=None,

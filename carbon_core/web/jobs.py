@@ -21,7 +21,6 @@ and nothing else is computed.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..errors import CarbonCoreError
+from ..outputs.json import dumps_bytes
 from ..verify.archive import DEFAULT_LIMITS, Limits
 from .store import WebStore
 from .uploads import BUNDLE_SUFFIXES, Upload
@@ -277,7 +277,7 @@ class VerificationFailed(CarbonCoreError, ValueError):
 
 def _write(path: Path, doc: dict) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.write_bytes(dumps_bytes(doc))
     tmp.replace(path)
 
 

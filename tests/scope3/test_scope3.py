@@ -640,3 +640,17 @@ def test_report_shows_fifteen_categories_iso_view(tmp_path):
     assert 'id="scope3-screening"' in html and 'id="iso14064"' in html
     for c in SCOPE3_CATEGORIES.values():
         assert c.name_zh in html
+
+
+def test_one_warning_shared_by_many_lines_is_written_once_naming_the_first_five(make):
+    """100,000 lines on one foreign factor gave 100,000 copies of one warning; now one."""
+    rows = [{"id": f"lot{i}", "category": 4, "method": "distance_based", "amount": 10.0 + i,
+             "unit": "t*km", "factor_key": "scope3.freight.rail.freight_train",
+             "factor_region": "GB"} for i in range(7)]
+    doc = compute(make(s3(*rows))).to_dict()
+    foreign = [w for w in doc["scope3"]["warnings"] if "outside the factory's country" in w]
+    assert foreign == ["lot0, lot1, lot2, lot3, lot4 and 2 more lines: factor region GB is "
+                       "outside the factory's country CN: a foreign factor (geographical data "
+                       "quality 'fair')"]
+    # every line still carries its own warning
+    assert all(line(doc, f"lot{i}")["details"]["data_quality"]["warnings"] for i in range(7))
